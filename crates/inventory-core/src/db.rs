@@ -1,0 +1,208 @@
+//! Database access: one connection type over SQLite and PostgreSQL, the pool, migrations,
+//! and the write-transaction helper every service uses.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::{CoreError, CoreResult};
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+/// One connection type for both backends, chosen at runtime by the URL.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> CoreResult<Backend> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else {
+            Err(CoreError::Internal(format!(
+                "unsupported DATABASE_URL scheme (expected sqlite:// or postgres://): {}",
+                url.split(':').next().unwrap_or("")
+            )))
+        }
+    }
+}
+
+/// The filesystem path of a `sqlite://` URL (`sqlite://inventory.db`, `sqlite:///abs/x.db`).
+pub fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+}
+
+/// Picks the backend by scheme so a connection failure reports its real cause.
+#[derive(Debug)]
+pub struct ConnManager {
+    url: String,
+    backend: Backend,
+}
+
+impl r2d2::ManageConnection for ConnManager {
+    type Connection = DbConn;
+    type Error = ConnectionError;
+
+    fn connect(&self) -> Result<DbConn, ConnectionError> {
+        match self.backend {
+            Backend::Postgres => PgConnection::establish(&self.url).map(DbConn::Pg),
+            Backend::Sqlite => {
+                let mut c = SqliteConnection::establish(sqlite_path(&self.url))?;
+                // busy_timeout first: WAL switching itself may meet a lock on a fresh file.
+                c.batch_execute(
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConn::Sqlite(c))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnectionError> {
+        conn.batch_execute("SELECT 1")
+            .map_err(ConnectionError::CouldntSetupConfiguration)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+pub type Pool = r2d2::Pool<ConnManager>;
+pub type PooledConn = r2d2::PooledConnection<ConnManager>;
+
+/// The connection pool plus which backend it talks to.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Opens the pool and brings the schema up to date, so every command starts on a current
+    /// schema (API.md §8).
+    pub fn connect(url: &str, pool_size: u32) -> CoreResult<Db> {
+        let backend = Backend::of_url(url)?;
+        let manager = ConnManager {
+            url: url.to_owned(),
+            backend,
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size.max(1))
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)
+            .map_err(|e| CoreError::Internal(format!("cannot open database: {e}")))?;
+        let db = Db { pool, backend };
+        db.migrate()?;
+        Ok(db)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn migrate(&self) -> CoreResult<()> {
+        let mut conn = self.conn()?;
+        let result = match &mut *conn {
+            DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+            DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        };
+        result.map_err(|e| CoreError::Internal(format!("migration failed: {e}")))
+    }
+
+    pub fn conn(&self) -> CoreResult<PooledConn> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs `f` in one write transaction.
+    ///
+    /// SQLite gets `BEGIN IMMEDIATE`: a deferred transaction that reads first and then writes
+    /// fails with SQLITE_BUSY under concurrent writers instead of waiting its turn.
+    pub fn write<T>(&self, f: impl FnOnce(&mut DbConn) -> CoreResult<T>) -> CoreResult<T> {
+        let mut conn = self.conn()?;
+        write_tx(&mut conn, f)
+    }
+
+    /// Runs a read-only query function on a pooled connection.
+    pub fn read<T>(&self, f: impl FnOnce(&mut DbConn) -> CoreResult<T>) -> CoreResult<T> {
+        let mut conn = self.conn()?;
+        f(&mut conn)
+    }
+}
+
+pub fn write_tx<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> CoreResult<T>,
+) -> CoreResult<T> {
+    match conn {
+        DbConn::Pg(_) => conn.transaction(f),
+        DbConn::Sqlite(_) => {
+            conn.batch_execute("BEGIN IMMEDIATE")?;
+            match f(conn) {
+                Ok(v) => match conn.batch_execute("COMMIT") {
+                    Ok(()) => Ok(v),
+                    Err(e) => {
+                        let _ = conn.batch_execute("ROLLBACK");
+                        Err(e.into())
+                    }
+                },
+                Err(e) => {
+                    let _ = conn.batch_execute("ROLLBACK");
+                    Err(e)
+                }
+            }
+        }
+    }
+}
+
+/// Settings of the core that are policy, not plumbing.
+#[derive(Debug, Clone)]
+pub struct CoreConfig {
+    pub public_read: bool,
+    pub bcrypt_cost: u32,
+    pub lockout_threshold: i32,
+    pub lockout_minutes: i64,
+}
+
+impl Default for CoreConfig {
+    fn default() -> Self {
+        CoreConfig {
+            public_read: true,
+            bcrypt_cost: 12,
+            lockout_threshold: 5,
+            lockout_minutes: 15,
+        }
+    }
+}
+
+/// What a service needs: the database and the policy settings.
+#[derive(Clone)]
+pub struct Core {
+    pub db: Db,
+    pub config: CoreConfig,
+}
+
+/// Now, in UTC, at microsecond precision so both backends store the same value.
+pub fn now() -> chrono::NaiveDateTime {
+    let n = chrono::Utc::now();
+    chrono::DateTime::from_timestamp_micros(n.timestamp_micros())
+        .unwrap_or(n)
+        .naive_utc()
+}

@@ -1,0 +1,191 @@
+//! The one error type of the core.
+//!
+//! Each variant maps to exactly one HTTP status in `inventory-web`; the internal cause of an
+//! unexpected failure is kept for the log and never shown to a client.
+
+use std::collections::BTreeMap;
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+/// Field name → messages, the `errors` member of the contract's error body.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// The object does not exist, or the caller may not know that it does.
+    #[error("Not found.")]
+    NotFound,
+    /// Input failed validation; every problem is listed by field.
+    #[error("{detail}")]
+    Validation { detail: String, errors: FieldErrors },
+    /// A state conflict: duplicate value, insufficient stock, invalid transition, in use.
+    #[error("{detail}")]
+    Conflict {
+        code: &'static str,
+        detail: String,
+        errors: FieldErrors,
+    },
+    /// Authenticated but not allowed (also CSRF failures and locked accounts).
+    #[error("{detail}")]
+    Forbidden {
+        code: &'static str,
+        detail: String,
+        /// Seconds until the refusal lifts, for `Retry-After` (locked accounts).
+        retry_after: Option<i64>,
+    },
+    /// Not authenticated, or bad credentials or token.
+    #[error("{detail}")]
+    Unauthenticated { code: &'static str, detail: String },
+    /// Anything unexpected; the text goes to the log only.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl CoreError {
+    pub fn validation(field: &str, message: impl Into<String>) -> Self {
+        let mut errors = FieldErrors::new();
+        errors.insert(field.to_owned(), vec![message.into()]);
+        CoreError::Validation {
+            detail: "Invalid input.".into(),
+            errors,
+        }
+    }
+
+    pub fn from_fields(errors: FieldErrors) -> Self {
+        CoreError::Validation {
+            detail: "Invalid input.".into(),
+            errors,
+        }
+    }
+
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        CoreError::Conflict {
+            code,
+            detail: detail.into(),
+            errors: FieldErrors::new(),
+        }
+    }
+
+    pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
+        CoreError::Forbidden {
+            code,
+            detail: detail.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn permission_denied() -> Self {
+        Self::forbidden(
+            "permission_denied",
+            "You do not have permission to perform this action.",
+        )
+    }
+
+    pub fn not_authenticated() -> Self {
+        CoreError::Unauthenticated {
+            code: "not_authenticated",
+            detail: "Authentication credentials were not provided.".into(),
+        }
+    }
+
+    pub fn insufficient_stock() -> Self {
+        Self::conflict(
+            "insufficient_stock",
+            "Not enough stock at that location for this change.",
+        )
+    }
+}
+
+/// Collects field errors while parsing an input, so a client sees every problem at once.
+#[derive(Default, Debug)]
+pub struct Errors(pub FieldErrors);
+
+impl Errors {
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0
+            .entry(field.to_owned())
+            .or_default()
+            .push(message.into());
+    }
+
+    /// Keeps the value when parsing succeeded, records the message otherwise.
+    pub fn take<T>(&mut self, field: &str, r: Result<T, String>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(m) => {
+                self.add(field, m);
+                None
+            }
+        }
+    }
+
+    pub fn finish(self) -> Result<(), CoreError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(CoreError::from_fields(self.0))
+        }
+    }
+}
+
+/// The field a unique index protects, from its name (both backends name the index or column).
+fn unique_field(message: &str) -> &'static str {
+    const FIELDS: [(&str, &str); 7] = [
+        ("sku", "sku"),
+        ("barcode", "barcode"),
+        ("username", "username"),
+        ("email", "email"),
+        ("code", "code"),
+        ("product_suppliers", "supplier_id"),
+        ("name", "name"),
+    ];
+    FIELDS
+        .iter()
+        .find(|(needle, _)| message.contains(needle))
+        .map(|(_, field)| *field)
+        .unwrap_or("non_field_errors")
+}
+
+impl From<DieselError> for CoreError {
+    fn from(e: DieselError) -> Self {
+        match e {
+            DieselError::NotFound => CoreError::NotFound,
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                let text = format!(
+                    "{} {}",
+                    info.constraint_name().unwrap_or(""),
+                    info.message()
+                );
+                let field = unique_field(&text);
+                let mut errors = FieldErrors::new();
+                errors.insert(
+                    field.to_owned(),
+                    vec![format!("An object with this {field} already exists.")],
+                );
+                CoreError::Conflict {
+                    code: "unique",
+                    detail: format!("An object with this {field} already exists."),
+                    errors,
+                }
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::CheckViolation, info)
+                if info.message().contains("quantity")
+                    || info.constraint_name().is_some_and(|c| c.contains("quantity")) =>
+            {
+                CoreError::insufficient_stock()
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+                CoreError::conflict("in_use", "The object is referenced by other objects.")
+            }
+            other => CoreError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<r2d2::Error> for CoreError {
+    fn from(e: r2d2::Error) -> Self {
+        CoreError::Internal(format!("database pool: {e}"))
+    }
+}
+
+pub type CoreResult<T> = Result<T, CoreError>;

@@ -1,0 +1,224 @@
+//! Diesel table definitions, written by hand so one schema serves SQLite and PostgreSQL.
+//!
+//! Identifiers and quantities are `BigInt` on both backends (SQLite stores every integer as
+//! 64-bit anyway); small bounded numbers (`rating`, `lead_time_days`) are `Integer`.
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        email -> Text,
+        password_hash -> Text,
+        first_name -> Text,
+        last_name -> Text,
+        phone -> Text,
+        role -> Text,
+        is_active -> Bool,
+        is_staff -> Bool,
+        is_superuser -> Bool,
+        email_verified -> Bool,
+        date_joined -> Timestamp,
+        last_login -> Nullable<Timestamp>,
+        auth_epoch -> Timestamp,
+        lockout_reset_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sessions (key_hash) {
+        key_hash -> Text,
+        user_id -> Nullable<BigInt>,
+        data -> Text,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    jwt_tokens (jti) {
+        jti -> Text,
+        user_id -> BigInt,
+        family -> Text,
+        token_type -> Text,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        rotated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_attempts (id) {
+        id -> BigInt,
+        username -> Text,
+        user_id -> Nullable<BigInt>,
+        ip -> Nullable<Text>,
+        user_agent -> Text,
+        success -> Bool,
+        reason -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    categories (id) {
+        id -> BigInt,
+        name -> Text,
+        description -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    suppliers (id) {
+        id -> BigInt,
+        name -> Text,
+        contact_name -> Text,
+        email -> Text,
+        phone -> Text,
+        address -> Text,
+        contract_terms -> Text,
+        contract_start -> Nullable<Date>,
+        contract_end -> Nullable<Date>,
+        rating -> Nullable<Integer>,
+        is_active -> Bool,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    locations (id) {
+        id -> BigInt,
+        code -> Text,
+        name -> Text,
+        kind -> Text,
+        address -> Text,
+        is_active -> Bool,
+        is_default -> Bool,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    products (id) {
+        id -> BigInt,
+        sku -> Text,
+        barcode -> Nullable<Text>,
+        name -> Text,
+        description -> Text,
+        category_id -> Nullable<BigInt>,
+        price_cents -> BigInt,
+        quantity -> BigInt,
+        reorder_level -> BigInt,
+        reorder_quantity -> BigInt,
+        unit -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+        deleted_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    product_suppliers (product_id, supplier_id) {
+        product_id -> BigInt,
+        supplier_id -> BigInt,
+        quantity -> BigInt,
+        unit_cost_cents -> Nullable<BigInt>,
+        lead_time_days -> Nullable<Integer>,
+        contract_ref -> Text,
+        is_preferred -> Bool,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    stock_levels (product_id, location_id) {
+        product_id -> BigInt,
+        location_id -> BigInt,
+        quantity -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    stock_adjustments (id) {
+        id -> BigInt,
+        product_id -> BigInt,
+        location_id -> BigInt,
+        kind -> Text,
+        delta -> BigInt,
+        quantity_after -> BigInt,
+        product_quantity_after -> BigInt,
+        reason -> Text,
+        reference -> Text,
+        user_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    transfers (id) {
+        id -> BigInt,
+        product_id -> BigInt,
+        from_location_id -> BigInt,
+        to_location_id -> BigInt,
+        quantity -> BigInt,
+        status -> Text,
+        note -> Text,
+        requested_by -> BigInt,
+        approved_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        reason -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_logs (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        user_id -> Nullable<BigInt>,
+        username -> Text,
+        action -> Text,
+        object_type -> Text,
+        object_id -> Text,
+        object_repr -> Text,
+        changes -> Text,
+        ip -> Nullable<Text>,
+        request_id -> Text,
+    }
+}
+
+diesel::joinable!(products -> categories (category_id));
+diesel::joinable!(product_suppliers -> products (product_id));
+diesel::joinable!(product_suppliers -> suppliers (supplier_id));
+diesel::joinable!(stock_levels -> products (product_id));
+diesel::joinable!(stock_levels -> locations (location_id));
+diesel::joinable!(stock_adjustments -> products (product_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    sessions,
+    jwt_tokens,
+    login_attempts,
+    categories,
+    suppliers,
+    locations,
+    products,
+    product_suppliers,
+    stock_levels,
+    stock_adjustments,
+    transfers,
+    audit_logs,
+);

@@ -1,0 +1,175 @@
+//! The dashboard: every figure is one SQL aggregate, so it costs the same at 100 or 1,000,000
+//! products in memory, and money stays exact (integer cents summed in the database).
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use serde::Serialize;
+
+use crate::auth::Ctx;
+use crate::db::Core;
+use crate::error::CoreResult;
+use crate::types::ser_money;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Dashboard {
+    pub products: ProductFigures,
+    pub suppliers: SupplierFigures,
+    pub inventory: InventoryFigures,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProductFigures {
+    pub total: i64,
+    pub low_stock: i64,
+    pub out_of_stock: i64,
+    pub by_category: Vec<CategoryCount>,
+    pub by_supplier: Vec<SupplierCount>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SupplierFigures {
+    pub value: Vec<SupplierValue>,
+    pub most_products: Vec<SupplierCount>,
+    pub least_products: Vec<SupplierCount>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct InventoryFigures {
+    pub total_quantity: i64,
+    #[serde(serialize_with = "ser_money")]
+    #[schema(value_type = String)]
+    pub total_value: i64,
+}
+
+#[derive(Debug, Clone, Serialize, QueryableByName, utoipa::ToSchema)]
+pub struct CategoryCount {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub category_id: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub category: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SupplierCount {
+    pub supplier_id: i64,
+    pub supplier: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SupplierValue {
+    pub supplier_id: i64,
+    pub supplier: String,
+    #[serde(serialize_with = "ser_money")]
+    #[schema(value_type = String)]
+    pub supplied_value: i64,
+    #[serde(serialize_with = "ser_money")]
+    #[schema(value_type = String)]
+    pub stock_value: i64,
+}
+
+#[derive(QueryableByName)]
+struct Totals {
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+    #[diesel(sql_type = BigInt)]
+    low_stock: i64,
+    #[diesel(sql_type = BigInt)]
+    out_of_stock: i64,
+    #[diesel(sql_type = BigInt)]
+    total_quantity: i64,
+    #[diesel(sql_type = BigInt)]
+    total_value: i64,
+}
+
+#[derive(QueryableByName)]
+struct SupplierRow {
+    #[diesel(sql_type = BigInt)]
+    supplier_id: i64,
+    #[diesel(sql_type = Text)]
+    supplier: String,
+    #[diesel(sql_type = BigInt)]
+    count: i64,
+    #[diesel(sql_type = BigInt)]
+    supplied_value: i64,
+    #[diesel(sql_type = BigInt)]
+    stock_value: i64,
+}
+
+const TOTALS: &str = "SELECT CAST(COUNT(*) AS BIGINT) AS total, \
+    CAST(COALESCE(SUM(CASE WHEN quantity <= reorder_level THEN 1 ELSE 0 END), 0) AS BIGINT) AS low_stock, \
+    CAST(COALESCE(SUM(CASE WHEN quantity = 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS out_of_stock, \
+    CAST(COALESCE(SUM(quantity), 0) AS BIGINT) AS total_quantity, \
+    CAST(COALESCE(SUM(price_cents * quantity), 0) AS BIGINT) AS total_value \
+    FROM products WHERE deleted_at IS NULL";
+
+const BY_CATEGORY: &str = "SELECT c.id AS category_id, c.name AS category, CAST(COUNT(p.id) AS BIGINT) AS count \
+    FROM categories c LEFT JOIN products p ON p.category_id = c.id AND p.deleted_at IS NULL \
+    GROUP BY c.id, c.name ORDER BY c.name, c.id";
+
+const UNCATEGORISED: &str = "SELECT CAST(NULL AS BIGINT) AS category_id, CAST(NULL AS TEXT) AS category, \
+    CAST(COUNT(*) AS BIGINT) AS count FROM products WHERE category_id IS NULL AND deleted_at IS NULL";
+
+const BY_SUPPLIER: &str = "SELECT s.id AS supplier_id, s.name AS supplier, CAST(COUNT(p.id) AS BIGINT) AS count, \
+    CAST(COALESCE(SUM(p.price_cents * ps.quantity), 0) AS BIGINT) AS supplied_value, \
+    CAST(COALESCE(SUM(p.price_cents * p.quantity), 0) AS BIGINT) AS stock_value \
+    FROM suppliers s \
+    LEFT JOIN product_suppliers ps ON ps.supplier_id = s.id \
+    LEFT JOIN products p ON p.id = ps.product_id AND p.deleted_at IS NULL \
+    GROUP BY s.id, s.name ORDER BY s.name, s.id";
+
+pub fn dashboard(core: &Core, ctx: &Ctx) -> CoreResult<Dashboard> {
+    ctx.read_operations()?;
+    core.db.read(|c| {
+        let totals: Totals = diesel::sql_query(TOTALS).get_result(c)?;
+        let mut by_category: Vec<CategoryCount> = diesel::sql_query(BY_CATEGORY).load(c)?;
+        let uncategorised: CategoryCount = diesel::sql_query(UNCATEGORISED).get_result(c)?;
+        if uncategorised.count > 0 {
+            by_category.push(uncategorised);
+        }
+        let suppliers: Vec<SupplierRow> = diesel::sql_query(BY_SUPPLIER).load(c)?;
+        let by_supplier: Vec<SupplierCount> = suppliers
+            .iter()
+            .map(|s| SupplierCount {
+                supplier_id: s.supplier_id,
+                supplier: s.supplier.clone(),
+                count: s.count,
+            })
+            .collect();
+        let mut most = by_supplier.clone();
+        most.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.supplier.cmp(&b.supplier)));
+        most.truncate(5);
+        let mut least = by_supplier.clone();
+        least.sort_by(|a, b| a.count.cmp(&b.count).then_with(|| a.supplier.cmp(&b.supplier)));
+        least.truncate(5);
+        let value = suppliers
+            .into_iter()
+            .map(|s| SupplierValue {
+                supplier_id: s.supplier_id,
+                supplier: s.supplier,
+                supplied_value: s.supplied_value,
+                stock_value: s.stock_value,
+            })
+            .collect();
+        Ok(Dashboard {
+            products: ProductFigures {
+                total: totals.total,
+                low_stock: totals.low_stock,
+                out_of_stock: totals.out_of_stock,
+                by_category,
+                by_supplier,
+            },
+            suppliers: SupplierFigures {
+                value,
+                most_products: most,
+                least_products: least,
+            },
+            inventory: InventoryFigures {
+                total_quantity: totals.total_quantity,
+                total_value: totals.total_value,
+            },
+        })
+    })
+}

@@ -1,0 +1,242 @@
+//! Product–supplier links: the "through" rows of the many-to-many, with their own data.
+
+use diesel::prelude::*;
+use serde::Deserialize;
+
+use crate::audit::{self, Changes, Entry};
+use crate::auth::Ctx;
+use crate::db::{now, Core, DbConn};
+use crate::error::{CoreError, CoreResult, Errors};
+use crate::models::{LinkRow, LinkView, Product};
+use crate::schema::{product_suppliers, products, suppliers};
+use crate::types::{bounded_text, double_option, parse_quantity, Money};
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkInput {
+    /// Required when creating; ignored (must match) when updating.
+    pub supplier_id: Option<i64>,
+    pub quantity: Option<i64>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub unit_cost: Option<Option<serde_json::Value>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub lead_time_days: Option<Option<i32>>,
+    pub contract_ref: Option<String>,
+    pub is_preferred: Option<bool>,
+}
+
+/// All links of the given products, with supplier names, in one query (no N+1 in lists).
+pub fn links_for(conn: &mut DbConn, product_ids: &[i64]) -> CoreResult<Vec<LinkView>> {
+    if product_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let rows: Vec<(LinkRow, String)> = product_suppliers::table
+        .inner_join(suppliers::table)
+        .filter(product_suppliers::product_id.eq_any(product_ids))
+        .select((product_suppliers::all_columns, suppliers::name))
+        .order((product_suppliers::product_id, suppliers::name, product_suppliers::supplier_id))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(r, n)| LinkView::new(r, n)).collect())
+}
+
+fn live_product(conn: &mut DbConn, id: i64) -> CoreResult<Product> {
+    Ok(products::table
+        .find(id)
+        .filter(products::deleted_at.is_null())
+        .first(conn)?)
+}
+
+pub fn list_for_product(core: &Core, ctx: &Ctx, product_id: i64) -> CoreResult<Vec<LinkView>> {
+    ctx.read_catalog(core.config.public_read)?;
+    core.db.read(|c| {
+        live_product(c, product_id)?;
+        links_for(c, &[product_id])
+    })
+}
+
+pub fn list_for_supplier(core: &Core, ctx: &Ctx, supplier_id: i64) -> CoreResult<Vec<LinkView>> {
+    ctx.read_catalog(core.config.public_read)?;
+    core.db.read(|c| {
+        let name: String = suppliers::table.find(supplier_id).select(suppliers::name).first(c)?;
+        let rows: Vec<LinkRow> = product_suppliers::table
+            .inner_join(products::table)
+            .filter(product_suppliers::supplier_id.eq(supplier_id))
+            .filter(products::deleted_at.is_null())
+            .select(product_suppliers::all_columns)
+            .order(product_suppliers::product_id)
+            .load(c)?;
+        Ok(rows.into_iter().map(|r| LinkView::new(r, name.clone())).collect())
+    })
+}
+
+struct LinkFields {
+    quantity: Option<i64>,
+    unit_cost: Option<Option<i64>>,
+    lead_time_days: Option<Option<i32>>,
+    contract_ref: Option<String>,
+}
+
+fn validate(input: &LinkInput) -> CoreResult<LinkFields> {
+    let mut errs = Errors::default();
+    let quantity = input.quantity.and_then(|q| errs.take("quantity", parse_quantity(q)));
+    let unit_cost = match &input.unit_cost {
+        Some(Some(v)) => errs.take("unit_cost", Money::parse_json(v).map(|m| m.0)).map(Some),
+        Some(None) => Some(None),
+        None => None,
+    };
+    let lead_time_days = match input.lead_time_days {
+        Some(Some(d)) if !(0..=3650).contains(&d) => {
+            errs.add("lead_time_days", "Ensure this value is between 0 and 3650.");
+            None
+        }
+        other => other,
+    };
+    let contract_ref = input
+        .contract_ref
+        .as_deref()
+        .and_then(|s| errs.take("contract_ref", bounded_text(s.trim(), 200)));
+    errs.finish()?;
+    Ok(LinkFields {
+        quantity,
+        unit_cost,
+        lead_time_days,
+        contract_ref,
+    })
+}
+
+fn view(conn: &mut DbConn, product_id: i64, supplier_id: i64) -> CoreResult<LinkView> {
+    let (r, n): (LinkRow, String) = product_suppliers::table
+        .inner_join(suppliers::table)
+        .filter(product_suppliers::product_id.eq(product_id))
+        .filter(product_suppliers::supplier_id.eq(supplier_id))
+        .select((product_suppliers::all_columns, suppliers::name))
+        .first(conn)?;
+    Ok(LinkView::new(r, n))
+}
+
+/// Keeps at most one preferred supplier a product: setting one unsets the others.
+fn unset_other_preferred(conn: &mut DbConn, product_id: i64, supplier_id: i64) -> CoreResult<()> {
+    diesel::update(
+        product_suppliers::table
+            .filter(product_suppliers::product_id.eq(product_id))
+            .filter(product_suppliers::supplier_id.ne(supplier_id))
+            .filter(product_suppliers::is_preferred.eq(true)),
+    )
+    .set(product_suppliers::is_preferred.eq(false))
+    .execute(conn)?;
+    Ok(())
+}
+
+fn link_entry<'a>(action: &'a str, product: &Product, supplier_id: i64, ch: Changes) -> Entry<'a> {
+    Entry {
+        action,
+        object_type: "product_supplier",
+        object_id: format!("{}:{}", product.id, supplier_id),
+        object_repr: format!("{} ← supplier {}", product.sku, supplier_id),
+        changes: ch.into_value(),
+    }
+}
+
+pub fn create(core: &Core, ctx: &Ctx, product_id: i64, input: LinkInput) -> CoreResult<LinkView> {
+    ctx.create_catalog()?;
+    let v = validate(&input)?;
+    let Some(supplier_id) = input.supplier_id else {
+        return Err(CoreError::validation("supplier_id", "This field is required."));
+    };
+    core.db.write(|c| {
+        let product = live_product(c, product_id)?;
+        ctx.modify_catalog(product.created_by)?;
+        let exists: Option<i64> = suppliers::table.find(supplier_id).select(suppliers::id).first(c).optional()?;
+        if exists.is_none() {
+            return Err(CoreError::validation("supplier_id", "No such supplier."));
+        }
+        let preferred = input.is_preferred.unwrap_or(false);
+        if preferred {
+            unset_other_preferred(c, product_id, supplier_id)?;
+        }
+        let t = now();
+        diesel::insert_into(product_suppliers::table)
+            .values((
+                product_suppliers::product_id.eq(product_id),
+                product_suppliers::supplier_id.eq(supplier_id),
+                product_suppliers::quantity.eq(v.quantity.unwrap_or(0)),
+                product_suppliers::unit_cost_cents.eq(v.unit_cost.flatten()),
+                product_suppliers::lead_time_days.eq(v.lead_time_days.flatten()),
+                product_suppliers::contract_ref.eq(v.contract_ref.clone().unwrap_or_default()),
+                product_suppliers::is_preferred.eq(preferred),
+                product_suppliers::created_by.eq(ctx.user_id()),
+                product_suppliers::created_at.eq(t),
+                product_suppliers::updated_at.eq(t),
+            ))
+            .execute(c)?;
+        let link = view(c, product_id, supplier_id)?;
+        let mut ch = Changes::new();
+        ch.set("supplier_id", &supplier_id);
+        ch.set("quantity", &link.quantity);
+        ch.set("unit_cost", &link.unit_cost.map(Money::format));
+        ch.set("lead_time_days", &link.lead_time_days);
+        ch.set("is_preferred", &link.is_preferred);
+        audit::record(c, ctx, link_entry("create", &product, supplier_id, ch))?;
+        Ok(link)
+    })
+}
+
+pub fn update(core: &Core, ctx: &Ctx, product_id: i64, supplier_id: i64, input: LinkInput) -> CoreResult<LinkView> {
+    ctx.create_catalog()?;
+    let v = validate(&input)?;
+    if input.supplier_id.is_some_and(|s| s != supplier_id) {
+        return Err(CoreError::validation("supplier_id", "The supplier of a link cannot change."));
+    }
+    core.db.write(|c| {
+        let product = live_product(c, product_id)?;
+        ctx.modify_catalog(product.created_by)?;
+        let old = view(c, product_id, supplier_id)?;
+        if input.is_preferred == Some(true) {
+            unset_other_preferred(c, product_id, supplier_id)?;
+        }
+        diesel::update(
+            product_suppliers::table
+                .filter(product_suppliers::product_id.eq(product_id))
+                .filter(product_suppliers::supplier_id.eq(supplier_id)),
+        )
+        .set((
+            product_suppliers::quantity.eq(v.quantity.unwrap_or(old.quantity)),
+            product_suppliers::unit_cost_cents.eq(v.unit_cost.unwrap_or(old.unit_cost)),
+            product_suppliers::lead_time_days.eq(v.lead_time_days.unwrap_or(old.lead_time_days)),
+            product_suppliers::contract_ref.eq(v.contract_ref.clone().unwrap_or(old.contract_ref.clone())),
+            product_suppliers::is_preferred.eq(input.is_preferred.unwrap_or(old.is_preferred)),
+            product_suppliers::updated_at.eq(now()),
+        ))
+        .execute(c)?;
+        let link = view(c, product_id, supplier_id)?;
+        let mut ch = Changes::new();
+        ch.diff("quantity", &old.quantity, &link.quantity);
+        ch.diff("unit_cost", &old.unit_cost.map(Money::format), &link.unit_cost.map(Money::format));
+        ch.diff("lead_time_days", &old.lead_time_days, &link.lead_time_days);
+        ch.diff("contract_ref", &old.contract_ref, &link.contract_ref);
+        ch.diff("is_preferred", &old.is_preferred, &link.is_preferred);
+        audit::record(c, ctx, link_entry("update", &product, supplier_id, ch))?;
+        Ok(link)
+    })
+}
+
+pub fn delete(core: &Core, ctx: &Ctx, product_id: i64, supplier_id: i64) -> CoreResult<()> {
+    ctx.create_catalog()?;
+    core.db.write(|c| {
+        let product = live_product(c, product_id)?;
+        ctx.modify_catalog(product.created_by)?;
+        let old = view(c, product_id, supplier_id)?;
+        diesel::delete(
+            product_suppliers::table
+                .filter(product_suppliers::product_id.eq(product_id))
+                .filter(product_suppliers::supplier_id.eq(supplier_id)),
+        )
+        .execute(c)?;
+        let mut ch = Changes::new();
+        ch.diff("supplier_id", &Some(supplier_id), &None);
+        ch.diff("quantity", &Some(old.quantity), &None);
+        audit::record(c, ctx, link_entry("delete", &product, supplier_id, ch))?;
+        Ok(())
+    })
+}

@@ -1,0 +1,32 @@
+//! One module per area; each public function is one use case: it checks the permission,
+//! runs its change in one transaction with the audit entry, and returns a domain value.
+
+pub mod audit_log;
+pub mod catalog;
+pub mod dashboard;
+pub mod links;
+pub mod products;
+pub mod sessions;
+pub mod stock;
+pub mod tokens;
+pub mod users;
+
+diesel::define_sql_function! {
+    /// Case folding that means the same on SQLite and PostgreSQL for ASCII.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+diesel::define_sql_function! {
+    #[sql_name = "lower"]
+    fn lower_nullable(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
+/// A `LIKE` pattern that matches `term` anywhere, with the wildcards in `term` escaped.
+pub fn contains_pattern(term: &str) -> String {
+    let escaped = term
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}

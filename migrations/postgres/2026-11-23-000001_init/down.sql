@@ -1,0 +1,13 @@
+DROP TABLE audit_logs;
+DROP TABLE transfers;
+DROP TABLE stock_adjustments;
+DROP TABLE stock_levels;
+DROP TABLE product_suppliers;
+DROP TABLE products;
+DROP TABLE locations;
+DROP TABLE suppliers;
+DROP TABLE categories;
+DROP TABLE login_attempts;
+DROP TABLE jwt_tokens;
+DROP TABLE sessions;
+DROP TABLE users;
