@@ -140,6 +140,13 @@ impl Db {
         write_tx(&mut conn, f)
     }
 
+    /// Checks that the database answers (readiness probes).
+    pub fn ping(&self) -> CoreResult<()> {
+        let mut conn = self.conn()?;
+        conn.batch_execute("SELECT 1")?;
+        Ok(())
+    }
+
     /// Runs a read-only query function on a pooled connection.
     pub fn read<T>(&self, f: impl FnOnce(&mut DbConn) -> CoreResult<T>) -> CoreResult<T> {
         let mut conn = self.conn()?;

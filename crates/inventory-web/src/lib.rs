@@ -1,1 +1,18 @@
-//! placeholder
+//! Everything HTTP that both servers share: settings, the app builder, routes and handlers for
+//! the whole API, the error body of API.md §1, pagination, the caller extractor, OpenAPI, and
+//! the command line. It knows nothing of cookies or tokens: the server crates put a
+//! [`inventory_core::auth::Principal`] into the request extensions and this crate takes it from there.
+
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod error;
+pub mod extract;
+pub mod middleware;
+pub mod openapi;
+pub mod settings;
+
+pub use app::{finish_app, AppState, Running};
+pub use error::ApiError;
+pub use extract::{blocking, Caller, JsonBody};
+pub use settings::Settings;

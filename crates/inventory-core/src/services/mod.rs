@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod dashboard;
 pub mod links;
 pub mod products;
+pub mod seed;
 pub mod sessions;
 pub mod stock;
 pub mod tokens;

@@ -629,3 +629,35 @@ pub fn login_attempts(core: &Core, ctx: &Ctx, f: &AttemptFilter, page: PageReq) 
         Ok(Paged { count, results })
     })
 }
+
+/// Sets a password from the command line (`changepassword`), revoking every login of the user.
+pub fn set_password(db: &Db, username: &str, password: &str, bcrypt_cost: u32) -> CoreResult<()> {
+    let user = db
+        .read(|c| find_by_username(c, username))?
+        .ok_or(CoreError::NotFound)?;
+    if let Err(reasons) = auth::check_password(password, &user.username, &user.email) {
+        let mut errs = Errors::default();
+        for r in reasons {
+            errs.add("password", r);
+        }
+        errs.finish()?;
+    }
+    let hash = auth::hash_password(password, bcrypt_cost)?;
+    db.write(|c| {
+        diesel::update(users::table.find(user.id))
+            .set(users::password_hash.eq(&hash))
+            .execute(c)?;
+        revoke_all_logins(c, user.id)?;
+        audit::record(
+            c,
+            &Ctx::system(),
+            Entry {
+                action: "password_change",
+                object_type: "user",
+                object_id: user.id.to_string(),
+                object_repr: user.username.clone(),
+                changes: serde_json::json!({}),
+            },
+        )
+    })
+}

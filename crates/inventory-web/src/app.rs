@@ -1,0 +1,91 @@
+//! The application state and the part of the app both servers build the same way.
+
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{from_fn, DefaultHeaders};
+use actix_web::{web, App, Error};
+use inventory_core::db::{Core, CoreConfig, Db};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::settings::{Secret, Settings};
+
+/// What every handler can reach: the core, the settings and the resolved secret.
+#[derive(Clone)]
+pub struct AppState {
+    pub core: Core,
+    pub settings: Arc<Settings>,
+    pub secret: Secret,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub openapi: utoipa::openapi::OpenApi,
+}
+
+impl AppState {
+    /// Opens the database (bringing the schema up to date) and resolves the secret.
+    pub fn new(settings: &Settings, extra_api: utoipa::openapi::OpenApi) -> Result<AppState, String> {
+        let secret = settings.resolve_secret()?;
+        let trusted_proxies = settings.trusted_proxy_nets()?;
+        let db = Db::connect(&settings.database_url, settings.db_pool_size).map_err(|e| e.to_string())?;
+        let config = CoreConfig {
+            public_read: settings.public_read,
+            bcrypt_cost: settings.bcrypt_cost,
+            lockout_threshold: settings.lockout_threshold,
+            lockout_minutes: settings.lockout_minutes,
+        };
+        let mut openapi = crate::openapi::base();
+        openapi.merge(extra_api);
+        Ok(AppState {
+            core: Core { db, config },
+            settings: Arc::new(settings.clone()),
+            secret,
+            trusted_proxies,
+            openapi,
+        })
+    }
+}
+
+/// A started server: the port it bound (for tests on port 0) and a handle to stop it.
+pub struct Running {
+    pub port: u16,
+    pub handle: ServerHandle,
+    pub task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Adds the shared routes, state and middleware to an app the server crate has started with
+/// its own auth routes and middleware; the shared middleware wraps outermost.
+pub fn finish_app<T, B>(
+    app: App<T>,
+    state: &AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody + 'static>,
+        Error = Error,
+        InitError = (),
+    >,
+>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<B>, Error = Error, InitError = ()> + 'static,
+    B: MessageBody + 'static,
+{
+    let secure = state.settings.cookie_secure();
+    let mut headers = DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "same-origin"))
+        .add(("Content-Security-Policy", "frame-ancestors 'none'"));
+    if secure {
+        headers = headers.add(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"));
+    }
+    app.app_data(web::Data::new(state.clone()))
+        .app_data(web::PathConfig::default().error_handler(|_, _| crate::error::ApiError::not_found().into()))
+        .configure(crate::api::configure)
+        .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", state.openapi.clone()))
+        .default_service(web::to(crate::error::not_found))
+        .wrap(headers)
+        .wrap(from_fn(crate::middleware::trim_trailing_slash))
+        .wrap(tracing_actix_web::TracingLogger::default())
+        .wrap(from_fn(crate::middleware::request_id))
+}

@@ -1,0 +1,300 @@
+//! Extractors: who is calling (`Caller`), a strict JSON body (`JsonBody`), page parameters,
+//! and the helper that runs core services off the async workers.
+
+use std::future::{ready, Ready};
+use std::net::IpAddr;
+
+use actix_web::dev::Payload;
+use actix_web::http::{header, StatusCode};
+use actix_web::web::BytesMut;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
+use futures_util::future::LocalBoxFuture;
+use futures_util::StreamExt;
+use inventory_core::auth::{Ctx, Principal};
+use inventory_core::paging::{PageReq, Paged};
+use inventory_core::{CoreError, FieldErrors};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::error::ApiError;
+
+/// The largest request body we read (API.md §1).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// The request id, set by the request-id middleware.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// Runs a core service on the blocking pool: diesel and bcrypt must never run on async workers.
+pub async fn blocking<T, F>(f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, CoreError> + Send + 'static,
+{
+    match web::block(f).await {
+        Ok(r) => r.map_err(ApiError::from),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
+/// The client address: the socket peer, or `X-Forwarded-For` when the peer is a trusted proxy.
+pub fn client_ip(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> Option<String> {
+    let peer = req.peer_addr().map(|a| a.ip());
+    let Some(peer) = peer else { return None };
+    if !trusted.is_empty() && trusted.iter().any(|n| n.contains(&peer)) {
+        if let Some(xff) = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+            // Walk from the right past our own proxies; the first untrusted hop is the client.
+            for hop in xff.rsplit(',').map(str::trim) {
+                match hop.parse::<IpAddr>() {
+                    Ok(ip) if trusted.iter().any(|n| n.contains(&ip)) => continue,
+                    Ok(ip) => return Some(ip.to_string()),
+                    Err(_) => break,
+                }
+            }
+        }
+    }
+    Some(peer.to_string())
+}
+
+/// The caller of a request: principal (if any), address, request id and user agent.
+pub struct Caller(pub Ctx);
+
+impl Caller {
+    pub fn from_request_parts(req: &HttpRequest) -> Ctx {
+        let principal = req.extensions().get::<Principal>().cloned();
+        let request_id = req
+            .extensions()
+            .get::<RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default();
+        let trusted = req
+            .app_data::<web::Data<AppState>>()
+            .map(|s| s.trusted_proxies.clone())
+            .unwrap_or_default();
+        Ctx {
+            principal,
+            ip: client_ip(req, &trusted),
+            request_id,
+            user_agent: req
+                .headers()
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned(),
+        }
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Caller(Caller::from_request_parts(req))))
+    }
+}
+
+/// A JSON body read strictly: `application/json` only (415), at most 1 MiB (413), and every
+/// parse problem a 400 naming the field it is in.
+pub struct JsonBody<T>(pub T);
+
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(ct) = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+}
+
+pub fn too_large() -> ApiError {
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Request body is larger than 1 MiB.")
+}
+
+/// Reads a body up to the limit.
+pub async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<BytesMut, ApiError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > BODY_LIMIT) {
+        return Err(too_large());
+    }
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| ApiError::bad_request("parse_error", "The request body could not be read."))?;
+        if body.len() + chunk.len() > BODY_LIMIT {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Turns a serde failure into the contract's error body, with the field path when known.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request("parse_error", "The request body is empty; JSON was expected."));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(v) => {
+            if de.end().is_err() {
+                return Err(ApiError::bad_request("parse_error", "Malformed JSON: trailing characters."));
+            }
+            Ok(v)
+        }
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if inner.is_syntax() || inner.is_eof() || inner.is_io() {
+                return Err(ApiError::bad_request("parse_error", format!("Malformed JSON: {inner}")));
+            }
+            let msg = inner.to_string();
+            let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+            let mut errors = FieldErrors::new();
+            let field = if let Some(rest) = msg.strip_prefix("unknown field `") {
+                rest.split('`').next().unwrap_or("non_field_errors").to_owned()
+            } else if let Some(rest) = msg.strip_prefix("missing field `") {
+                rest.split('`').next().unwrap_or("non_field_errors").to_owned()
+            } else if path == "." || path.is_empty() {
+                "non_field_errors".to_owned()
+            } else {
+                path
+            };
+            let nice = if msg.starts_with("unknown field") {
+                "Unknown field.".to_owned()
+            } else if msg.starts_with("missing field") {
+                "This field is required.".to_owned()
+            } else {
+                msg
+            };
+            errors.insert(field, vec![nice]);
+            Err(ApiError::bad_request("invalid", "Invalid input.").with_errors(errors))
+        }
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !is_json(&req) {
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "Content-Type must be application/json.",
+                ));
+            }
+            let body = read_body(&req, &mut payload).await?;
+            parse_json(&body).map(JsonBody)
+        })
+    }
+}
+
+/// `?page=&page_size=` checked against the contract's bounds.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PageParams {
+    pub page: Option<String>,
+    pub page_size: Option<String>,
+}
+
+impl PageParams {
+    pub fn from_req(req: &HttpRequest) -> Result<PageReq, ApiError> {
+        let q = web::Query::<PageParams>::from_query(req.query_string())
+            .map_err(|_| ApiError::bad_request("invalid", "Invalid query string."))?;
+        let num = |field: &str, v: &Option<String>| -> Result<Option<i64>, ApiError> {
+            match v.as_deref() {
+                None => Ok(None),
+                Some(s) => s
+                    .trim()
+                    .parse::<i64>()
+                    .map(Some)
+                    .map_err(|_| CoreError::validation(field, "A valid integer is required.").into()),
+            }
+        };
+        let page = num("page", &q.page)?;
+        let size = num("page_size", &q.page_size)?;
+        Ok(PageReq::new(page, size)?)
+    }
+}
+
+/// A list body as DRF's PageNumberPagination writes it.
+#[derive(Serialize)]
+pub struct PageBody<T: Serialize> {
+    pub count: i64,
+    pub next: Option<String>,
+    pub previous: Option<String>,
+    pub results: Vec<T>,
+}
+
+fn page_link(req: &HttpRequest, page: i64) -> String {
+    let conn = req.connection_info();
+    let mut pairs: Vec<(String, String)> = url_pairs(req.query_string())
+        .into_iter()
+        .filter(|(k, _)| k != "page")
+        .collect();
+    if page > 1 {
+        pairs.push(("page".into(), page.to_string()));
+    }
+    let qs = pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let base = format!("{}://{}{}", conn.scheme(), conn.host(), req.path());
+    if qs.is_empty() {
+        base
+    } else {
+        format!("{base}?{qs}")
+    }
+}
+
+fn url_pairs(qs: &str) -> Vec<(String, String)> {
+    web::Query::<Vec<(String, String)>>::from_query(qs)
+        .map(|q| q.into_inner())
+        .unwrap_or_default()
+}
+
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Answers one page with `count`, `next` and `previous` links.
+pub fn paginated<T: Serialize>(req: &HttpRequest, page: PageReq, data: Paged<T>) -> HttpResponse {
+    let next = (page.offset() + page.page_size < data.count).then(|| page_link(req, page.page + 1));
+    let previous = (page.page > 1).then(|| page_link(req, page.page - 1));
+    HttpResponse::Ok().json(PageBody {
+        count: data.count,
+        next,
+        previous,
+        results: data.results,
+    })
+}
+
+/// A query string parsed into `T`, with a contract-shaped 400 when it does not fit.
+pub fn query<T: DeserializeOwned>(req: &HttpRequest) -> Result<T, ApiError> {
+    serde_urlencoded_like::<T>(req.query_string())
+}
+
+fn serde_urlencoded_like<T: DeserializeOwned>(qs: &str) -> Result<T, ApiError> {
+    web::Query::<T>::from_query(qs).map(|q| q.into_inner()).map_err(|e| {
+        let msg = e.to_string();
+        let mut errors = FieldErrors::new();
+        errors.insert("query".into(), vec![msg]);
+        ApiError::bad_request("invalid", "Invalid query parameter.").with_errors(errors)
+    })
+}
