@@ -1,1 +1,66 @@
-//! placeholder
+//! Cookie sessions (API.md §2.1): a database-backed `actix-session` store, login and logout,
+//! CSRF (`csrftoken` cookie + `X-CSRFToken` header) and the Origin check.
+
+mod auth;
+mod store;
+
+use actix_session::config::{BrowserSession, CookieContentSecurity, TtlExtensionPolicy};
+use actix_session::SessionMiddleware;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer};
+use inventory_web::{finish_app, AppState, Running, Settings};
+use sha2::{Digest, Sha512};
+use utoipa::OpenApi;
+
+pub use store::DbSessionStore;
+
+#[derive(OpenApi)]
+#[openapi(paths(auth::login, auth::logout))]
+struct CookieApi;
+
+/// Builds the app, binds `settings.bind` and runs the server on the current tokio runtime.
+pub async fn spawn(settings: Settings) -> std::io::Result<Running> {
+    let state = tokio::task::spawn_blocking({
+        let s = settings.clone();
+        move || AppState::new(&s, CookieApi::openapi())
+    })
+    .await
+    .map_err(std::io::Error::other)?
+    .map_err(std::io::Error::other)?;
+    // actix's cookie key wants 64 bytes; derive them from SECRET_KEY of any length.
+    let key = Key::from(&Sha512::digest(state.secret.expose().as_bytes())[..]);
+    let secure = settings.cookie_secure();
+    let idle = settings.session_idle_seconds;
+    let store = DbSessionStore::new(state.core.db.clone());
+    let app_state = state.clone();
+    let mut server = HttpServer::new(move || {
+        let sessions = SessionMiddleware::builder(store.clone(), key.clone())
+            .cookie_name("sessionid".into())
+            .cookie_secure(secure)
+            .cookie_http_only(true)
+            .cookie_same_site(SameSite::Lax)
+            .cookie_content_security(CookieContentSecurity::Signed)
+            .session_lifecycle(
+                BrowserSession::default()
+                    .state_ttl(actix_web::cookie::time::Duration::seconds(idle))
+                    .state_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
+            )
+            .build();
+        let app = App::new()
+            .configure(auth::configure)
+            .wrap(from_fn(auth::authenticate))
+            .wrap(sessions);
+        finish_app(app, &app_state)
+    });
+    server = server.worker_max_blocking_threads(settings.blocking_threads.max(1));
+    if let Some(w) = settings.workers {
+        server = server.workers(w.max(1));
+    }
+    let server = server.bind(&settings.bind)?;
+    let port = server.addrs().first().map(|a| a.port()).unwrap_or(0);
+    let server = server.run();
+    let handle = server.handle();
+    let task = tokio::spawn(server);
+    Ok(Running { port, handle, task })
+}

@@ -61,8 +61,21 @@ pub fn update(db: &Db, key: &str, data: &str, user_id: Option<i64>, ttl_seconds:
     })
 }
 
+/// Extends an idle timeout. Reads first and writes only when the expiry would move by more
+/// than a minute, so a busy session does not turn every read request into a write.
 pub fn touch(db: &Db, key: &str, ttl_seconds: i64) -> CoreResult<()> {
     let h = key_hash(key);
+    let current: Option<NaiveDateTime> = db.read(|c| {
+        Ok(sessions::table
+            .find(&h)
+            .select(sessions::expires_at)
+            .first(c)
+            .optional()?)
+    })?;
+    match current {
+        Some(exp) if exp + Duration::seconds(60) < expiry(ttl_seconds) => {}
+        _ => return Ok(()),
+    }
     db.write(|c| {
         diesel::update(sessions::table.find(h))
             .set(sessions::expires_at.eq(expiry(ttl_seconds)))

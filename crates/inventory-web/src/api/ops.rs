@@ -10,8 +10,16 @@ use crate::extract::{blocking, paginated, query, Caller, PageParams};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/health").route(web::get().to(health)))
         .service(resource("/ready").route(web::get().to(ready)))
+        .service(resource("/api/docs").route(web::get().to(docs_redirect)))
         .service(resource("/api/dashboard").route(web::get().to(get_dashboard)))
         .service(resource("/api/audit-logs").route(web::get().to(list_audit)));
+}
+
+/// The interactive docs live under `/api/docs/` (Swagger UI, served from the binary).
+pub async fn docs_redirect() -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header((actix_web::http::header::LOCATION, "/api/docs/"))
+        .finish()
 }
 
 /// The process is up; says nothing about the database.

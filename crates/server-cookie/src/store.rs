@@ -1,0 +1,95 @@
+//! The session store behind `actix-session`: rows in the database, so sessions survive
+//! restarts, are shared by every instance, and can be revoked (password change, deactivation).
+
+use std::collections::HashMap;
+
+use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_web::cookie::time::Duration;
+use actix_web::web;
+use inventory_core::services::sessions;
+use inventory_core::Db;
+
+#[derive(Clone)]
+pub struct DbSessionStore {
+    db: Db,
+}
+
+impl DbSessionStore {
+    pub fn new(db: Db) -> Self {
+        DbSessionStore { db }
+    }
+}
+
+fn new_key() -> Result<SessionKey, anyhow::Error> {
+    use rand::distributions::{Alphanumeric, DistString};
+    let s = Alphanumeric.sample_string(&mut rand::thread_rng(), 64);
+    SessionKey::try_from(s).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// The signed-in user's id, kept in its own column so a user's sessions can be revoked at once.
+fn user_of(state: &HashMap<String, String>) -> Option<i64> {
+    state.get(crate::auth::UID).and_then(|v| serde_json::from_str(v).ok())
+}
+
+async fn run<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, inventory_core::CoreError> + Send + 'static,
+) -> Result<T, anyhow::Error> {
+    web::block(f)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+impl SessionStore for DbSessionStore {
+    async fn load(&self, key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
+        let db = self.db.clone();
+        let k = key.as_ref().to_owned();
+        let data = run(move || sessions::load(&db, &k)).await.map_err(LoadError::Other)?;
+        match data {
+            None => Ok(None),
+            Some(d) => serde_json::from_str(&d)
+                .map(Some)
+                .map_err(|e| LoadError::Deserialization(e.into())),
+        }
+    }
+
+    async fn save(&self, state: HashMap<String, String>, ttl: &Duration) -> Result<SessionKey, SaveError> {
+        let key = new_key().map_err(SaveError::Other)?;
+        let data = serde_json::to_string(&state).map_err(|e| SaveError::Serialization(e.into()))?;
+        let (db, k, uid, ttl) = (self.db.clone(), key.as_ref().to_owned(), user_of(&state), ttl.whole_seconds());
+        run(move || sessions::save(&db, &k, &data, uid, ttl)).await.map_err(SaveError::Other)?;
+        Ok(key)
+    }
+
+    async fn update(&self, key: SessionKey, state: HashMap<String, String>, ttl: &Duration) -> Result<SessionKey, UpdateError> {
+        let data = serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
+        let (db, k, uid, ttl_s) = (self.db.clone(), key.as_ref().to_owned(), user_of(&state), ttl.whole_seconds());
+        let d = data.clone();
+        let updated = run(move || sessions::update(&db, &k, &d, uid, ttl_s)).await.map_err(UpdateError::Other)?;
+        if updated {
+            Ok(key)
+        } else {
+            // The session was revoked meanwhile: start a fresh, anonymous one rather than
+            // bringing the signed-in state back to life.
+            let mut state = state;
+            state.remove(crate::auth::UID);
+            state.remove(crate::auth::CSRF);
+            let data = serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
+            let new = new_key().map_err(UpdateError::Other)?;
+            let (db, k) = (self.db.clone(), new.as_ref().to_owned());
+            run(move || sessions::save(&db, &k, &data, None, ttl_s)).await.map_err(UpdateError::Other)?;
+            Ok(new)
+        }
+    }
+
+    async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
+        let (db, k) = (self.db.clone(), key.as_ref().to_owned());
+        let ttl = ttl.whole_seconds();
+        run(move || sessions::touch(&db, &k, ttl)).await
+    }
+
+    async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
+        let (db, k) = (self.db.clone(), key.as_ref().to_owned());
+        run(move || sessions::delete(&db, &k)).await
+    }
+}
