@@ -298,3 +298,31 @@ fn serde_urlencoded_like<T: DeserializeOwned>(qs: &str) -> Result<T, ApiError> {
         ApiError::bad_request("invalid", "Invalid query parameter.").with_errors(errors)
     })
 }
+
+/// A JSON body that may be left out entirely (action endpoints such as `/cancel`): no body
+/// means `T::default()`; a body present is read as strictly as [`JsonBody`].
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let body = read_body(&req, &mut payload).await?;
+            if body.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalJson(T::default()));
+            }
+            if !is_json(&req) {
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "Content-Type must be application/json.",
+                ));
+            }
+            parse_json(&body).map(OptionalJson)
+        })
+    }
+}

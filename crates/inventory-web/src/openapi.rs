@@ -19,6 +19,13 @@ use crate::api;
         api::products::list, api::products::create, api::products::get, api::products::update,
         api::products::delete, api::products::list_links, api::products::create_link,
         api::products::update_link, api::products::delete_link,
+        api::stock::list_locations, api::stock::create_location, api::stock::get_location,
+        api::stock::update_location, api::stock::delete_location, api::stock::stock_levels,
+        api::stock::inventory_levels, api::stock::list_adjustments, api::stock::create_adjustment,
+        api::stock::get_adjustment, api::stock::history, api::stock::lookup, api::stock::scan,
+        api::stock::barcode_svg, api::stock::list_transfers, api::stock::create_transfer,
+        api::stock::get_transfer, api::stock::approve_transfer, api::stock::reject_transfer,
+        api::stock::cancel_transfer,
     ),
     components(schemas(crate::error::ErrorBody))
 )]

@@ -4,12 +4,15 @@
 pub mod audit_log;
 pub mod catalog;
 pub mod dashboard;
+pub mod ledger;
 pub mod links;
+pub mod locations;
 pub mod products;
 pub mod seed;
 pub mod sessions;
 pub mod stock;
 pub mod tokens;
+pub mod transfers;
 pub mod users;
 
 diesel::define_sql_function! {

@@ -158,6 +158,17 @@ fn with_links(conn: &mut DbConn, rows: Vec<Product>) -> CoreResult<Vec<ProductVi
 }
 
 pub fn list(core: &Core, ctx: &Ctx, f: &ProductFilter, page: PageReq) -> CoreResult<Paged<ProductView>> {
+    let rows = list_rows(core, ctx, f, page)?;
+    core.db.read(|c| {
+        Ok(Paged {
+            count: rows.count,
+            results: with_links(c, rows.results)?,
+        })
+    })
+}
+
+/// One page of product rows (no supplier summaries), with every filter and ordering.
+pub fn list_rows(core: &Core, ctx: &Ctx, f: &ProductFilter, page: PageReq) -> CoreResult<Paged<Product>> {
     ctx.read_catalog(core.config.public_read)?;
     let ordering = parse_ordering(f.ordering.as_deref(), &ORDERING)?;
     let v = validate_filter(ctx, f)?;
@@ -186,10 +197,7 @@ pub fn list(core: &Core, ctx: &Ctx, f: &ProductFilter, page: PageReq) -> CoreRes
             .limit(page.page_size)
             .offset(page.offset())
             .load(c)?;
-        Ok(Paged {
-            count,
-            results: with_links(c, rows)?,
-        })
+        Ok(Paged { count, results: rows })
     })
 }
 

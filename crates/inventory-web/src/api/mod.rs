@@ -6,6 +6,7 @@ use actix_web::{web, HttpResponse, Resource};
 pub mod catalog;
 pub mod ops;
 pub mod products;
+pub mod stock;
 pub mod users;
 
 pub type State = web::Data<crate::app::AppState>;
@@ -25,5 +26,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     ops::configure(cfg);
     users::configure(cfg);
     catalog::configure(cfg);
+    stock::configure(cfg);
     products::configure(cfg);
 }

@@ -1,0 +1,442 @@
+//! The stock ledger's use cases: adjustments, stock levels, inventory levels, product history,
+//! barcode lookup and scanning. Bookings themselves go through [`stock::book`].
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Ctx;
+use crate::db::{now, Core, DbConn};
+use crate::error::{CoreError, CoreResult, Errors};
+use crate::models::{Adjustment, Product, StockLevel};
+use crate::paging::{parse_ordering, PageReq, Paged};
+use crate::schema::{categories, locations, products, stock_adjustments, stock_levels, users};
+use crate::services::audit_log::parse_instant;
+use crate::services::products::{self as catalog_products, ProductFilter};
+use crate::services::stock::{self, Booking};
+use crate::types::{bounded_text, parse_quantity, ser_ts};
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustmentInput {
+    pub product_id: i64,
+    pub location_id: Option<i64>,
+    pub kind: String,
+    pub quantity: i64,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct AdjustmentFilter {
+    pub product: Option<i64>,
+    pub location: Option<i64>,
+    pub kind: Option<String>,
+    pub user: Option<i64>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+/// A live (not deleted) product, or 404.
+pub fn live_product(conn: &mut DbConn, id: i64) -> CoreResult<Product> {
+    Ok(products::table
+        .find(id)
+        .filter(products::deleted_at.is_null())
+        .first(conn)?)
+}
+
+/// An existing, active location, or 404 (inactive ones refuse new bookings with 400).
+pub fn bookable_location(conn: &mut DbConn, id: Option<i64>) -> CoreResult<i64> {
+    let Some(id) = id else { return stock::default_location(conn) };
+    let active: Option<bool> = locations::table
+        .find(id)
+        .select(locations::is_active)
+        .first(conn)
+        .optional()?;
+    match active {
+        Some(true) => Ok(id),
+        Some(false) => Err(CoreError::validation("location_id", "This location is inactive.")),
+        None => Err(CoreError::NotFound),
+    }
+}
+
+/// Locks the level row (creating it at zero if missing) and returns its quantity, so an
+/// `audit` count computes its difference from a value nobody else can change meanwhile.
+fn locked_level(conn: &mut DbConn, product_id: i64, location_id: i64) -> CoreResult<i64> {
+    let t = now();
+    diesel::sql_query(
+        "INSERT INTO stock_levels (product_id, location_id, quantity, updated_at) \
+         VALUES ($1, $2, 0, $3) ON CONFLICT (product_id, location_id) DO NOTHING",
+    )
+    .bind::<BigInt, _>(product_id)
+    .bind::<BigInt, _>(location_id)
+    .bind::<Timestamp, _>(t)
+    .execute(conn)?;
+    Ok(diesel::update(
+        stock_levels::table
+            .filter(stock_levels::product_id.eq(product_id))
+            .filter(stock_levels::location_id.eq(location_id)),
+    )
+    .set(stock_levels::updated_at.eq(t))
+    .returning(stock_levels::quantity)
+    .get_result(conn)?)
+}
+
+/// Which kinds need a manager: the ones that can rewrite history's totals.
+fn kind_rule(kind: &str) -> Option<bool> {
+    match kind {
+        "receive" | "sale" | "remove" => Some(false),
+        "correction" | "audit" | "loss" => Some(true),
+        _ => None,
+    }
+}
+
+pub fn create_adjustment(core: &Core, ctx: &Ctx, input: AdjustmentInput) -> CoreResult<Adjustment> {
+    ctx.basic_stock()?;
+    let mut errs = Errors::default();
+    let needs_manager = kind_rule(&input.kind);
+    if needs_manager.is_none() {
+        errs.add(
+            "kind",
+            format!("\"{}\" is not a valid choice (receive, sale, remove, loss, correction, audit).", input.kind),
+        );
+    }
+    match input.kind.as_str() {
+        "correction" => {
+            if input.quantity == 0 {
+                errs.add("quantity", "A correction is a non-zero signed change.");
+            }
+            if input.quantity.checked_abs().is_none_or(|q| parse_quantity(q).is_err()) {
+                errs.add("quantity", "Ensure this value is at most 1000000000000 in size.");
+            }
+        }
+        "audit" => {
+            if let Err(m) = parse_quantity(input.quantity) {
+                errs.add("quantity", m);
+            }
+        }
+        _ => {
+            if input.quantity <= 0 {
+                errs.add("quantity", "Ensure this value is greater than 0.");
+            } else if let Err(m) = parse_quantity(input.quantity) {
+                errs.add("quantity", m);
+            }
+        }
+    }
+    let reason = errs.take("reason", bounded_text(input.reason.trim(), 500));
+    let reference = errs.take("reference", bounded_text(input.reference.as_deref().unwrap_or("").trim(), 200));
+    errs.finish()?;
+    if needs_manager == Some(true) {
+        ctx.manager_stock()?;
+    }
+    let (reason, reference) = (reason.unwrap_or_default(), reference.unwrap_or_default());
+    core.db.write(|c| {
+        live_product(c, input.product_id)?;
+        let location_id = bookable_location(c, input.location_id)?;
+        let delta = match input.kind.as_str() {
+            "receive" => input.quantity,
+            "sale" | "remove" | "loss" => -input.quantity,
+            "correction" => input.quantity,
+            _ => input.quantity - locked_level(c, input.product_id, location_id)?,
+        };
+        stock::book(
+            c,
+            ctx,
+            Booking {
+                product_id: input.product_id,
+                location_id,
+                kind: &input.kind,
+                delta,
+                reason: &reason,
+                reference: &reference,
+            },
+        )
+    })
+}
+
+pub fn get_adjustment(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Adjustment> {
+    ctx.read_operations()?;
+    core.db.read(|c| Ok(stock_adjustments::table.find(id).first(c)?))
+}
+
+pub fn list_adjustments(core: &Core, ctx: &Ctx, f: &AdjustmentFilter, page: PageReq) -> CoreResult<Paged<Adjustment>> {
+    ctx.read_operations()?;
+    if let Some(k) = &f.kind {
+        if !stock::KINDS.contains(&k.as_str()) {
+            return Err(CoreError::validation("kind", format!("\"{k}\" is not a valid choice.")));
+        }
+    }
+    let since = f.since.as_deref().map(|s| parse_instant("since", s)).transpose()?;
+    let until = f.until.as_deref().map(|s| parse_instant("until", s)).transpose()?;
+    let query = || {
+        let mut q = stock_adjustments::table.into_boxed();
+        if let Some(p) = f.product {
+            q = q.filter(stock_adjustments::product_id.eq(p));
+        }
+        if let Some(l) = f.location {
+            q = q.filter(stock_adjustments::location_id.eq(l));
+        }
+        if let Some(k) = &f.kind {
+            q = q.filter(stock_adjustments::kind.eq(k.clone()));
+        }
+        if let Some(u) = f.user {
+            q = q.filter(stock_adjustments::user_id.eq(u));
+        }
+        if let Some(s) = since {
+            q = q.filter(stock_adjustments::created_at.ge(s));
+        }
+        if let Some(u) = until {
+            q = q.filter(stock_adjustments::created_at.lt(u));
+        }
+        q
+    };
+    core.db.read(|c| {
+        let count: i64 = query().count().get_result(c)?;
+        page.check_in_range(count)?;
+        let results = query()
+            .order(stock_adjustments::id.desc())
+            .limit(page.page_size)
+            .offset(page.offset())
+            .load(c)?;
+        Ok(Paged { count, results })
+    })
+}
+
+/// One line of a product's history, as a person reads it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct HistoryEntry {
+    pub id: i64,
+    #[serde(serialize_with = "ser_ts")]
+    pub at: chrono::NaiveDateTime,
+    pub user_id: Option<i64>,
+    pub username: Option<String>,
+    pub kind: String,
+    pub location_id: i64,
+    pub location_code: String,
+    pub delta: i64,
+    pub quantity_after: i64,
+    pub product_quantity_after: i64,
+    pub reason: String,
+    pub reference: String,
+}
+
+pub fn history(core: &Core, ctx: &Ctx, product_id: i64, page: PageReq) -> CoreResult<Paged<HistoryEntry>> {
+    ctx.read_operations()?;
+    core.db.read(|c| {
+        let exists: Option<i64> = products::table.find(product_id).select(products::id).first(c).optional()?;
+        if exists.is_none() {
+            return Err(CoreError::NotFound);
+        }
+        let count: i64 = stock_adjustments::table
+            .filter(stock_adjustments::product_id.eq(product_id))
+            .count()
+            .get_result(c)?;
+        page.check_in_range(count)?;
+        let rows: Vec<(Adjustment, Option<String>, String)> = stock_adjustments::table
+            .left_join(users::table.on(users::id.nullable().eq(stock_adjustments::user_id)))
+            .inner_join(locations::table.on(locations::id.eq(stock_adjustments::location_id)))
+            .filter(stock_adjustments::product_id.eq(product_id))
+            .select((stock_adjustments::all_columns, users::username.nullable(), locations::code))
+            .order(stock_adjustments::id.desc())
+            .limit(page.page_size)
+            .offset(page.offset())
+            .load(c)?;
+        let results = rows
+            .into_iter()
+            .map(|(a, username, code)| HistoryEntry {
+                id: a.id,
+                at: a.created_at,
+                user_id: a.user_id,
+                username,
+                kind: a.kind,
+                location_id: a.location_id,
+                location_code: code,
+                delta: a.delta,
+                quantity_after: a.quantity_after,
+                product_quantity_after: a.product_quantity_after,
+                reason: a.reason,
+                reference: a.reference,
+            })
+            .collect();
+        Ok(Paged { count, results })
+    })
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct LevelFilter {
+    pub product: Option<i64>,
+    pub location: Option<i64>,
+}
+
+pub fn stock_levels(core: &Core, ctx: &Ctx, f: &LevelFilter, page: PageReq) -> CoreResult<Paged<StockLevel>> {
+    ctx.read_catalog(core.config.public_read)?;
+    let query = || {
+        let mut q = stock_levels::table
+            .inner_join(products::table)
+            .filter(products::deleted_at.is_null())
+            .select(stock_levels::all_columns)
+            .into_boxed();
+        if let Some(p) = f.product {
+            q = q.filter(stock_levels::product_id.eq(p));
+        }
+        if let Some(l) = f.location {
+            q = q.filter(stock_levels::location_id.eq(l));
+        }
+        q
+    };
+    core.db.read(|c| {
+        let count: i64 = query().count().get_result(c)?;
+        page.check_in_range(count)?;
+        let results = query()
+            .order((stock_levels::product_id, stock_levels::location_id))
+            .limit(page.page_size)
+            .offset(page.offset())
+            .load(c)?;
+        Ok(Paged { count, results })
+    })
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LocationQuantity {
+    pub location_id: i64,
+    pub quantity: i64,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct InventoryRow {
+    pub id: i64,
+    pub sku: String,
+    pub name: String,
+    pub category: Option<String>,
+    pub quantity: i64,
+    pub reorder_level: i64,
+    pub low_stock: bool,
+    pub locations: Vec<LocationQuantity>,
+}
+
+/// The compact per-product view: the product list's filters and ordering, plus per-location
+/// quantities loaded for the whole page in one query.
+pub fn inventory_levels(core: &Core, ctx: &Ctx, f: &ProductFilter, page: PageReq) -> CoreResult<Paged<InventoryRow>> {
+    let products_page = catalog_products::list_rows(core, ctx, f, page)?;
+    let ids: Vec<i64> = products_page.results.iter().map(|p| p.id).collect();
+    let cat_ids: Vec<i64> = products_page.results.iter().filter_map(|p| p.category_id).collect();
+    core.db.read(|c| {
+        let levels: Vec<StockLevel> = if ids.is_empty() {
+            vec![]
+        } else {
+            stock_levels::table
+                .filter(stock_levels::product_id.eq_any(&ids))
+                .order((stock_levels::product_id, stock_levels::location_id))
+                .load(c)?
+        };
+        let cats: Vec<(i64, String)> = if cat_ids.is_empty() {
+            vec![]
+        } else {
+            categories::table
+                .filter(categories::id.eq_any(&cat_ids))
+                .select((categories::id, categories::name))
+                .load(c)?
+        };
+        Ok(products_page.map(|p| InventoryRow {
+            category: p
+                .category_id
+                .and_then(|cid| cats.iter().find(|(id, _)| *id == cid).map(|(_, n)| n.clone())),
+            locations: levels
+                .iter()
+                .filter(|l| l.product_id == p.id)
+                .map(|l| LocationQuantity {
+                    location_id: l.location_id,
+                    quantity: l.quantity,
+                })
+                .collect(),
+            low_stock: p.quantity <= p.reorder_level,
+            id: p.id,
+            sku: p.sku,
+            name: p.name,
+            quantity: p.quantity,
+            reorder_level: p.reorder_level,
+        }))
+    })
+}
+
+pub fn lookup(core: &Core, ctx: &Ctx, barcode: &str) -> CoreResult<Product> {
+    ctx.read_catalog(core.config.public_read)?;
+    let code = barcode.trim();
+    if code.is_empty() {
+        return Err(CoreError::validation("barcode", "This field is required."));
+    }
+    core.db.read(|c| {
+        Ok(products::table
+            .filter(products::barcode.eq(code))
+            .filter(products::deleted_at.is_null())
+            .first(c)?)
+    })
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScanInput {
+    pub barcode: String,
+    pub action: String,
+    pub quantity: Option<i64>,
+    pub location_id: Option<i64>,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// A scan books the matching adjustment: receive, sale, or a count (an `audit`).
+pub fn scan(core: &Core, ctx: &Ctx, input: ScanInput) -> CoreResult<Adjustment> {
+    ctx.basic_stock()?;
+    let kind = match input.action.as_str() {
+        "receive" => "receive",
+        "sale" => "sale",
+        "count" => "audit",
+        other => {
+            return Err(CoreError::validation(
+                "action",
+                format!("\"{other}\" is not a valid choice (receive, sale, count)."),
+            ))
+        }
+    };
+    let code = input.barcode.trim().to_owned();
+    let product_id: i64 = core.db.read(|c| {
+        Ok(products::table
+            .filter(products::barcode.eq(&code))
+            .filter(products::deleted_at.is_null())
+            .select(products::id)
+            .first(c)?)
+    })?;
+    let reason = if input.reason.trim().is_empty() {
+        format!("Scanned ({})", input.action)
+    } else {
+        input.reason
+    };
+    create_adjustment(
+        core,
+        ctx,
+        AdjustmentInput {
+            product_id,
+            location_id: input.location_id,
+            kind: kind.to_owned(),
+            quantity: input.quantity.unwrap_or(1),
+            reason,
+            reference: Some(code),
+        },
+    )
+}
+
+/// The product's barcode (or its SKU when it has none), for drawing a label.
+pub fn label_code(core: &Core, ctx: &Ctx, product_id: i64) -> CoreResult<String> {
+    ctx.read_catalog(core.config.public_read)?;
+    core.db.read(|c| {
+        let p = live_product(c, product_id)?;
+        Ok(p.barcode.unwrap_or(p.sku))
+    })
+}
+
+/// Orderings accepted by the inventory view (the product list's).
+pub fn check_ordering(raw: Option<&str>) -> CoreResult<()> {
+    parse_ordering(raw, &catalog_products::ORDERING).map(|_| ())
+}

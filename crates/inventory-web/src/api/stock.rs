@@ -1,0 +1,233 @@
+//! Locations, adjustments, levels, history, transfers and barcodes (API.md §4).
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use inventory_core::services::ledger::{self, AdjustmentFilter, AdjustmentInput, LevelFilter, ScanInput};
+use inventory_core::services::locations::{self, LocationInput, LocationQuery};
+use inventory_core::services::products::ProductFilter;
+use inventory_core::services::transfers::{self, DecisionInput, TransferFilter, TransferInput};
+use serde::Deserialize;
+
+use super::{no_content, resource, State};
+use crate::error::ApiError;
+use crate::extract::{blocking, paginated, query, Caller, JsonBody, OptionalJson, PageParams};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        resource("/api/locations")
+            .route(web::get().to(list_locations))
+            .route(web::post().to(create_location)),
+    )
+    .service(
+        resource(r"/api/locations/{id:\d+}")
+            .route(web::get().to(get_location))
+            .route(web::patch().to(update_location))
+            .route(web::put().to(update_location))
+            .route(web::delete().to(delete_location)),
+    )
+    .service(resource("/api/stock-levels").route(web::get().to(stock_levels)))
+    .service(resource("/api/inventory/levels").route(web::get().to(inventory_levels)))
+    .service(
+        resource("/api/stock-adjustments")
+            .route(web::get().to(list_adjustments))
+            .route(web::post().to(create_adjustment)),
+    )
+    .service(resource(r"/api/stock-adjustments/{id:\d+}").route(web::get().to(get_adjustment)))
+    .service(resource(r"/api/products/{id:\d+}/history").route(web::get().to(history)))
+    .service(resource("/api/products/lookup").route(web::get().to(lookup)))
+    .service(resource(r"/api/products/{id:\d+}/barcode.svg").route(web::get().to(barcode_svg)))
+    .service(resource("/api/scan").route(web::post().to(scan)))
+    .service(
+        resource("/api/transfers")
+            .route(web::get().to(list_transfers))
+            .route(web::post().to(create_transfer)),
+    )
+    .service(resource(r"/api/transfers/{id:\d+}").route(web::get().to(get_transfer)))
+    .service(resource(r"/api/transfers/{id:\d+}/approve").route(web::post().to(approve_transfer)))
+    .service(resource(r"/api/transfers/{id:\d+}/reject").route(web::post().to(reject_transfer)))
+    .service(resource(r"/api/transfers/{id:\d+}/cancel").route(web::post().to(cancel_transfer)));
+}
+
+#[utoipa::path(get, path = "/api/locations", tag = "stock", params(LocationQuery, PageParams), responses((status = 200, description = "A page of locations")))]
+pub async fn list_locations(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let page = PageParams::from_req(&req)?;
+    let q: LocationQuery = query(&req)?;
+    let data = blocking(move || locations::list(&st.core, &ctx, &q, page)).await?;
+    Ok(paginated(&req, page, data))
+}
+
+#[utoipa::path(post, path = "/api/locations", tag = "stock", request_body = LocationInput, responses((status = 201, body = inventory_core::models::Location)))]
+pub async fn create_location(st: State, Caller(ctx): Caller, body: JsonBody<LocationInput>) -> Result<HttpResponse, ApiError> {
+    let l = blocking(move || locations::create(&st.core, &ctx, body.0)).await?;
+    Ok(HttpResponse::Created().json(l))
+}
+
+#[utoipa::path(get, path = "/api/locations/{id}", tag = "stock", responses((status = 200, body = inventory_core::models::Location)))]
+pub async fn get_location(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let l = blocking(move || locations::get(&st.core, &ctx, id)).await?;
+    Ok(HttpResponse::Ok().json(l))
+}
+
+#[utoipa::path(patch, path = "/api/locations/{id}", tag = "stock", request_body = LocationInput, responses((status = 200, body = inventory_core::models::Location)))]
+pub async fn update_location(st: State, Caller(ctx): Caller, id: web::Path<i64>, body: JsonBody<LocationInput>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let l = blocking(move || locations::update(&st.core, &ctx, id, body.0)).await?;
+    Ok(HttpResponse::Ok().json(l))
+}
+
+#[utoipa::path(delete, path = "/api/locations/{id}", tag = "stock", responses((status = 204, description = "Deleted"), (status = 409, description = "Holds stock")))]
+pub async fn delete_location(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    blocking(move || locations::delete(&st.core, &ctx, id)).await?;
+    Ok(no_content())
+}
+
+#[utoipa::path(get, path = "/api/stock-levels", tag = "stock", params(LevelFilter, PageParams), responses((status = 200, description = "A page of stock levels")))]
+pub async fn stock_levels(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let page = PageParams::from_req(&req)?;
+    let f: LevelFilter = query(&req)?;
+    let data = blocking(move || ledger::stock_levels(&st.core, &ctx, &f, page)).await?;
+    Ok(paginated(&req, page, data))
+}
+
+#[utoipa::path(get, path = "/api/inventory/levels", tag = "stock", params(ProductFilter, PageParams), responses((status = 200, description = "A page of per-product inventory rows")))]
+pub async fn inventory_levels(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let page = PageParams::from_req(&req)?;
+    let f: ProductFilter = query(&req)?;
+    let data = blocking(move || ledger::inventory_levels(&st.core, &ctx, &f, page)).await?;
+    Ok(paginated(&req, page, data))
+}
+
+#[utoipa::path(get, path = "/api/stock-adjustments", tag = "stock", params(AdjustmentFilter, PageParams), responses((status = 200, description = "A page of ledger rows, newest first")))]
+pub async fn list_adjustments(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let page = PageParams::from_req(&req)?;
+    let f: AdjustmentFilter = query(&req)?;
+    let data = blocking(move || ledger::list_adjustments(&st.core, &ctx, &f, page)).await?;
+    Ok(paginated(&req, page, data))
+}
+
+#[utoipa::path(post, path = "/api/stock-adjustments", tag = "stock", request_body = AdjustmentInput,
+    responses((status = 201, body = inventory_core::models::Adjustment), (status = 409, description = "insufficient_stock")))]
+pub async fn create_adjustment(st: State, Caller(ctx): Caller, body: JsonBody<AdjustmentInput>) -> Result<HttpResponse, ApiError> {
+    let a = blocking(move || ledger::create_adjustment(&st.core, &ctx, body.0)).await?;
+    Ok(HttpResponse::Created().json(a))
+}
+
+#[utoipa::path(get, path = "/api/stock-adjustments/{id}", tag = "stock", responses((status = 200, body = inventory_core::models::Adjustment)))]
+pub async fn get_adjustment(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let a = blocking(move || ledger::get_adjustment(&st.core, &ctx, id)).await?;
+    Ok(HttpResponse::Ok().json(a))
+}
+
+#[utoipa::path(get, path = "/api/products/{id}/history", tag = "stock", params(PageParams), responses((status = 200, description = "The product's ledger, newest first")))]
+pub async fn history(st: State, Caller(ctx): Caller, id: web::Path<i64>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let page = PageParams::from_req(&req)?;
+    let data = blocking(move || ledger::history(&st.core, &ctx, id, page)).await?;
+    Ok(paginated(&req, page, data))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct LookupQuery {
+    barcode: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/products/lookup", tag = "stock", params(LookupQuery), responses((status = 200, body = inventory_core::models::Product), (status = 404)))]
+pub async fn lookup(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let q: LookupQuery = query(&req)?;
+    let code = q.barcode.unwrap_or_default();
+    let p = blocking(move || ledger::lookup(&st.core, &ctx, &code)).await?;
+    Ok(HttpResponse::Ok().json(p))
+}
+
+#[utoipa::path(post, path = "/api/scan", tag = "stock", request_body = ScanInput, responses((status = 201, body = inventory_core::models::Adjustment)))]
+pub async fn scan(st: State, Caller(ctx): Caller, body: JsonBody<ScanInput>) -> Result<HttpResponse, ApiError> {
+    let a = blocking(move || ledger::scan(&st.core, &ctx, body.0)).await?;
+    Ok(HttpResponse::Created().json(a))
+}
+
+/// Draws EAN-13 / UPC-A / EAN-8 where the code is one, Code 128 otherwise.
+pub fn barcode_svg_for(code: &str) -> Result<String, String> {
+    use barcoders::generators::svg::SVG;
+    use barcoders::sym::{code128::Code128, ean13::EAN13, ean8::EAN8};
+    let digits = code.chars().all(|c| c.is_ascii_digit());
+    let encoded = match (digits, code.len()) {
+        (true, 13) => EAN13::new(code).map(|b| b.encode()),
+        (true, 12) => EAN13::new(format!("0{code}")).map(|b| b.encode()),
+        (true, 8) => EAN8::new(code).map(|b| b.encode()),
+        _ => Code128::new(format!("Ɓ{code}")).map(|b| b.encode()),
+    }
+    .map_err(|e| e.to_string())?;
+    SVG::new(80).generate(&encoded[..]).map_err(|e| e.to_string())
+}
+
+#[utoipa::path(get, path = "/api/products/{id}/barcode.svg", tag = "stock", responses((status = 200, content_type = "image/svg+xml", description = "A label barcode")))]
+pub async fn barcode_svg(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let code = blocking(move || ledger::label_code(&st.core, &ctx, id)).await?;
+    let svg = barcode_svg_for(&code).map_err(|e| ApiError::bad_request("unencodable", format!("This code cannot be drawn: {e}")))?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "image/svg+xml"))
+        .body(svg))
+}
+
+#[utoipa::path(get, path = "/api/transfers", tag = "stock", params(TransferFilter, PageParams), responses((status = 200, description = "A page of transfers")))]
+pub async fn list_transfers(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let page = PageParams::from_req(&req)?;
+    let f: TransferFilter = query(&req)?;
+    let data = blocking(move || transfers::list(&st.core, &ctx, &f, page)).await?;
+    Ok(paginated(&req, page, data))
+}
+
+#[utoipa::path(post, path = "/api/transfers", tag = "stock", request_body = TransferInput, responses((status = 201, body = inventory_core::models::Transfer)))]
+pub async fn create_transfer(st: State, Caller(ctx): Caller, body: JsonBody<TransferInput>) -> Result<HttpResponse, ApiError> {
+    let t = blocking(move || transfers::create(&st.core, &ctx, body.0)).await?;
+    Ok(HttpResponse::Created().json(t))
+}
+
+#[utoipa::path(get, path = "/api/transfers/{id}", tag = "stock", responses((status = 200, body = inventory_core::models::Transfer)))]
+pub async fn get_transfer(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let t = blocking(move || transfers::get(&st.core, &ctx, id)).await?;
+    Ok(HttpResponse::Ok().json(t))
+}
+
+#[utoipa::path(post, path = "/api/transfers/{id}/approve", tag = "stock",
+    responses((status = 200, body = inventory_core::models::Transfer), (status = 409, description = "insufficient_stock or invalid_transition")))]
+pub async fn approve_transfer(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let t = blocking(move || transfers::approve(&st.core, &ctx, id)).await?;
+    Ok(HttpResponse::Ok().json(t))
+}
+
+#[utoipa::path(post, path = "/api/transfers/{id}/reject", tag = "stock", request_body = DecisionInput, responses((status = 200, body = inventory_core::models::Transfer)))]
+pub async fn reject_transfer(st: State, Caller(ctx): Caller, id: web::Path<i64>, body: OptionalJson<DecisionInput>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let input = body.0;
+    let t = blocking(move || transfers::reject(&st.core, &ctx, id, input)).await?;
+    Ok(HttpResponse::Ok().json(t))
+}
+
+#[utoipa::path(post, path = "/api/transfers/{id}/cancel", tag = "stock", request_body = DecisionInput, responses((status = 200, body = inventory_core::models::Transfer)))]
+pub async fn cancel_transfer(st: State, Caller(ctx): Caller, id: web::Path<i64>, body: OptionalJson<DecisionInput>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let input = body.0;
+    let t = blocking(move || transfers::cancel(&st.core, &ctx, id, input)).await?;
+    Ok(HttpResponse::Ok().json(t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::barcode_svg_for;
+
+    #[test]
+    fn labels_draw_ean_upc_and_code128() {
+        for code in ["4006381333931", "036000291452", "96385074", "SKU-123"] {
+            let svg = barcode_svg_for(code).expect(code);
+            assert!(svg.starts_with("<svg"), "{code}: {svg}");
+            assert!(svg.contains("<rect"), "{code}");
+        }
+    }
+}
