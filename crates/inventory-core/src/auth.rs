@@ -36,6 +36,9 @@ pub struct Ctx {
     pub ip: Option<String>,
     pub request_id: String,
     pub user_agent: String,
+    /// The current login (a session's login id or a token family), so "revoke my other
+    /// logins" can spare it.
+    pub login_ref: Option<String>,
 }
 
 impl Ctx {

@@ -186,6 +186,8 @@ pub struct CoreConfig {
     pub bcrypt_cost: u32,
     pub lockout_threshold: i32,
     pub lockout_minutes: i64,
+    pub registration: bool,
+    pub registration_role: crate::types::Role,
 }
 
 impl Default for CoreConfig {
@@ -195,6 +197,8 @@ impl Default for CoreConfig {
             bcrypt_cost: 12,
             lockout_threshold: 5,
             lockout_minutes: 15,
+            registration: false,
+            registration_role: crate::types::Role::Employee,
         }
     }
 }
@@ -204,6 +208,7 @@ impl Default for CoreConfig {
 pub struct Core {
     pub db: Db,
     pub config: CoreConfig,
+    pub mailer: std::sync::Arc<crate::email::Mailer>,
 }
 
 /// Now, in UTC, at microsecond precision so both backends store the same value.

@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod auth;
 pub mod db;
+pub mod email;
 pub mod error;
 pub mod models;
 pub mod paging;

@@ -28,6 +28,7 @@ diesel::table! {
     sessions (key_hash) {
         key_hash -> Text,
         user_id -> Nullable<BigInt>,
+        login_id -> Nullable<Text>,
         data -> Text,
         expires_at -> Timestamp,
         created_at -> Timestamp,
@@ -44,6 +45,17 @@ diesel::table! {
         created_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
         rotated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    account_tokens (token_hash) {
+        token_hash -> Text,
+        user_id -> BigInt,
+        purpose -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
     }
 }
 
@@ -210,6 +222,7 @@ diesel::joinable!(stock_adjustments -> products (product_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
+    account_tokens,
     jwt_tokens,
     login_attempts,
     categories,

@@ -19,6 +19,8 @@ pub struct AppState {
     pub secret: Secret,
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub openapi: utoipa::openapi::OpenApi,
+    /// Shared by every worker, so the per-IP budget is per server instance, not per thread.
+    pub limiter: crate::ratelimit::AuthLimiter,
 }
 
 impl AppState {
@@ -32,11 +34,24 @@ impl AppState {
             bcrypt_cost: settings.bcrypt_cost,
             lockout_threshold: settings.lockout_threshold,
             lockout_minutes: settings.lockout_minutes,
+            registration: settings.registration,
+            registration_role: inventory_core::types::Role::parse(&settings.registration_role)
+                .map_err(|e| format!("REGISTRATION_ROLE: {e}"))?,
         };
+        let mailer = inventory_core::email::Mailer::new(
+            settings.email_url.as_ref().map(|s| s.expose()),
+            &settings.email_from,
+            settings.email_outbox_dir.clone(),
+        )?;
         let mut openapi = crate::openapi::base();
         openapi.merge(extra_api);
         Ok(AppState {
-            core: Core { db, config },
+            core: Core {
+                db,
+                config,
+                mailer: Arc::new(mailer),
+            },
+            limiter: crate::ratelimit::AuthLimiter::new(settings.auth_rate_limit_per_minute),
             settings: Arc::new(settings.clone()),
             secret,
             trusted_proxies,
@@ -84,6 +99,7 @@ where
         .configure(crate::api::configure)
         .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", state.openapi.clone()))
         .default_service(web::to(crate::error::not_found))
+        .wrap(from_fn(crate::ratelimit::limit_auth))
         .wrap(headers)
         .wrap(from_fn(crate::middleware::trim_trailing_slash))
         .wrap(tracing_actix_web::TracingLogger::default())

@@ -22,6 +22,11 @@ use crate::error::ApiError;
 /// The largest request body we read (API.md §1).
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
+/// The current login's identity (a session's login id, a token family), set by the server's
+/// auth layer so "revoke my other logins" can spare it.
+#[derive(Clone, Debug)]
+pub struct LoginRef(pub String);
+
 /// The request id, set by the request-id middleware.
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
@@ -82,6 +87,7 @@ impl Caller {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("")
                 .to_owned(),
+            login_ref: req.extensions().get::<LoginRef>().map(|l| l.0.clone()),
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod middleware;
 pub mod openapi;
+pub mod ratelimit;
 pub mod settings;
 
 pub use app::{finish_app, AppState, Running};

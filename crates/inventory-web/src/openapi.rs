@@ -26,6 +26,8 @@ use crate::api;
         api::stock::barcode_svg, api::stock::list_transfers, api::stock::create_transfer,
         api::stock::get_transfer, api::stock::approve_transfer, api::stock::reject_transfer,
         api::stock::cancel_transfer,
+        api::accounts::register, api::accounts::verify_email, api::accounts::resend,
+        api::accounts::reset, api::accounts::reset_confirm, api::accounts::change,
     ),
     components(schemas(crate::error::ErrorBody))
 )]

@@ -10,12 +10,15 @@ use actix_web::{web, Error, HttpMessage, HttpRequest, HttpResponse, ResponseErro
 use inventory_core::models::User;
 use inventory_core::services::users;
 use inventory_web::api::{no_content, resource};
+use inventory_web::extract::LoginRef;
 use inventory_web::{blocking, ApiError, AppState, Caller, JsonBody};
 use serde::Deserialize;
 
 /// Session keys: the user's id and the session's CSRF secret.
 pub const UID: &str = "uid";
 pub const CSRF: &str = "csrf";
+/// Identifies this login across session-key renewals, so a password change can spare it.
+pub const LOGIN_ID: &str = "lid";
 const CSRF_COOKIE: &str = "csrftoken";
 const CSRF_HEADER: &str = "x-csrftoken";
 
@@ -78,6 +81,7 @@ pub async fn login(st: web::Data<AppState>, req: HttpRequest, session: Session, 
     session
         .insert(UID, user.id)
         .and_then(|_| session.insert(CSRF, &token))
+        .and_then(|_| session.insert(LOGIN_ID, hex::encode(rand::random::<[u8; 16]>())))
         .map_err(ApiError::internal)?;
     let cookie = Cookie::build(CSRF_COOKIE, token)
         .path("/")
@@ -134,6 +138,9 @@ pub async fn authenticate(
                         let e = csrf_failed("Origin checking failed: the request's origin is not trusted.");
                         return Ok(req.into_response(e.error_response()).map_into_right_body());
                     }
+                }
+                if let Ok(Some(lid)) = session.get::<String>(LOGIN_ID) {
+                    req.extensions_mut().insert(LoginRef(lid));
                 }
                 req.extensions_mut().insert(principal);
             }

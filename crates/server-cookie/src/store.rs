@@ -26,9 +26,13 @@ fn new_key() -> Result<SessionKey, anyhow::Error> {
     SessionKey::try_from(s).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-/// The signed-in user's id, kept in its own column so a user's sessions can be revoked at once.
-fn user_of(state: &HashMap<String, String>) -> Option<i64> {
-    state.get(crate::auth::UID).and_then(|v| serde_json::from_str(v).ok())
+/// The signed-in user and login, kept in their own columns so a user's sessions can be
+/// revoked at once (sparing the current login when asked to).
+fn owner_of(state: &HashMap<String, String>) -> sessions::Owner {
+    sessions::Owner {
+        user_id: state.get(crate::auth::UID).and_then(|v| serde_json::from_str(v).ok()),
+        login_id: state.get(crate::auth::LOGIN_ID).and_then(|v| serde_json::from_str(v).ok()),
+    }
 }
 
 async fn run<T: Send + 'static>(
@@ -56,16 +60,16 @@ impl SessionStore for DbSessionStore {
     async fn save(&self, state: HashMap<String, String>, ttl: &Duration) -> Result<SessionKey, SaveError> {
         let key = new_key().map_err(SaveError::Other)?;
         let data = serde_json::to_string(&state).map_err(|e| SaveError::Serialization(e.into()))?;
-        let (db, k, uid, ttl) = (self.db.clone(), key.as_ref().to_owned(), user_of(&state), ttl.whole_seconds());
-        run(move || sessions::save(&db, &k, &data, uid, ttl)).await.map_err(SaveError::Other)?;
+        let (db, k, owner, ttl) = (self.db.clone(), key.as_ref().to_owned(), owner_of(&state), ttl.whole_seconds());
+        run(move || sessions::save(&db, &k, &data, &owner, ttl)).await.map_err(SaveError::Other)?;
         Ok(key)
     }
 
     async fn update(&self, key: SessionKey, state: HashMap<String, String>, ttl: &Duration) -> Result<SessionKey, UpdateError> {
         let data = serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
-        let (db, k, uid, ttl_s) = (self.db.clone(), key.as_ref().to_owned(), user_of(&state), ttl.whole_seconds());
+        let (db, k, owner, ttl_s) = (self.db.clone(), key.as_ref().to_owned(), owner_of(&state), ttl.whole_seconds());
         let d = data.clone();
-        let updated = run(move || sessions::update(&db, &k, &d, uid, ttl_s)).await.map_err(UpdateError::Other)?;
+        let updated = run(move || sessions::update(&db, &k, &d, &owner, ttl_s)).await.map_err(UpdateError::Other)?;
         if updated {
             Ok(key)
         } else {
@@ -74,10 +78,11 @@ impl SessionStore for DbSessionStore {
             let mut state = state;
             state.remove(crate::auth::UID);
             state.remove(crate::auth::CSRF);
+            state.remove(crate::auth::LOGIN_ID);
             let data = serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
             let new = new_key().map_err(UpdateError::Other)?;
             let (db, k) = (self.db.clone(), new.as_ref().to_owned());
-            run(move || sessions::save(&db, &k, &data, None, ttl_s)).await.map_err(UpdateError::Other)?;
+            run(move || sessions::save(&db, &k, &data, &sessions::Owner::default(), ttl_s)).await.map_err(UpdateError::Other)?;
             Ok(new)
         }
     }

@@ -8,6 +8,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use inventory_core::services::{tokens as store, users};
 use inventory_web::api::{no_content, resource};
+use inventory_web::extract::LoginRef;
 use inventory_web::{blocking, ApiError, AppState, Caller, JsonBody};
 use serde::Deserialize;
 
@@ -197,6 +198,7 @@ pub async fn authenticate(
         match found {
             Ok(Some((principal, _))) => {
                 req.extensions_mut().insert(principal);
+                req.extensions_mut().insert(LoginRef(claims.fam.clone()));
                 req.extensions_mut().insert(claims);
             }
             Ok(None) => return Ok(req.into_response(token_not_valid().error_response()).map_into_right_body()),

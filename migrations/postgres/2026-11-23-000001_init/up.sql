@@ -22,6 +22,7 @@ CREATE UNIQUE INDEX users_email_ci ON users (lower(email));
 CREATE TABLE sessions (
     key_hash TEXT PRIMARY KEY NOT NULL,
     user_id BIGINT REFERENCES users (id),
+    login_id TEXT,
     data TEXT NOT NULL,
     expires_at TIMESTAMP NOT NULL,
     created_at TIMESTAMP NOT NULL
@@ -40,6 +41,16 @@ CREATE TABLE jwt_tokens (
 );
 CREATE INDEX jwt_tokens_user ON jwt_tokens (user_id);
 CREATE INDEX jwt_tokens_family ON jwt_tokens (family);
+
+CREATE TABLE account_tokens (
+    token_hash TEXT PRIMARY KEY NOT NULL,
+    user_id BIGINT NOT NULL REFERENCES users (id),
+    purpose TEXT NOT NULL,
+    expires_at TIMESTAMP NOT NULL,
+    used_at TIMESTAMP,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX account_tokens_user ON account_tokens (user_id, purpose);
 
 CREATE TABLE login_attempts (
     id BIGSERIAL PRIMARY KEY,

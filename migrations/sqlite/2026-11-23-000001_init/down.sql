@@ -8,6 +8,7 @@ DROP TABLE locations;
 DROP TABLE suppliers;
 DROP TABLE categories;
 DROP TABLE login_attempts;
+DROP TABLE account_tokens;
 DROP TABLE jwt_tokens;
 DROP TABLE sessions;
 DROP TABLE users;

@@ -1,6 +1,7 @@
 //! One module per area; each public function is one use case: it checks the permission,
 //! runs its change in one transaction with the audit entry, and returns a domain value.
 
+pub mod accounts;
 pub mod audit_log;
 pub mod catalog;
 pub mod dashboard;

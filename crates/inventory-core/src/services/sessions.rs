@@ -30,13 +30,22 @@ fn expiry(ttl_seconds: i64) -> NaiveDateTime {
     now() + Duration::seconds(ttl_seconds)
 }
 
-pub fn save(db: &Db, key: &str, data: &str, user_id: Option<i64>, ttl_seconds: i64) -> CoreResult<()> {
+/// Who a session belongs to: the user and the login it came from (kept in their own columns so
+/// a user's sessions can be revoked at once, sparing the current login when asked to).
+#[derive(Debug, Clone, Default)]
+pub struct Owner {
+    pub user_id: Option<i64>,
+    pub login_id: Option<String>,
+}
+
+pub fn save(db: &Db, key: &str, data: &str, owner: &Owner, ttl_seconds: i64) -> CoreResult<()> {
     let h = key_hash(key);
     db.write(|c| {
         diesel::insert_into(sessions::table)
             .values((
                 sessions::key_hash.eq(h),
-                sessions::user_id.eq(user_id),
+                sessions::user_id.eq(owner.user_id),
+                sessions::login_id.eq(owner.login_id.as_deref()),
                 sessions::data.eq(data),
                 sessions::expires_at.eq(expiry(ttl_seconds)),
                 sessions::created_at.eq(now()),
@@ -47,13 +56,14 @@ pub fn save(db: &Db, key: &str, data: &str, user_id: Option<i64>, ttl_seconds: i
 }
 
 /// Updates a live session; `false` when it no longer exists (it was revoked or expired).
-pub fn update(db: &Db, key: &str, data: &str, user_id: Option<i64>, ttl_seconds: i64) -> CoreResult<bool> {
+pub fn update(db: &Db, key: &str, data: &str, owner: &Owner, ttl_seconds: i64) -> CoreResult<bool> {
     let h = key_hash(key);
     db.write(|c| {
         let n = diesel::update(sessions::table.find(h).filter(sessions::expires_at.gt(now())))
             .set((
                 sessions::data.eq(data),
-                sessions::user_id.eq(user_id),
+                sessions::user_id.eq(owner.user_id),
+                sessions::login_id.eq(owner.login_id.as_deref()),
                 sessions::expires_at.eq(expiry(ttl_seconds)),
             ))
             .execute(c)?;

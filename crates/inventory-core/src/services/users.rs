@@ -253,13 +253,22 @@ pub fn get(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<User> {
     core.db.read(|c| Ok(find_by_id(c, id)?.into()))
 }
 
-/// Revokes every cookie session and refresh token of a user and invalidates its access tokens.
-pub fn revoke_all_logins(conn: &mut DbConn, user_id: i64) -> CoreResult<()> {
+/// Revokes every cookie session and token family of a user at once (their access tokens die
+/// with their family), except the login `keep` when given (a password change keeps the
+/// session or token family it was made from).
+pub fn revoke_logins(conn: &mut DbConn, user_id: i64, keep: Option<&str>) -> CoreResult<()> {
     let t = now();
-    diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)?;
+    let keep = keep.unwrap_or("");
+    diesel::delete(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::login_id.is_null().or(sessions::login_id.ne(keep))),
+    )
+    .execute(conn)?;
     diesel::update(
         jwt_tokens::table
             .filter(jwt_tokens::user_id.eq(user_id))
+            .filter(jwt_tokens::family.ne(keep))
             .filter(jwt_tokens::revoked_at.is_null()),
     )
     .set(jwt_tokens::revoked_at.eq(t))
@@ -333,7 +342,7 @@ pub fn patch(core: &Core, ctx: &Ctx, id: i64, input: UserPatch) -> CoreResult<Us
         ch.diff("phone", &old.phone, &row.phone);
         ch.diff("is_active", &old.is_active, &row.is_active);
         if old.is_active && !row.is_active {
-            revoke_all_logins(c, id)?;
+            revoke_logins(c, id, None)?;
         }
         let action = if old.role != row.role { "role_change" } else { "update" };
         audit::record(
@@ -647,7 +656,7 @@ pub fn set_password(db: &Db, username: &str, password: &str, bcrypt_cost: u32) -
         diesel::update(users::table.find(user.id))
             .set(users::password_hash.eq(&hash))
             .execute(c)?;
-        revoke_all_logins(c, user.id)?;
+        revoke_logins(c, user.id, None)?;
         audit::record(
             c,
             &Ctx::system(),

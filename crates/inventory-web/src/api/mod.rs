@@ -3,6 +3,7 @@
 
 use actix_web::{web, HttpResponse, Resource};
 
+pub mod accounts;
 pub mod catalog;
 pub mod ops;
 pub mod products;
@@ -25,6 +26,7 @@ pub fn no_content() -> HttpResponse {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     ops::configure(cfg);
     users::configure(cfg);
+    accounts::configure(cfg);
     catalog::configure(cfg);
     stock::configure(cfg);
     products::configure(cfg);
