@@ -234,4 +234,51 @@ diesel::allow_tables_to_appear_in_same_query!(
     stock_adjustments,
     transfers,
     audit_logs,
+    purchase_orders,
+    purchase_order_lines,
+    alerts,
 );
+
+diesel::table! {
+    purchase_orders (id) {
+        id -> BigInt,
+        number -> Text,
+        supplier_id -> BigInt,
+        location_id -> BigInt,
+        status -> Text,
+        expected_date -> Nullable<Date>,
+        notes -> Text,
+        created_by -> Nullable<BigInt>,
+        approved_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    purchase_order_lines (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        product_id -> BigInt,
+        quantity -> BigInt,
+        unit_price_cents -> BigInt,
+        received_quantity -> BigInt,
+    }
+}
+
+diesel::table! {
+    alerts (id) {
+        id -> BigInt,
+        product_id -> BigInt,
+        kind -> Text,
+        quantity -> BigInt,
+        threshold -> BigInt,
+        status -> Text,
+        acknowledged_by -> Nullable<BigInt>,
+        acknowledged_at -> Nullable<Timestamp>,
+        resolved_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(purchase_order_lines -> purchase_orders (order_id));

@@ -75,3 +75,60 @@ pub fn list(core: &Core, ctx: &Ctx, f: &AuditFilter, page: PageReq) -> CoreResul
         })
     })
 }
+
+/// Every entry matching the filter as CSV, oldest first, read in id-ordered chunks.
+pub fn export_csv(core: &Core, ctx: &Ctx, f: &AuditFilter) -> CoreResult<Vec<u8>> {
+    ctx.read_audit()?;
+    let since = f.since.as_deref().map(|s| parse_instant("since", s)).transpose()?;
+    let until = f.until.as_deref().map(|s| parse_instant("until", s)).transpose()?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let csv_err = |e: csv::Error| CoreError::Internal(e.to_string());
+    w.write_record([
+        "id", "at", "user_id", "username", "action", "object_type", "object_id", "object_repr", "changes", "ip", "request_id",
+    ])
+    .map_err(csv_err)?;
+    let mut after = 0i64;
+    loop {
+        let rows: Vec<AuditRow> = core.db.read(|c| {
+            let mut q = audit_logs::table.filter(audit_logs::id.gt(after)).into_boxed();
+            if let Some(u) = f.user {
+                q = q.filter(audit_logs::user_id.eq(u));
+            }
+            if let Some(a) = &f.action {
+                q = q.filter(audit_logs::action.eq(a.clone()));
+            }
+            if let Some(t) = &f.object_type {
+                q = q.filter(audit_logs::object_type.eq(t.clone()));
+            }
+            if let Some(i) = &f.object_id {
+                q = q.filter(audit_logs::object_id.eq(i.clone()));
+            }
+            if let Some(s) = since {
+                q = q.filter(audit_logs::at.ge(s));
+            }
+            if let Some(u) = until {
+                q = q.filter(audit_logs::at.lt(u));
+            }
+            Ok(q.order(audit_logs::id).limit(5000).load(c)?)
+        })?;
+        let Some(last) = rows.last().map(|r| r.id) else { break };
+        after = last;
+        for r in rows {
+            w.write_record([
+                r.id.to_string(),
+                crate::types::fmt_ts(&r.at),
+                r.user_id.map(|u| u.to_string()).unwrap_or_default(),
+                r.username,
+                r.action,
+                r.object_type,
+                r.object_id,
+                r.object_repr,
+                r.changes,
+                r.ip.unwrap_or_default(),
+                r.request_id,
+            ])
+            .map_err(csv_err)?;
+        }
+    }
+    w.into_inner().map_err(|e| CoreError::Internal(e.to_string()))
+}

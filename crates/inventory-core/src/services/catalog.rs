@@ -393,6 +393,9 @@ pub fn delete_supplier(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<()> {
     core.db.write(|c| {
         let old: Supplier = suppliers::table.find(id).first(c)?;
         ctx.modify_catalog(old.created_by)?;
+        if crate::services::orders::supplier_has_open_orders(c, id)? {
+            return Err(CoreError::conflict("in_use", "The supplier has open purchase orders."));
+        }
         let links = diesel::delete(product_suppliers::table.filter(product_suppliers::supplier_id.eq(id))).execute(c)?;
         diesel::delete(suppliers::table.find(id)).execute(c)?;
         let mut ch = Changes::new();

@@ -11,6 +11,7 @@ use crate::error::{CoreError, CoreResult, Errors};
 use crate::models::{Adjustment, Product, StockLevel};
 use crate::paging::{parse_ordering, PageReq, Paged};
 use crate::schema::{categories, locations, products, stock_adjustments, stock_levels, users};
+use crate::services::alerts;
 use crate::services::audit_log::parse_instant;
 use crate::services::products::{self as catalog_products, ProductFilter};
 use crate::services::stock::{self, Booking};
@@ -132,8 +133,8 @@ pub fn create_adjustment(core: &Core, ctx: &Ctx, input: AdjustmentInput) -> Core
         ctx.manager_stock()?;
     }
     let (reason, reference) = (reason.unwrap_or_default(), reference.unwrap_or_default());
-    core.db.write(|c| {
-        live_product(c, input.product_id)?;
+    let (adj, opened) = core.db.write(|c| {
+        let product = live_product(c, input.product_id)?;
         let location_id = bookable_location(c, input.location_id)?;
         let delta = match input.kind.as_str() {
             "receive" => input.quantity,
@@ -141,7 +142,7 @@ pub fn create_adjustment(core: &Core, ctx: &Ctx, input: AdjustmentInput) -> Core
             "correction" => input.quantity,
             _ => input.quantity - locked_level(c, input.product_id, location_id)?,
         };
-        stock::book(
+        let adj = stock::book(
             c,
             ctx,
             Booking {
@@ -152,8 +153,13 @@ pub fn create_adjustment(core: &Core, ctx: &Ctx, input: AdjustmentInput) -> Core
                 reason: &reason,
                 reference: &reference,
             },
-        )
-    })
+        )?;
+        let before = adj.product_quantity_after - adj.delta;
+        let opened = alerts::after_change(c, ctx, product.id, before, product.reorder_level)?;
+        Ok((adj, opened))
+    })?;
+    alerts::notify(core, opened.as_slice());
+    Ok(adj)
 }
 
 pub fn get_adjustment(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Adjustment> {

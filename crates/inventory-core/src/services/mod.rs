@@ -2,12 +2,16 @@
 //! runs its change in one transaction with the audit entry, and returns a domain value.
 
 pub mod accounts;
+pub mod alerts;
 pub mod audit_log;
 pub mod catalog;
+pub mod csvio;
 pub mod dashboard;
+pub mod insight;
 pub mod ledger;
 pub mod links;
 pub mod locations;
+pub mod orders;
 pub mod products;
 pub mod seed;
 pub mod sessions;

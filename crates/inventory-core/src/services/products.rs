@@ -10,6 +10,7 @@ use crate::error::{CoreError, CoreResult, Errors};
 use crate::models::{Product, ProductView};
 use crate::paging::{parse_ordering, PageReq, Paged};
 use crate::schema::{categories, product_suppliers, products, stock_levels};
+use crate::services::alerts;
 use crate::services::links::links_for;
 use crate::services::stock::{self, Booking};
 use crate::services::{contains_pattern, lower, lower_nullable};
@@ -393,7 +394,7 @@ pub fn create(core: &Core, ctx: &Ctx, input: ProductInput) -> CoreResult<Product
 pub fn update(core: &Core, ctx: &Ctx, id: i64, input: ProductInput) -> CoreResult<ProductView> {
     ctx.create_catalog()?;
     let v = validate(&input, false)?;
-    core.db.write(|c| {
+    let (view, opened) = core.db.write(|c| {
         // Touch the row first: on PostgreSQL this takes its lock, so the quantity read below
         // cannot go stale before the correction is booked.
         let touched = diesel::update(products::table.find(id).filter(products::deleted_at.is_null()))
@@ -448,8 +449,15 @@ pub fn update(core: &Core, ctx: &Ctx, id: i64, input: ProductInput) -> CoreResul
             }
             _ => row,
         };
-        Ok(with_links(c, vec![row])?.remove(0))
-    })
+        let opened = if row.quantity != old.quantity || row.reorder_level != old.reorder_level {
+            alerts::after_change(c, ctx, id, old.quantity, old.reorder_level)?
+        } else {
+            None
+        };
+        Ok((with_links(c, vec![row])?.remove(0), opened))
+    })?;
+    alerts::notify(core, opened.as_slice());
+    Ok(view)
 }
 
 /// Soft delete: the row stays for history; SKU and barcode become free again.

@@ -5,6 +5,7 @@ use actix_web::{web, HttpResponse, Resource};
 
 pub mod accounts;
 pub mod catalog;
+pub mod insight;
 pub mod ops;
 pub mod products;
 pub mod stock;
@@ -28,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     users::configure(cfg);
     accounts::configure(cfg);
     catalog::configure(cfg);
+    insight::configure(cfg);
     stock::configure(cfg);
     products::configure(cfg);
 }

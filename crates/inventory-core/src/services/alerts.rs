@@ -1,0 +1,205 @@
+//! Low-stock alerts: opened when a product's quantity crosses to or below its reorder level
+//! (one open alert a product, guarded by a partial unique index), resolved by themselves when
+//! stock rises above it again, and emailed to managers and admins after commit.
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{self, Entry};
+use crate::auth::Ctx;
+use crate::db::{now, Core, DbConn};
+use crate::email::Email;
+use crate::error::{CoreError, CoreResult};
+use crate::paging::{PageReq, Paged};
+use crate::schema::{alerts, products, users};
+use crate::types::{ser_ts, ser_ts_opt, Role};
+
+#[derive(Debug, Clone, Queryable, Serialize, utoipa::ToSchema)]
+pub struct Alert {
+    pub id: i64,
+    pub product_id: i64,
+    pub kind: String,
+    pub quantity: i64,
+    pub threshold: i64,
+    pub status: String,
+    pub acknowledged_by: Option<i64>,
+    #[serde(serialize_with = "ser_ts_opt")]
+    pub acknowledged_at: Option<chrono::NaiveDateTime>,
+    #[serde(serialize_with = "ser_ts_opt")]
+    pub resolved_at: Option<chrono::NaiveDateTime>,
+    #[serde(serialize_with = "ser_ts")]
+    pub created_at: chrono::NaiveDateTime,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct AlertFilter {
+    pub status: Option<String>,
+    pub product: Option<i64>,
+}
+
+/// An alert opened by a change, to announce once the change has committed.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub alert: Alert,
+    pub sku: String,
+    pub name: String,
+}
+
+/// Re-evaluates a product's alert state after its quantity or reorder level changed, on the
+/// change's own transaction. `before` is the quantity before the change.
+pub fn after_change(conn: &mut DbConn, ctx: &Ctx, product_id: i64, before: i64, level_before: i64) -> CoreResult<Option<Opened>> {
+    let (quantity, level, sku, name): (i64, i64, String, String) = products::table
+        .find(product_id)
+        .select((products::quantity, products::reorder_level, products::sku, products::name))
+        .first(conn)?;
+    let t = now();
+    if quantity > level {
+        diesel::update(
+            alerts::table
+                .filter(alerts::product_id.eq(product_id))
+                .filter(alerts::status.ne("resolved")),
+        )
+        .set((alerts::status.eq("resolved"), alerts::resolved_at.eq(Some(t))))
+        .execute(conn)?;
+        return Ok(None);
+    }
+    let was_above = before > level_before;
+    if !was_above {
+        return Ok(None);
+    }
+    let open: i64 = alerts::table
+        .filter(alerts::product_id.eq(product_id))
+        .filter(alerts::status.ne("resolved"))
+        .count()
+        .get_result(conn)?;
+    if open > 0 {
+        return Ok(None);
+    }
+    let kind = if quantity == 0 { "out_of_stock" } else { "low_stock" };
+    let alert: Alert = diesel::insert_into(alerts::table)
+        .values((
+            alerts::product_id.eq(product_id),
+            alerts::kind.eq(kind),
+            alerts::quantity.eq(quantity),
+            alerts::threshold.eq(level),
+            alerts::status.eq("open"),
+            alerts::created_at.eq(t),
+        ))
+        .returning(alerts::all_columns)
+        .get_result(conn)?;
+    audit::record(
+        conn,
+        ctx,
+        Entry {
+            action: "create",
+            object_type: "alert",
+            object_id: alert.id.to_string(),
+            object_repr: format!("{kind} {sku}"),
+            changes: serde_json::json!({"quantity": [null, quantity], "threshold": [null, level]}),
+        },
+    )?;
+    Ok(Some(Opened { alert, sku, name }))
+}
+
+/// Emails each opened alert to the active managers and admins (and superusers).
+pub fn notify(core: &Core, opened: &[Opened]) {
+    if opened.is_empty() {
+        return;
+    }
+    let recipients: Vec<String> = match core.db.read(|c| {
+        Ok(users::table
+            .filter(users::is_active.eq(true))
+            .filter(
+                users::role
+                    .eq_any([Role::Manager.as_str(), Role::Admin.as_str()])
+                    .or(users::is_superuser.eq(true)),
+            )
+            .select(users::email)
+            .load::<String>(c)?)
+    }) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot list alert recipients");
+            return;
+        }
+    };
+    let mut emails = Vec::new();
+    for o in opened {
+        let what = if o.alert.kind == "out_of_stock" { "is out of stock" } else { "is low on stock" };
+        for to in &recipients {
+            emails.push(Email {
+                to: to.clone(),
+                subject: format!("[inventory] {} {what}", o.sku),
+                body: format!(
+                    "{} ({}) {what}: {} left, reorder level {}.\n\nAlert #{} — acknowledge it with POST /api/alerts/{}/acknowledge.\n",
+                    o.name, o.sku, o.alert.quantity, o.alert.threshold, o.alert.id, o.alert.id
+                ),
+            });
+        }
+    }
+    core.mailer.send_all(&emails);
+}
+
+pub fn list(core: &Core, ctx: &Ctx, f: &AlertFilter, page: PageReq) -> CoreResult<Paged<Alert>> {
+    ctx.read_operations()?;
+    if let Some(s) = &f.status {
+        if !["open", "acknowledged", "resolved"].contains(&s.as_str()) {
+            return Err(CoreError::validation("status", format!("\"{s}\" is not a valid choice.")));
+        }
+    }
+    let query = || {
+        let mut q = alerts::table.into_boxed();
+        if let Some(s) = &f.status {
+            q = q.filter(alerts::status.eq(s.clone()));
+        }
+        if let Some(p) = f.product {
+            q = q.filter(alerts::product_id.eq(p));
+        }
+        q
+    };
+    core.db.read(|c| {
+        let count: i64 = query().count().get_result(c)?;
+        page.check_in_range(count)?;
+        let results = query()
+            .order(alerts::id.desc())
+            .limit(page.page_size)
+            .offset(page.offset())
+            .load(c)?;
+        Ok(Paged { count, results })
+    })
+}
+
+pub fn acknowledge(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Alert> {
+    let p = ctx.basic_stock()?.clone();
+    core.db.write(|c| {
+        let t = now();
+        let updated: Option<Alert> = diesel::update(alerts::table.find(id).filter(alerts::status.eq("open")))
+            .set((
+                alerts::status.eq("acknowledged"),
+                alerts::acknowledged_by.eq(Some(p.user_id)),
+                alerts::acknowledged_at.eq(Some(t)),
+            ))
+            .returning(alerts::all_columns)
+            .get_result(c)
+            .optional()?;
+        let Some(a) = updated else {
+            let status: Option<String> = alerts::table.find(id).select(alerts::status).first(c).optional()?;
+            return Err(match status {
+                None => CoreError::NotFound,
+                Some(s) => CoreError::conflict("invalid_transition", format!("The alert is {s}; only an open alert can be acknowledged.")),
+            });
+        };
+        audit::record(
+            c,
+            ctx,
+            Entry {
+                action: "acknowledge",
+                object_type: "alert",
+                object_id: a.id.to_string(),
+                object_repr: format!("{} of product {}", a.kind, a.product_id),
+                changes: serde_json::json!({"status": ["open", "acknowledged"]}),
+            },
+        )?;
+        Ok(a)
+    })
+}

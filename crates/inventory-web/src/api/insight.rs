@@ -1,0 +1,287 @@
+//! Purchase orders, alerts, reorder suggestions, reports and product import/export
+//! (API.md §5, §6, and the CSV part of §7).
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use inventory_core::services::alerts::{self, AlertFilter};
+use inventory_core::services::audit_log::{self, AuditFilter};
+use inventory_core::services::csvio;
+use inventory_core::services::insight::{self, MovementQuery};
+use inventory_core::services::orders::{self, OrderFilter, OrderInput, ReceiveInput};
+use serde::Deserialize;
+
+use super::{no_content, resource, State};
+use crate::error::ApiError;
+use crate::extract::{blocking, paginated, query, Caller, JsonBody, PageParams};
+
+/// Import bodies may be much larger than the API's 1 MiB JSON limit: 100,000 products is
+/// about 8 MiB of CSV.
+pub const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        resource("/api/orders")
+            .route(web::get().to(list_orders))
+            .route(web::post().to(create_order)),
+    )
+    .service(
+        resource(r"/api/orders/{id:\d+}")
+            .route(web::get().to(get_order))
+            .route(web::patch().to(update_order))
+            .route(web::put().to(update_order))
+            .route(web::delete().to(delete_order)),
+    )
+    .service(resource(r"/api/orders/{id:\d+}/submit").route(web::post().to(submit_order)))
+    .service(resource(r"/api/orders/{id:\d+}/approve").route(web::post().to(approve_order)))
+    .service(resource(r"/api/orders/{id:\d+}/receive").route(web::post().to(receive_order)))
+    .service(resource(r"/api/orders/{id:\d+}/cancel").route(web::post().to(cancel_order)))
+    .service(resource("/api/alerts").route(web::get().to(list_alerts)))
+    .service(resource(r"/api/alerts/{id:\d+}/acknowledge").route(web::post().to(acknowledge_alert)))
+    .service(resource("/api/reorder-suggestions").route(web::get().to(suggestions)))
+    .service(resource("/api/reorder-suggestions/orders").route(web::post().to(draft_orders)))
+    .service(resource("/api/reports/valuation").route(web::get().to(valuation)))
+    .service(resource("/api/reports/movements").route(web::get().to(movements)))
+    .service(resource("/api/products/export").route(web::get().to(export_products)))
+    .service(
+        resource("/api/products/import")
+            .app_data(web::PayloadConfig::new(IMPORT_LIMIT))
+            .route(web::post().to(import_products)),
+    );
+}
+
+#[derive(Deserialize, Default)]
+struct FormatQuery {
+    format: Option<String>,
+}
+
+/// CSV when `?format=csv` or `Accept: text/csv`; JSON otherwise; anything else is a 400.
+fn wants_csv(req: &HttpRequest) -> Result<bool, ApiError> {
+    let q: FormatQuery = query(req).unwrap_or_default();
+    match q.format.as_deref() {
+        Some("csv") => return Ok(true),
+        Some("json") => return Ok(false),
+        Some(other) => {
+            return Err(inventory_core::CoreError::validation("format", format!("\"{other}\" is not a valid choice (json, csv).")).into())
+        }
+        None => {}
+    }
+    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    Ok(accept.split(',').any(|a| a.trim().starts_with("text/csv")))
+}
+
+fn csv_response(name: &str, body: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.csv\"")))
+        .body(body)
+}
+
+#[utoipa::path(get, path = "/api/orders", tag = "orders", params(OrderFilter, PageParams), responses((status = 200, description = "A page of purchase orders")))]
+pub async fn list_orders(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let page = PageParams::from_req(&req)?;
+    let f: OrderFilter = query(&req)?;
+    let data = blocking(move || orders::list(&st.core, &ctx, &f, page)).await?;
+    Ok(paginated(&req, page, data))
+}
+
+#[utoipa::path(post, path = "/api/orders", tag = "orders", request_body = OrderInput, responses((status = 201, body = orders::Order)))]
+pub async fn create_order(st: State, Caller(ctx): Caller, body: JsonBody<OrderInput>) -> Result<HttpResponse, ApiError> {
+    let o = blocking(move || orders::create(&st.core, &ctx, body.0)).await?;
+    Ok(HttpResponse::Created().json(o))
+}
+
+#[utoipa::path(get, path = "/api/orders/{id}", tag = "orders", responses((status = 200, body = orders::Order)))]
+pub async fn get_order(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let o = blocking(move || orders::get(&st.core, &ctx, id)).await?;
+    Ok(HttpResponse::Ok().json(o))
+}
+
+#[utoipa::path(patch, path = "/api/orders/{id}", tag = "orders", request_body = OrderInput, responses((status = 200, body = orders::Order), (status = 409, description = "Not a draft")))]
+pub async fn update_order(st: State, Caller(ctx): Caller, id: web::Path<i64>, body: JsonBody<OrderInput>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let o = blocking(move || orders::update(&st.core, &ctx, id, body.0)).await?;
+    Ok(HttpResponse::Ok().json(o))
+}
+
+#[utoipa::path(delete, path = "/api/orders/{id}", tag = "orders", responses((status = 204, description = "Deleted draft"), (status = 409, description = "Not a draft")))]
+pub async fn delete_order(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    blocking(move || orders::delete(&st.core, &ctx, id)).await?;
+    Ok(no_content())
+}
+
+#[utoipa::path(post, path = "/api/orders/{id}/submit", tag = "orders", responses((status = 200, body = orders::Order)))]
+pub async fn submit_order(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let o = blocking(move || orders::submit(&st.core, &ctx, id)).await?;
+    Ok(HttpResponse::Ok().json(o))
+}
+
+#[utoipa::path(post, path = "/api/orders/{id}/approve", tag = "orders", responses((status = 200, body = orders::Order), (status = 403, description = "self_approval")))]
+pub async fn approve_order(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let o = blocking(move || orders::approve(&st.core, &ctx, id)).await?;
+    Ok(HttpResponse::Ok().json(o))
+}
+
+#[utoipa::path(post, path = "/api/orders/{id}/receive", tag = "orders", request_body = ReceiveInput, responses((status = 200, body = orders::Order), (status = 409, description = "over_receipt or invalid_transition")))]
+pub async fn receive_order(st: State, Caller(ctx): Caller, id: web::Path<i64>, body: JsonBody<ReceiveInput>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let o = blocking(move || orders::receive(&st.core, &ctx, id, body.0)).await?;
+    Ok(HttpResponse::Ok().json(o))
+}
+
+#[utoipa::path(post, path = "/api/orders/{id}/cancel", tag = "orders", responses((status = 200, body = orders::Order)))]
+pub async fn cancel_order(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let o = blocking(move || orders::cancel(&st.core, &ctx, id)).await?;
+    Ok(HttpResponse::Ok().json(o))
+}
+
+#[utoipa::path(get, path = "/api/alerts", tag = "insight", params(AlertFilter, PageParams), responses((status = 200, description = "A page of alerts")))]
+pub async fn list_alerts(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let page = PageParams::from_req(&req)?;
+    let f: AlertFilter = query(&req)?;
+    let data = blocking(move || alerts::list(&st.core, &ctx, &f, page)).await?;
+    Ok(paginated(&req, page, data))
+}
+
+#[utoipa::path(post, path = "/api/alerts/{id}/acknowledge", tag = "insight", responses((status = 200, body = alerts::Alert)))]
+pub async fn acknowledge_alert(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let a = blocking(move || alerts::acknowledge(&st.core, &ctx, id)).await?;
+    Ok(HttpResponse::Ok().json(a))
+}
+
+#[utoipa::path(get, path = "/api/reorder-suggestions", tag = "insight", responses((status = 200, description = "A page of suggestions")))]
+pub async fn suggestions(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let page = PageParams::from_req(&req)?;
+    let all = blocking(move || insight::suggestions(&st.core, &ctx)).await?;
+    let count = all.len() as i64;
+    page.check_in_range(count)?;
+    let results = all
+        .into_iter()
+        .skip(page.offset() as usize)
+        .take(page.page_size as usize)
+        .collect();
+    Ok(paginated(&req, page, inventory_core::paging::Paged { count, results }))
+}
+
+#[utoipa::path(post, path = "/api/reorder-suggestions/orders", tag = "insight", responses((status = 201, body = [orders::Order])))]
+pub async fn draft_orders(st: State, Caller(ctx): Caller) -> Result<HttpResponse, ApiError> {
+    let o = blocking(move || insight::draft_orders(&st.core, &ctx)).await?;
+    Ok(HttpResponse::Created().json(o))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ValuationQuery {
+    group_by: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/reports/valuation", tag = "insight", params(ValuationQuery), responses((status = 200, body = insight::Valuation)))]
+pub async fn valuation(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let csv = wants_csv(&req)?;
+    let q: ValuationQuery = query(&req)?;
+    let group = q.group_by.unwrap_or_else(|| "category".into());
+    let v = blocking(move || insight::valuation(&st.core, &ctx, &group)).await?;
+    if csv {
+        let body = blocking(move || csvio::to_csv(&v.rows)).await?;
+        return Ok(csv_response("valuation", body));
+    }
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[utoipa::path(get, path = "/api/reports/movements", tag = "insight", params(MovementQuery), responses((status = 200, body = insight::Movements)))]
+pub async fn movements(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let csv = wants_csv(&req)?;
+    let q: MovementQuery = query(&req)?;
+    let m = blocking(move || insight::movements(&st.core, &ctx, &q)).await?;
+    if csv {
+        let body = blocking(move || csvio::to_csv(&m.rows)).await?;
+        return Ok(csv_response("movements", body));
+    }
+    Ok(HttpResponse::Ok().json(m))
+}
+
+/// Streams the product CSV: a blocking producer reads id-ordered chunks into a small bounded
+/// channel, so memory stays flat however many products there are.
+#[utoipa::path(get, path = "/api/products/export", tag = "catalog", responses((status = 200, content_type = "text/csv", description = "Every live product")))]
+pub async fn export_products(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let q: FormatQuery = query(&req)?;
+    if q.format.as_deref().is_some_and(|f| f != "csv") {
+        return Err(inventory_core::CoreError::validation("format", "Only csv is offered.").into());
+    }
+    // Check access before the 200 goes out.
+    let (st2, ctx2) = (st.clone(), ctx.clone());
+    let first = blocking(move || csvio::export_chunk(&st2.core, &ctx2, 0, 1000)).await?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
+    let _ = tx.send(Ok(web::Bytes::from(csvio::header_line()))).await;
+    if let Some((last, bytes)) = first {
+        let _ = tx.send(Ok(web::Bytes::from(bytes))).await;
+        let core = st.core.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut after = last;
+            loop {
+                match csvio::export_chunk(&core, &ctx, after, 1000) {
+                    Ok(Some((l, bytes))) => {
+                        after = l;
+                        if tx.blocking_send(Ok(web::Bytes::from(bytes))).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(None) => return,
+                    Err(e) => {
+                        tracing::error!(error = %e, "product export failed midway");
+                        let _ = tx.blocking_send(Err(std::io::Error::other("export failed")));
+                        return;
+                    }
+                }
+            }
+        });
+    }
+    let stream = tokio_stream_from(rx);
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+        .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"products.csv\""))
+        .streaming(stream))
+}
+
+fn tokio_stream_from<T: 'static>(mut rx: tokio::sync::mpsc::Receiver<T>) -> impl futures_util::Stream<Item = T> {
+    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
+#[utoipa::path(post, path = "/api/products/import", tag = "catalog", request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = csvio::ImportResult), (status = 400, description = "Per-row errors; nothing changed")))]
+pub async fn import_products(st: State, Caller(ctx): Caller, req: HttpRequest, mut payload: web::Payload) -> Result<HttpResponse, ApiError> {
+    let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if mime != "text/csv" {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the file as text/csv.",
+        ));
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| ApiError::bad_request("parse_error", "The request body could not be read."))?;
+        if body.len() + chunk.len() > IMPORT_LIMIT {
+            return Err(ApiError::new(actix_web::http::StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "The file is larger than 64 MiB."));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let r = blocking(move || csvio::import(&st.core, &ctx, &body)).await?;
+    Ok(HttpResponse::Ok().json(r))
+}
+
+/// The audit log as CSV (`GET /api/audit-logs?format=csv`).
+pub async fn audit_csv(st: State, ctx: inventory_core::auth::Ctx, f: AuditFilter) -> Result<HttpResponse, ApiError> {
+    let body = blocking(move || audit_log::export_csv(&st.core, &ctx, &f)).await?;
+    Ok(csv_response("audit-log", body))
+}
+
+pub fn audit_wants_csv(req: &HttpRequest) -> Result<bool, ApiError> {
+    wants_csv(req)
+}
