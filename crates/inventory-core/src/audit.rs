@@ -49,7 +49,13 @@ pub struct Entry<'a> {
 
 /// Writes one entry on `conn`, which must be the connection of the change's own transaction.
 pub fn record(conn: &mut DbConn, ctx: &Ctx, e: Entry<'_>) -> CoreResult<()> {
-    record_as(conn, ctx, ctx.user_id(), ctx.principal.as_ref().map(|p| p.username.as_str()), e)
+    record_as(
+        conn,
+        ctx,
+        ctx.user_id(),
+        ctx.principal.as_ref().map(|p| p.username.as_str()),
+        e,
+    )
 }
 
 /// As [`record`], naming the user explicitly (a login has no principal yet).

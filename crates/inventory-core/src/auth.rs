@@ -51,7 +51,9 @@ impl Ctx {
     }
 
     pub fn user(&self) -> CoreResult<&Principal> {
-        self.principal.as_ref().ok_or_else(CoreError::not_authenticated)
+        self.principal
+            .as_ref()
+            .ok_or_else(CoreError::not_authenticated)
     }
 
     pub fn user_id(&self) -> Option<i64> {
@@ -146,7 +148,10 @@ pub fn check_password(password: &str, username: &str, email: &str) -> Result<(),
     }
     if reasons.is_empty() {
         let local = email.split('@').next().unwrap_or("");
-        let inputs: Vec<&str> = [username, local].into_iter().filter(|s| !s.is_empty()).collect();
+        let inputs: Vec<&str> = [username, local]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect();
         let estimate = zxcvbn::zxcvbn(password, &inputs);
         if (estimate.score() as u8) < 3 {
             let mut msg = "This password is too easy to guess.".to_string();

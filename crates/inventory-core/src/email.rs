@@ -8,8 +8,14 @@ use lettre::message::{header::ContentType, Mailbox};
 use lettre::{Message, SmtpTransport, Transport};
 
 pub enum Mailer {
-    Smtp { transport: Box<SmtpTransport>, from: Mailbox },
-    Outbox { dir: PathBuf, from: Mailbox },
+    Smtp {
+        transport: Box<SmtpTransport>,
+        from: Mailbox,
+    },
+    Outbox {
+        dir: PathBuf,
+        from: Mailbox,
+    },
 }
 
 /// One message to send.
@@ -44,7 +50,10 @@ impl Mailer {
         let from = match self {
             Mailer::Smtp { from, .. } | Mailer::Outbox { from, .. } => from.clone(),
         };
-        let to: Mailbox = email.to.parse().map_err(|e| format!("bad recipient: {e}"))?;
+        let to: Mailbox = email
+            .to
+            .parse()
+            .map_err(|e| format!("bad recipient: {e}"))?;
         let msg = Message::builder()
             .from(from)
             .to(to)
@@ -53,7 +62,9 @@ impl Mailer {
             .body(email.body.clone())
             .map_err(|e| e.to_string())?;
         match self {
-            Mailer::Smtp { transport, .. } => transport.send(&msg).map(|_| ()).map_err(|e| e.to_string()),
+            Mailer::Smtp { transport, .. } => {
+                transport.send(&msg).map(|_| ()).map_err(|e| e.to_string())
+            }
             Mailer::Outbox { dir, .. } => {
                 std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
                 let name = format!(

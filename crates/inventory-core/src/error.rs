@@ -170,7 +170,9 @@ impl From<DieselError> for CoreError {
             }
             DieselError::DatabaseError(DatabaseErrorKind::CheckViolation, info)
                 if info.message().contains("quantity")
-                    || info.constraint_name().is_some_and(|c| c.contains("quantity")) =>
+                    || info
+                        .constraint_name()
+                        .is_some_and(|c| c.contains("quantity")) =>
             {
                 CoreError::insufficient_stock()
             }

@@ -16,7 +16,10 @@ impl PageReq {
         let page = page.unwrap_or(1);
         let page_size = page_size.unwrap_or(Self::DEFAULT_SIZE);
         if page < 1 {
-            return Err(CoreError::validation("page", "Ensure this value is greater than or equal to 1."));
+            return Err(CoreError::validation(
+                "page",
+                "Ensure this value is greater than or equal to 1.",
+            ));
         }
         if !(1..=Self::MAX_SIZE).contains(&page_size) {
             return Err(CoreError::validation(

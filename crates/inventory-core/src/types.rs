@@ -95,7 +95,10 @@ pub fn ser_ts<S: Serializer>(t: &chrono::NaiveDateTime, s: S) -> Result<S::Ok, S
     s.serialize_str(&fmt_ts(t))
 }
 
-pub fn ser_ts_opt<S: Serializer>(t: &Option<chrono::NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
+pub fn ser_ts_opt<S: Serializer>(
+    t: &Option<chrono::NaiveDateTime>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     match t {
         Some(t) => s.serialize_str(&fmt_ts(t)),
         None => s.serialize_none(),
@@ -148,9 +151,13 @@ pub fn required_text(s: &str, max: usize) -> Result<String, String> {
 
 pub fn bounded_text(s: &str, max: usize) -> Result<String, String> {
     if s.chars().count() > max {
-        return Err(format!("Ensure this field has no more than {max} characters."));
+        return Err(format!(
+            "Ensure this field has no more than {max} characters."
+        ));
     }
-    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+    if s.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
         return Err("Control characters are not allowed.".into());
     }
     Ok(s.to_owned())

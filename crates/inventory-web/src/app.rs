@@ -25,10 +25,14 @@ pub struct AppState {
 
 impl AppState {
     /// Opens the database (bringing the schema up to date) and resolves the secret.
-    pub fn new(settings: &Settings, extra_api: utoipa::openapi::OpenApi) -> Result<AppState, String> {
+    pub fn new(
+        settings: &Settings,
+        extra_api: utoipa::openapi::OpenApi,
+    ) -> Result<AppState, String> {
         let secret = settings.resolve_secret()?;
         let trusted_proxies = settings.trusted_proxy_nets()?;
-        let db = Db::connect(&settings.database_url, settings.db_pool_size).map_err(|e| e.to_string())?;
+        let db = Db::connect(&settings.database_url, settings.db_pool_size)
+            .map_err(|e| e.to_string())?;
         let config = CoreConfig {
             public_read: settings.public_read,
             bcrypt_cost: settings.bcrypt_cost,
@@ -82,7 +86,13 @@ pub fn finish_app<T, B>(
     >,
 >
 where
-    T: ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<B>, Error = Error, InitError = ()> + 'static,
+    T: ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse<B>,
+            Error = Error,
+            InitError = (),
+        > + 'static,
     B: MessageBody + 'static,
 {
     let secure = state.settings.cookie_secure();
@@ -92,10 +102,16 @@ where
         .add(("Referrer-Policy", "same-origin"))
         .add(("Content-Security-Policy", "frame-ancestors 'none'"));
     if secure {
-        headers = headers.add(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"));
+        headers = headers.add((
+            "Strict-Transport-Security",
+            "max-age=31536000; includeSubDomains",
+        ));
     }
     app.app_data(web::Data::new(state.clone()))
-        .app_data(web::PathConfig::default().error_handler(|_, _| crate::error::ApiError::not_found().into()))
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|_, _| crate::error::ApiError::not_found().into()),
+        )
         .configure(crate::api::configure)
         .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", state.openapi.clone()))
         .default_service(web::to(crate::error::not_found))

@@ -130,7 +130,11 @@ where
             println!("Migrations applied.");
             Ok(())
         }
-        Command::Createsuperuser { username, email, no_input } => {
+        Command::Createsuperuser {
+            username,
+            email,
+            no_input,
+        } => {
             let db = open_db(&s)?;
             let username = match username {
                 Some(u) => u,
@@ -153,7 +157,8 @@ where
                 }
                 p1
             };
-            let u = users::create_superuser(&db, &username, &email, &password, s.bcrypt_cost).map_err(describe)?;
+            let u = users::create_superuser(&db, &username, &email, &password, s.bcrypt_cost)
+                .map_err(describe)?;
             println!("Superuser \"{}\" created (id {}).", u.username, u.id);
             Ok(())
         }
@@ -178,7 +183,10 @@ where
                 for p in &problems {
                     eprintln!("- {p}");
                 }
-                Err(format!("System check identified {} issue(s).", problems.len()))
+                Err(format!(
+                    "System check identified {} issue(s).",
+                    problems.len()
+                ))
             }
         }
         Command::Seed { products } => {

@@ -56,7 +56,11 @@ impl ApiError {
 
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Internal server error.")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Internal server error.",
+        )
     }
 }
 
@@ -67,7 +71,11 @@ impl From<CoreError> for ApiError {
             CoreError::Validation { detail, errors } => {
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid", detail).with_errors(errors)
             }
-            CoreError::Conflict { code, detail, errors } => {
+            CoreError::Conflict {
+                code,
+                detail,
+                errors,
+            } => {
                 let e = ApiError::new(StatusCode::CONFLICT, code, detail);
                 if errors.is_empty() {
                     e
@@ -75,7 +83,11 @@ impl From<CoreError> for ApiError {
                     e.with_errors(errors)
                 }
             }
-            CoreError::Forbidden { code, detail, retry_after } => ApiError {
+            CoreError::Forbidden {
+                code,
+                detail,
+                retry_after,
+            } => ApiError {
                 retry_after,
                 ..ApiError::new(StatusCode::FORBIDDEN, code, detail)
             },
@@ -108,5 +120,10 @@ pub async fn not_found() -> HttpResponse {
 
 /// JSON 405 for a known path with a method it does not take.
 pub async fn method_not_allowed() -> HttpResponse {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed.").error_response()
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "Method not allowed.",
+    )
+    .error_response()
 }

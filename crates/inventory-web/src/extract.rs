@@ -45,10 +45,13 @@ where
 
 /// The client address: the socket peer, or `X-Forwarded-For` when the peer is a trusted proxy.
 pub fn client_ip(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> Option<String> {
-    let peer = req.peer_addr().map(|a| a.ip());
-    let Some(peer) = peer else { return None };
+    let peer = req.peer_addr().map(|a| a.ip())?;
     if !trusted.is_empty() && trusted.iter().any(|n| n.contains(&peer)) {
-        if let Some(xff) = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+        if let Some(xff) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+        {
             // Walk from the right past our own proxies; the first untrusted hop is the client.
             for hop in xff.rsplit(',').map(str::trim) {
                 match hop.parse::<IpAddr>() {
@@ -106,15 +109,28 @@ impl FromRequest for Caller {
 pub struct JsonBody<T>(pub T);
 
 fn is_json(req: &HttpRequest) -> bool {
-    let Some(ct) = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(ct) = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
-    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
 }
 
 pub fn too_large() -> ApiError {
-    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Request body is larger than 1 MiB.")
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "Request body is larger than 1 MiB.",
+    )
 }
 
 /// Reads a body up to the limit.
@@ -129,7 +145,9 @@ pub async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<Bytes
     }
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| ApiError::bad_request("parse_error", "The request body could not be read."))?;
+        let chunk = chunk.map_err(|_| {
+            ApiError::bad_request("parse_error", "The request body could not be read.")
+        })?;
         if body.len() + chunk.len() > BODY_LIMIT {
             return Err(too_large());
         }
@@ -141,13 +159,19 @@ pub async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<Bytes
 /// Turns a serde failure into the contract's error body, with the field path when known.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request("parse_error", "The request body is empty; JSON was expected."));
+        return Err(ApiError::bad_request(
+            "parse_error",
+            "The request body is empty; JSON was expected.",
+        ));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Ok(v) => {
             if de.end().is_err() {
-                return Err(ApiError::bad_request("parse_error", "Malformed JSON: trailing characters."));
+                return Err(ApiError::bad_request(
+                    "parse_error",
+                    "Malformed JSON: trailing characters.",
+                ));
             }
             Ok(v)
         }
@@ -155,15 +179,24 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             let path = e.path().to_string();
             let inner = e.into_inner();
             if inner.is_syntax() || inner.is_eof() || inner.is_io() {
-                return Err(ApiError::bad_request("parse_error", format!("Malformed JSON: {inner}")));
+                return Err(ApiError::bad_request(
+                    "parse_error",
+                    format!("Malformed JSON: {inner}"),
+                ));
             }
             let msg = inner.to_string();
             let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
             let mut errors = FieldErrors::new();
             let field = if let Some(rest) = msg.strip_prefix("unknown field `") {
-                rest.split('`').next().unwrap_or("non_field_errors").to_owned()
+                rest.split('`')
+                    .next()
+                    .unwrap_or("non_field_errors")
+                    .to_owned()
             } else if let Some(rest) = msg.strip_prefix("missing field `") {
-                rest.split('`').next().unwrap_or("non_field_errors").to_owned()
+                rest.split('`')
+                    .next()
+                    .unwrap_or("non_field_errors")
+                    .to_owned()
             } else if path == "." || path.is_empty() {
                 "non_field_errors".to_owned()
             } else {
@@ -217,11 +250,9 @@ impl PageParams {
         let num = |field: &str, v: &Option<String>| -> Result<Option<i64>, ApiError> {
             match v.as_deref() {
                 None => Ok(None),
-                Some(s) => s
-                    .trim()
-                    .parse::<i64>()
-                    .map(Some)
-                    .map_err(|_| CoreError::validation(field, "A valid integer is required.").into()),
+                Some(s) => s.trim().parse::<i64>().map(Some).map_err(|_| {
+                    CoreError::validation(field, "A valid integer is required.").into()
+                }),
             }
         };
         let page = num("page", &q.page)?;
@@ -297,12 +328,14 @@ pub fn query<T: DeserializeOwned>(req: &HttpRequest) -> Result<T, ApiError> {
 }
 
 fn serde_urlencoded_like<T: DeserializeOwned>(qs: &str) -> Result<T, ApiError> {
-    web::Query::<T>::from_query(qs).map(|q| q.into_inner()).map_err(|e| {
-        let msg = e.to_string();
-        let mut errors = FieldErrors::new();
-        errors.insert("query".into(), vec![msg]);
-        ApiError::bad_request("invalid", "Invalid query parameter.").with_errors(errors)
-    })
+    web::Query::<T>::from_query(qs)
+        .map(|q| q.into_inner())
+        .map_err(|e| {
+            let msg = e.to_string();
+            let mut errors = FieldErrors::new();
+            errors.insert("query".into(), vec![msg]);
+            ApiError::bad_request("invalid", "Invalid query parameter.").with_errors(errors)
+        })
 }
 
 /// A JSON body that may be left out entirely (action endpoints such as `/cancel`): no body

@@ -13,7 +13,8 @@ static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 fn valid_request_id(v: &HeaderValue) -> Option<String> {
     let s = v.to_str().ok()?;
-    (!s.is_empty() && s.len() <= 200 && s.chars().all(|c| c.is_ascii_graphic())).then(|| s.to_owned())
+    (!s.is_empty() && s.len() <= 200 && s.chars().all(|c| c.is_ascii_graphic()))
+        .then(|| s.to_owned())
 }
 
 /// Echoes the client's `X-Request-Id` (or makes one) on every response, and keeps it for the
@@ -42,7 +43,11 @@ pub async fn trim_trailing_slash(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let path = req.path();
-    if path.len() > 1 && path.ends_with('/') && !path.starts_with("/api/docs") && !path.starts_with("/admin") {
+    if path.len() > 1
+        && path.ends_with('/')
+        && !path.starts_with("/api/docs")
+        && !path.starts_with("/admin")
+    {
         let trimmed = path.trim_end_matches('/');
         let trimmed = if trimmed.is_empty() { "/" } else { trimmed };
         let pq = match req.query_string() {

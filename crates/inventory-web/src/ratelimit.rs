@@ -35,7 +35,9 @@ pub struct AuthLimiter(Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>);
 impl AuthLimiter {
     /// `per_minute` requests a minute per IP (bursts up to that many); 0 turns it off.
     pub fn new(per_minute: u32) -> Self {
-        AuthLimiter(NonZeroU32::new(per_minute).map(|n| Arc::new(RateLimiter::keyed(Quota::per_minute(n)))))
+        AuthLimiter(
+            NonZeroU32::new(per_minute).map(|n| Arc::new(RateLimiter::keyed(Quota::per_minute(n)))),
+        )
     }
 
     /// `Err(seconds)` to wait when over budget.
@@ -58,17 +60,24 @@ pub async fn limit_auth(
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     if req.method() != actix_web::http::Method::GET && LIMITED.contains(&req.path()) {
         if let Some(st) = req.app_data::<web::Data<AppState>>() {
-            let ip = client_ip(req.request(), &st.trusted_proxies).and_then(|s| s.parse::<IpAddr>().ok());
+            let ip = client_ip(req.request(), &st.trusted_proxies)
+                .and_then(|s| s.parse::<IpAddr>().ok());
             if let Some(ip) = ip {
                 if let Err(secs) = st.limiter.check(ip) {
                     let e = ApiError {
                         retry_after: Some(secs.max(1) as i64),
-                        ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "throttled", "Request was throttled; try again later.")
+                        ..ApiError::new(
+                            StatusCode::TOO_MANY_REQUESTS,
+                            "throttled",
+                            "Request was throttled; try again later.",
+                        )
                     };
                     return Ok(req.into_response(e.error_response()).map_into_right_body());
                 }
             }
         }
     }
-    next.call(req).await.map(ServiceResponse::map_into_left_body)
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }

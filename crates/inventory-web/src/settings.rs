@@ -95,7 +95,9 @@ impl Settings {
         Settings {
             database_url: database_url.into(),
             bind: "127.0.0.1:0".into(),
-            secret_key: Some(Secret::new("test-secret-key-that-is-long-enough-0123456789")),
+            secret_key: Some(Secret::new(
+                "test-secret-key-that-is-long-enough-0123456789",
+            )),
             public_read: true,
             registration: false,
             registration_role: "employee".into(),
@@ -129,7 +131,9 @@ impl Settings {
         if let Some(v) = self.cookie_secure {
             return v;
         }
-        let loopback = self.bind.starts_with("127.") || self.bind.starts_with("localhost") || self.bind.starts_with("[::1]");
+        let loopback = self.bind.starts_with("127.")
+            || self.bind.starts_with("localhost")
+            || self.bind.starts_with("[::1]");
         !(loopback && matches!(self.backend(), Ok(Backend::Sqlite)))
     }
 
@@ -153,7 +157,8 @@ impl Settings {
                 }
                 let bytes: [u8; 32] = rand::random();
                 let key = hex::encode(bytes);
-                write_private(&path, &key).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                write_private(&path, &key)
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
                 Ok(Secret::new(key))
             }
         }
@@ -199,9 +204,17 @@ pub fn check(s: &Settings, deploy: bool) -> Vec<String> {
         return problems;
     }
     match &s.secret_key {
-        None => problems.push("SECRET_KEY is not set: set a long random value for production.".into()),
-        Some(k) if k.expose().len() < 32 => problems.push("SECRET_KEY is shorter than 32 characters.".into()),
-        Some(k) if k.expose().contains("insecure") || k.expose().starts_with("test-secret") || k.expose() == "changeme" => {
+        None => {
+            problems.push("SECRET_KEY is not set: set a long random value for production.".into())
+        }
+        Some(k) if k.expose().len() < 32 => {
+            problems.push("SECRET_KEY is shorter than 32 characters.".into())
+        }
+        Some(k)
+            if k.expose().contains("insecure")
+                || k.expose().starts_with("test-secret")
+                || k.expose() == "changeme" =>
+        {
             problems.push("SECRET_KEY looks like a default or test value.".into())
         }
         Some(_) => {}
@@ -213,7 +226,9 @@ pub fn check(s: &Settings, deploy: bool) -> Vec<String> {
         problems.push("BCRYPT_COST below 10 is too cheap for production.".into());
     }
     if s.auth_rate_limit_per_minute == 0 {
-        problems.push("AUTH_RATE_LIMIT_PER_MINUTE is 0: the login endpoints are not rate limited.".into());
+        problems.push(
+            "AUTH_RATE_LIMIT_PER_MINUTE is 0: the login endpoints are not rate limited.".into(),
+        );
     }
     if std::env::var("RUST_LOG").is_ok_and(|v| v.contains("debug") || v.contains("trace")) {
         problems.push("RUST_LOG enables debug logging.".into());

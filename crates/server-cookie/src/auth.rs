@@ -40,7 +40,11 @@ fn csrf_failed(detail: &str) -> ApiError {
 
 /// True when `Origin` is absent, the server's own, or a configured trusted origin.
 fn origin_allowed(req: &HttpRequest, st: &AppState) -> bool {
-    let Some(origin) = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+    let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    else {
         return true;
     };
     let origin = origin.trim_end_matches('/');
@@ -51,7 +55,10 @@ fn origin_allowed(req: &HttpRequest, st: &AppState) -> bool {
     }
     // Behind a TLS proxy the scheme we see may be http while the browser says https.
     let host_only = origin.split_once("://").map(|(_, h)| h).unwrap_or("");
-    if st.settings.trusted_proxies.is_empty() && host_only.eq_ignore_ascii_case(info.host()) && origin.starts_with("https://") {
+    if st.settings.trusted_proxies.is_empty()
+        && host_only.eq_ignore_ascii_case(info.host())
+        && origin.starts_with("https://")
+    {
         return true;
     }
     st.settings
@@ -68,9 +75,16 @@ fn new_csrf_token() -> String {
 /// `POST /api/auth/login`: a new session id at every login (no fixation) and a CSRF token.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginInput,
     responses((status = 200, description = "Signed in; sets sessionid and csrftoken"), (status = 401, description = "invalid_credentials"), (status = 403, description = "account_locked or foreign Origin")))]
-pub async fn login(st: web::Data<AppState>, req: HttpRequest, session: Session, body: JsonBody<LoginInput>) -> Result<HttpResponse, ApiError> {
+pub async fn login(
+    st: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    body: JsonBody<LoginInput>,
+) -> Result<HttpResponse, ApiError> {
     if !origin_allowed(&req, &st) {
-        return Err(csrf_failed("Origin checking failed: the request's origin is not trusted."));
+        return Err(csrf_failed(
+            "Origin checking failed: the request's origin is not trusted.",
+        ));
     }
     let ctx = Caller::from_request_parts(&req);
     let LoginInput { username, password } = body.0;
@@ -96,7 +110,11 @@ pub async fn login(st: web::Data<AppState>, req: HttpRequest, session: Session, 
 
 /// `POST /api/auth/logout`: deletes the session on the server, so the old cookie is dead.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", responses((status = 204, description = "Signed out")))]
-pub async fn logout(st: web::Data<AppState>, Caller(ctx): Caller, session: Session) -> Result<HttpResponse, ApiError> {
+pub async fn logout(
+    st: web::Data<AppState>,
+    Caller(ctx): Caller,
+    session: Session,
+) -> Result<HttpResponse, ApiError> {
     ctx.user()?;
     let core = st.core.clone();
     blocking(move || core.db.write(|c| users::record_logout(c, &ctx))).await?;
@@ -109,7 +127,10 @@ pub async fn logout(st: web::Data<AppState>, Caller(ctx): Caller, session: Sessi
 }
 
 fn is_unsafe(m: &Method) -> bool {
-    !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
+    !matches!(
+        *m,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
 }
 
 /// Session → `Principal`. Unsafe requests made with a session must carry `X-CSRFToken` equal
@@ -135,7 +156,9 @@ pub async fn authenticate(
                         return Ok(req.into_response(e.error_response()).map_into_right_body());
                     }
                     if !origin_allowed(req.request(), &st) {
-                        let e = csrf_failed("Origin checking failed: the request's origin is not trusted.");
+                        let e = csrf_failed(
+                            "Origin checking failed: the request's origin is not trusted.",
+                        );
                         return Ok(req.into_response(e.error_response()).map_into_right_body());
                     }
                 }
@@ -148,9 +171,15 @@ pub async fn authenticate(
             Err(e) => return Ok(req.into_response(e.error_response()).map_into_right_body()),
         }
     }
-    next.call(req).await.map(ServiceResponse::map_into_left_body)
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 fn constant_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }

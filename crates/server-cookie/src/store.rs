@@ -30,8 +30,12 @@ fn new_key() -> Result<SessionKey, anyhow::Error> {
 /// revoked at once (sparing the current login when asked to).
 fn owner_of(state: &HashMap<String, String>) -> sessions::Owner {
     sessions::Owner {
-        user_id: state.get(crate::auth::UID).and_then(|v| serde_json::from_str(v).ok()),
-        login_id: state.get(crate::auth::LOGIN_ID).and_then(|v| serde_json::from_str(v).ok()),
+        user_id: state
+            .get(crate::auth::UID)
+            .and_then(|v| serde_json::from_str(v).ok()),
+        login_id: state
+            .get(crate::auth::LOGIN_ID)
+            .and_then(|v| serde_json::from_str(v).ok()),
     }
 }
 
@@ -48,7 +52,9 @@ impl SessionStore for DbSessionStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
         let db = self.db.clone();
         let k = key.as_ref().to_owned();
-        let data = run(move || sessions::load(&db, &k)).await.map_err(LoadError::Other)?;
+        let data = run(move || sessions::load(&db, &k))
+            .await
+            .map_err(LoadError::Other)?;
         match data {
             None => Ok(None),
             Some(d) => serde_json::from_str(&d)
@@ -57,19 +63,43 @@ impl SessionStore for DbSessionStore {
         }
     }
 
-    async fn save(&self, state: HashMap<String, String>, ttl: &Duration) -> Result<SessionKey, SaveError> {
+    async fn save(
+        &self,
+        state: HashMap<String, String>,
+        ttl: &Duration,
+    ) -> Result<SessionKey, SaveError> {
         let key = new_key().map_err(SaveError::Other)?;
         let data = serde_json::to_string(&state).map_err(|e| SaveError::Serialization(e.into()))?;
-        let (db, k, owner, ttl) = (self.db.clone(), key.as_ref().to_owned(), owner_of(&state), ttl.whole_seconds());
-        run(move || sessions::save(&db, &k, &data, &owner, ttl)).await.map_err(SaveError::Other)?;
+        let (db, k, owner, ttl) = (
+            self.db.clone(),
+            key.as_ref().to_owned(),
+            owner_of(&state),
+            ttl.whole_seconds(),
+        );
+        run(move || sessions::save(&db, &k, &data, &owner, ttl))
+            .await
+            .map_err(SaveError::Other)?;
         Ok(key)
     }
 
-    async fn update(&self, key: SessionKey, state: HashMap<String, String>, ttl: &Duration) -> Result<SessionKey, UpdateError> {
-        let data = serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
-        let (db, k, owner, ttl_s) = (self.db.clone(), key.as_ref().to_owned(), owner_of(&state), ttl.whole_seconds());
+    async fn update(
+        &self,
+        key: SessionKey,
+        state: HashMap<String, String>,
+        ttl: &Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        let data =
+            serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
+        let (db, k, owner, ttl_s) = (
+            self.db.clone(),
+            key.as_ref().to_owned(),
+            owner_of(&state),
+            ttl.whole_seconds(),
+        );
         let d = data.clone();
-        let updated = run(move || sessions::update(&db, &k, &d, &owner, ttl_s)).await.map_err(UpdateError::Other)?;
+        let updated = run(move || sessions::update(&db, &k, &d, &owner, ttl_s))
+            .await
+            .map_err(UpdateError::Other)?;
         if updated {
             Ok(key)
         } else {
@@ -79,10 +109,13 @@ impl SessionStore for DbSessionStore {
             state.remove(crate::auth::UID);
             state.remove(crate::auth::CSRF);
             state.remove(crate::auth::LOGIN_ID);
-            let data = serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
+            let data =
+                serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
             let new = new_key().map_err(UpdateError::Other)?;
             let (db, k) = (self.db.clone(), new.as_ref().to_owned());
-            run(move || sessions::save(&db, &k, &data, &sessions::Owner::default(), ttl_s)).await.map_err(UpdateError::Other)?;
+            run(move || sessions::save(&db, &k, &data, &sessions::Owner::default(), ttl_s))
+                .await
+                .map_err(UpdateError::Other)?;
             Ok(new)
         }
     }

@@ -23,7 +23,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 fn token_not_valid() -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "token_not_valid", "Token is invalid or expired.")
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "token_not_valid",
+        "Token is invalid or expired.",
+    )
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -52,7 +56,12 @@ fn pair_body(access: String, refresh: String) -> HttpResponse {
 /// `POST /api/token`: password login; starts a new token family.
 #[utoipa::path(post, path = "/api/token", tag = "auth", request_body = ObtainInput,
     responses((status = 200, description = "{access, refresh}"), (status = 401, description = "invalid_credentials"), (status = 403, description = "account_locked")))]
-pub async fn obtain(st: web::Data<AppState>, keys: web::Data<Keys>, req: HttpRequest, body: JsonBody<ObtainInput>) -> Result<HttpResponse, ApiError> {
+pub async fn obtain(
+    st: web::Data<AppState>,
+    keys: web::Data<Keys>,
+    req: HttpRequest,
+    body: JsonBody<ObtainInput>,
+) -> Result<HttpResponse, ApiError> {
     let ctx = Caller::from_request_parts(&req);
     let ObtainInput { username, password } = body.0;
     let core = st.core.clone();
@@ -60,8 +69,16 @@ pub async fn obtain(st: web::Data<AppState>, keys: web::Data<Keys>, req: HttpReq
     let pair = blocking(move || {
         let user = users::authenticate(&core, &ctx, &username, &password)?;
         let fam = random_id();
-        let pair = keys.pair(user.id, &fam).map_err(inventory_core::CoreError::Internal)?;
-        store::start_family(&core.db, user.id, &fam, &pair.refresh_claims.jti, pair.refresh_claims.expires_at())?;
+        let pair = keys
+            .pair(user.id, &fam)
+            .map_err(inventory_core::CoreError::Internal)?;
+        store::start_family(
+            &core.db,
+            user.id,
+            &fam,
+            &pair.refresh_claims.jti,
+            pair.refresh_claims.expires_at(),
+        )?;
         Ok(pair)
     })
     .await?;
@@ -72,8 +89,14 @@ pub async fn obtain(st: web::Data<AppState>, keys: web::Data<Keys>, req: HttpReq
 /// treated as theft and revokes the whole family.
 #[utoipa::path(post, path = "/api/token/refresh", tag = "auth", request_body = RefreshInput,
     responses((status = 200, description = "{access, refresh}"), (status = 401, description = "token_not_valid")))]
-pub async fn refresh(st: web::Data<AppState>, keys: web::Data<Keys>, body: JsonBody<RefreshInput>) -> Result<HttpResponse, ApiError> {
-    let claims = keys.check(&body.0.refresh, Some("refresh")).ok_or_else(token_not_valid)?;
+pub async fn refresh(
+    st: web::Data<AppState>,
+    keys: web::Data<Keys>,
+    body: JsonBody<RefreshInput>,
+) -> Result<HttpResponse, ApiError> {
+    let claims = keys
+        .check(&body.0.refresh, Some("refresh"))
+        .ok_or_else(token_not_valid)?;
     let core = st.core.clone();
     let keys = keys.get_ref().clone();
     let pair = blocking(move || {
@@ -81,7 +104,9 @@ pub async fn refresh(st: web::Data<AppState>, keys: web::Data<Keys>, body: JsonB
         if active.is_none() {
             return Ok(None);
         }
-        let pair = keys.pair(claims.user_id, &claims.fam).map_err(inventory_core::CoreError::Internal)?;
+        let pair = keys
+            .pair(claims.user_id, &claims.fam)
+            .map_err(inventory_core::CoreError::Internal)?;
         let outcome = store::rotate(
             &core.db,
             &claims.jti,
@@ -93,7 +118,10 @@ pub async fn refresh(st: web::Data<AppState>, keys: web::Data<Keys>, body: JsonB
         Ok(match outcome {
             store::Rotation::Rotated => Some(pair),
             store::Rotation::Reused => {
-                tracing::warn!(user_id = claims.user_id, "rotated refresh token presented again; family revoked");
+                tracing::warn!(
+                    user_id = claims.user_id,
+                    "rotated refresh token presented again; family revoked"
+                );
                 None
             }
             store::Rotation::Invalid => None,
@@ -116,8 +144,14 @@ fn check_live(core: &inventory_core::Core, c: &Claims) -> Result<bool, inventory
 /// `POST /api/token/verify`: 200 `{}` for a valid, unrevoked token of an active user.
 #[utoipa::path(post, path = "/api/token/verify", tag = "auth", request_body = VerifyInput,
     responses((status = 200, description = "{}"), (status = 401, description = "token_not_valid")))]
-pub async fn verify(st: web::Data<AppState>, keys: web::Data<Keys>, body: JsonBody<VerifyInput>) -> Result<HttpResponse, ApiError> {
-    let claims = keys.check(&body.0.token, None).ok_or_else(token_not_valid)?;
+pub async fn verify(
+    st: web::Data<AppState>,
+    keys: web::Data<Keys>,
+    body: JsonBody<VerifyInput>,
+) -> Result<HttpResponse, ApiError> {
+    let claims = keys
+        .check(&body.0.token, None)
+        .ok_or_else(token_not_valid)?;
     let core = st.core.clone();
     if blocking(move || check_live(&core, &claims)).await? {
         Ok(HttpResponse::Ok().json(serde_json::json!({})))
@@ -129,8 +163,14 @@ pub async fn verify(st: web::Data<AppState>, keys: web::Data<Keys>, body: JsonBo
 /// `POST /api/token/blacklist`: that refresh token never works again.
 #[utoipa::path(post, path = "/api/token/blacklist", tag = "auth", request_body = RefreshInput,
     responses((status = 204, description = "Blacklisted"), (status = 401, description = "token_not_valid")))]
-pub async fn blacklist(st: web::Data<AppState>, keys: web::Data<Keys>, body: JsonBody<RefreshInput>) -> Result<HttpResponse, ApiError> {
-    let claims = keys.check(&body.0.refresh, Some("refresh")).ok_or_else(token_not_valid)?;
+pub async fn blacklist(
+    st: web::Data<AppState>,
+    keys: web::Data<Keys>,
+    body: JsonBody<RefreshInput>,
+) -> Result<HttpResponse, ApiError> {
+    let claims = keys
+        .check(&body.0.refresh, Some("refresh"))
+        .ok_or_else(token_not_valid)?;
     let core = st.core.clone();
     if blocking(move || store::blacklist(&core.db, &claims.jti)).await? {
         Ok(no_content())
@@ -143,11 +183,22 @@ pub async fn blacklist(st: web::Data<AppState>, keys: web::Data<Keys>, body: Jso
 /// token at once.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", request_body = RefreshInput,
     responses((status = 204, description = "Signed out"), (status = 401, description = "token_not_valid")))]
-pub async fn logout(st: web::Data<AppState>, keys: web::Data<Keys>, req: HttpRequest, body: JsonBody<RefreshInput>) -> Result<HttpResponse, ApiError> {
+pub async fn logout(
+    st: web::Data<AppState>,
+    keys: web::Data<Keys>,
+    req: HttpRequest,
+    body: JsonBody<RefreshInput>,
+) -> Result<HttpResponse, ApiError> {
     let ctx = Caller::from_request_parts(&req);
     let user_id = ctx.user()?.user_id;
-    let access = req.extensions().get::<Claims>().cloned().ok_or_else(token_not_valid)?;
-    let refresh = keys.check(&body.0.refresh, Some("refresh")).ok_or_else(token_not_valid)?;
+    let access = req
+        .extensions()
+        .get::<Claims>()
+        .cloned()
+        .ok_or_else(token_not_valid)?;
+    let refresh = keys
+        .check(&body.0.refresh, Some("refresh"))
+        .ok_or_else(token_not_valid)?;
     if refresh.user_id != user_id {
         return Err(token_not_valid());
     }
@@ -155,7 +206,13 @@ pub async fn logout(st: web::Data<AppState>, keys: web::Data<Keys>, req: HttpReq
     blocking(move || {
         store::blacklist(&core.db, &refresh.jti)?;
         core.db.write(|c| {
-            store::revoke_access(c, &access.jti, access.user_id, &access.fam, access.expires_at())?;
+            store::revoke_access(
+                c,
+                &access.jti,
+                access.user_id,
+                &access.fam,
+                access.expires_at(),
+            )?;
             users::record_logout(c, &ctx)
         })
     })
@@ -175,14 +232,23 @@ pub async fn authenticate(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
             let (scheme, rest) = v.trim().split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim().to_owned())
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| rest.trim().to_owned())
         });
     if let Some(token) = bearer {
-        let (Some(keys), Some(st)) = (req.app_data::<web::Data<Keys>>().cloned(), req.app_data::<web::Data<AppState>>().cloned()) else {
-            return Ok(req.into_response(ApiError::internal("auth state missing").error_response()).map_into_right_body());
+        let (Some(keys), Some(st)) = (
+            req.app_data::<web::Data<Keys>>().cloned(),
+            req.app_data::<web::Data<AppState>>().cloned(),
+        ) else {
+            return Ok(req
+                .into_response(ApiError::internal("auth state missing").error_response())
+                .map_into_right_body());
         };
         let Some(claims) = keys.check(&token, Some("access")) else {
-            return Ok(req.into_response(token_not_valid().error_response()).map_into_right_body());
+            return Ok(req
+                .into_response(token_not_valid().error_response())
+                .map_into_right_body());
         };
         let core = st.core.clone();
         let c2 = claims.clone();
@@ -201,11 +267,17 @@ pub async fn authenticate(
                 req.extensions_mut().insert(LoginRef(claims.fam.clone()));
                 req.extensions_mut().insert(claims);
             }
-            Ok(None) => return Ok(req.into_response(token_not_valid().error_response()).map_into_right_body()),
+            Ok(None) => {
+                return Ok(req
+                    .into_response(token_not_valid().error_response())
+                    .map_into_right_body())
+            }
             Err(e) => return Ok(req.into_response(e.error_response()).map_into_right_body()),
         }
     }
-    next.call(req).await.map(ServiceResponse::map_into_left_body)
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 /// Every 401 of this server names the scheme, as RFC 6750 asks.
@@ -215,8 +287,10 @@ pub async fn www_authenticate(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let mut res = next.call(req).await?;
     if res.status() == StatusCode::UNAUTHORIZED {
-        res.headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"api\""));
+        res.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"api\""),
+        );
     }
     Ok(res)
 }

@@ -10,7 +10,13 @@ use inventory_web::{finish_app, AppState, Running, Settings};
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
-#[openapi(paths(auth::obtain, auth::refresh, auth::verify, auth::blacklist, auth::logout))]
+#[openapi(paths(
+    auth::obtain,
+    auth::refresh,
+    auth::verify,
+    auth::blacklist,
+    auth::logout
+))]
 struct JwtApi;
 
 /// Builds the app, binds `settings.bind` and runs the server on the current tokio runtime.

@@ -127,14 +127,23 @@ fn verification_email(u: &UserRow, token: &str) -> Email {
 /// `POST /api/auth/register`: inactive until the emailed token is confirmed.
 pub fn register(core: &Core, ctx: &Ctx, input: RegisterInput) -> CoreResult<User> {
     if !core.config.registration {
-        return Err(CoreError::forbidden("registration_closed", "Self-registration is turned off."));
+        return Err(CoreError::forbidden(
+            "registration_closed",
+            "Self-registration is turned off.",
+        ));
     }
     let mut errs = Errors::default();
     let username = errs.take("username", parse_username(&input.username));
     let email = errs.take("email", parse_email(&input.email));
     let first = errs.take("first_name", bounded_text(input.first_name.trim(), 150));
     let last = errs.take("last_name", bounded_text(input.last_name.trim(), 150));
-    password_errors(&mut errs, "password", &input.password, &input.username, &input.email);
+    password_errors(
+        &mut errs,
+        "password",
+        &input.password,
+        &input.username,
+        &input.email,
+    );
     errs.finish()?;
     let (Some(username), Some(email)) = (username, email) else {
         return Err(CoreError::Internal("validation inconsistency".into()));
@@ -215,7 +224,9 @@ fn find_by_email(conn: &mut DbConn, email: &str) -> CoreResult<Option<UserRow>> 
 /// Sends a fresh verification token to an unverified account; says nothing either way.
 pub fn resend_verification(core: &Core, email: &str) -> CoreResult<()> {
     let sent = core.db.write(|c| {
-        let Some(u) = find_by_email(c, email)? else { return Ok(None) };
+        let Some(u) = find_by_email(c, email)? else {
+            return Ok(None);
+        };
         if u.email_verified {
             return Ok(None);
         }
@@ -266,7 +277,14 @@ pub fn request_reset(core: &Core, ctx: &Ctx, email: &str) -> CoreResult<()> {
     Ok(())
 }
 
-fn set_password(conn: &mut DbConn, ctx: &Ctx, user: &UserRow, hash: &str, action: &str, keep: Option<&str>) -> CoreResult<()> {
+fn set_password(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    user: &UserRow,
+    hash: &str,
+    action: &str,
+    keep: Option<&str>,
+) -> CoreResult<()> {
     diesel::update(users::table.find(user.id))
         .set(users::password_hash.eq(hash))
         .execute(conn)?;
@@ -299,7 +317,13 @@ fn set_password(conn: &mut DbConn, ctx: &Ctx, user: &UserRow, hash: &str, action
 pub fn confirm_reset(core: &Core, ctx: &Ctx, input: ResetConfirmInput) -> CoreResult<()> {
     let hash_of = |u: &UserRow| -> CoreResult<String> {
         let mut errs = Errors::default();
-        password_errors(&mut errs, "new_password", &input.new_password, &u.username, &u.email);
+        password_errors(
+            &mut errs,
+            "new_password",
+            &input.new_password,
+            &u.username,
+            &u.email,
+        );
         errs.finish()?;
         auth::hash_password(&input.new_password, core.config.bcrypt_cost)
     };
@@ -317,7 +341,10 @@ pub fn confirm_reset(core: &Core, ctx: &Ctx, input: ResetConfirmInput) -> CoreRe
         row.map(|id| find_by_id(c, id)).transpose()
     })?;
     let Some(user) = preview else {
-        return Err(CoreError::validation("token", "This link is invalid, used or expired."));
+        return Err(CoreError::validation(
+            "token",
+            "This link is invalid, used or expired.",
+        ));
     };
     let hash = hash_of(&user)?;
     core.db.write(|c| {
@@ -336,10 +363,28 @@ pub fn change_password(core: &Core, ctx: &Ctx, input: ChangePasswordInput) -> Co
         errs.add("old_password", "The current password is not correct.");
     }
     if input.old_password == input.new_password {
-        errs.add("new_password", "The new password must differ from the current one.");
+        errs.add(
+            "new_password",
+            "The new password must differ from the current one.",
+        );
     }
-    password_errors(&mut errs, "new_password", &input.new_password, &user.username, &user.email);
+    password_errors(
+        &mut errs,
+        "new_password",
+        &input.new_password,
+        &user.username,
+        &user.email,
+    );
     errs.finish()?;
     let hash = auth::hash_password(&input.new_password, core.config.bcrypt_cost)?;
-    core.db.write(|c| set_password(c, ctx, &user, &hash, "password_change", ctx.login_ref.as_deref()))
+    core.db.write(|c| {
+        set_password(
+            c,
+            ctx,
+            &user,
+            &hash,
+            "password_change",
+            ctx.login_ref.as_deref(),
+        )
+    })
 }

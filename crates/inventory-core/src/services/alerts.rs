@@ -47,10 +47,21 @@ pub struct Opened {
 
 /// Re-evaluates a product's alert state after its quantity or reorder level changed, on the
 /// change's own transaction. `before` is the quantity before the change.
-pub fn after_change(conn: &mut DbConn, ctx: &Ctx, product_id: i64, before: i64, level_before: i64) -> CoreResult<Option<Opened>> {
+pub fn after_change(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    product_id: i64,
+    before: i64,
+    level_before: i64,
+) -> CoreResult<Option<Opened>> {
     let (quantity, level, sku, name): (i64, i64, String, String) = products::table
         .find(product_id)
-        .select((products::quantity, products::reorder_level, products::sku, products::name))
+        .select((
+            products::quantity,
+            products::reorder_level,
+            products::sku,
+            products::name,
+        ))
         .first(conn)?;
     let t = now();
     if quantity > level {
@@ -59,7 +70,10 @@ pub fn after_change(conn: &mut DbConn, ctx: &Ctx, product_id: i64, before: i64, 
                 .filter(alerts::product_id.eq(product_id))
                 .filter(alerts::status.ne("resolved")),
         )
-        .set((alerts::status.eq("resolved"), alerts::resolved_at.eq(Some(t))))
+        .set((
+            alerts::status.eq("resolved"),
+            alerts::resolved_at.eq(Some(t)),
+        ))
         .execute(conn)?;
         return Ok(None);
     }
@@ -75,7 +89,11 @@ pub fn after_change(conn: &mut DbConn, ctx: &Ctx, product_id: i64, before: i64, 
     if open > 0 {
         return Ok(None);
     }
-    let kind = if quantity == 0 { "out_of_stock" } else { "low_stock" };
+    let kind = if quantity == 0 {
+        "out_of_stock"
+    } else {
+        "low_stock"
+    };
     let alert: Alert = diesel::insert_into(alerts::table)
         .values((
             alerts::product_id.eq(product_id),
@@ -125,7 +143,11 @@ pub fn notify(core: &Core, opened: &[Opened]) {
     };
     let mut emails = Vec::new();
     for o in opened {
-        let what = if o.alert.kind == "out_of_stock" { "is out of stock" } else { "is low on stock" };
+        let what = if o.alert.kind == "out_of_stock" {
+            "is out of stock"
+        } else {
+            "is low on stock"
+        };
         for to in &recipients {
             emails.push(Email {
                 to: to.clone(),
@@ -144,7 +166,10 @@ pub fn list(core: &Core, ctx: &Ctx, f: &AlertFilter, page: PageReq) -> CoreResul
     ctx.read_operations()?;
     if let Some(s) = &f.status {
         if !["open", "acknowledged", "resolved"].contains(&s.as_str()) {
-            return Err(CoreError::validation("status", format!("\"{s}\" is not a valid choice.")));
+            return Err(CoreError::validation(
+                "status",
+                format!("\"{s}\" is not a valid choice."),
+            ));
         }
     }
     let query = || {
@@ -173,20 +198,28 @@ pub fn acknowledge(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Alert> {
     let p = ctx.basic_stock()?.clone();
     core.db.write(|c| {
         let t = now();
-        let updated: Option<Alert> = diesel::update(alerts::table.find(id).filter(alerts::status.eq("open")))
-            .set((
-                alerts::status.eq("acknowledged"),
-                alerts::acknowledged_by.eq(Some(p.user_id)),
-                alerts::acknowledged_at.eq(Some(t)),
-            ))
-            .returning(alerts::all_columns)
-            .get_result(c)
-            .optional()?;
+        let updated: Option<Alert> =
+            diesel::update(alerts::table.find(id).filter(alerts::status.eq("open")))
+                .set((
+                    alerts::status.eq("acknowledged"),
+                    alerts::acknowledged_by.eq(Some(p.user_id)),
+                    alerts::acknowledged_at.eq(Some(t)),
+                ))
+                .returning(alerts::all_columns)
+                .get_result(c)
+                .optional()?;
         let Some(a) = updated else {
-            let status: Option<String> = alerts::table.find(id).select(alerts::status).first(c).optional()?;
+            let status: Option<String> = alerts::table
+                .find(id)
+                .select(alerts::status)
+                .first(c)
+                .optional()?;
             return Err(match status {
                 None => CoreError::NotFound,
-                Some(s) => CoreError::conflict("invalid_transition", format!("The alert is {s}; only an open alert can be acknowledged.")),
+                Some(s) => CoreError::conflict(
+                    "invalid_transition",
+                    format!("The alert is {s}; only an open alert can be acknowledged."),
+                ),
             });
         };
         audit::record(

@@ -35,10 +35,23 @@ pub fn parse_instant(field: &str, s: &str) -> CoreResult<NaiveDateTime> {
     ))
 }
 
-pub fn list(core: &Core, ctx: &Ctx, f: &AuditFilter, page: PageReq) -> CoreResult<Paged<AuditEntry>> {
+pub fn list(
+    core: &Core,
+    ctx: &Ctx,
+    f: &AuditFilter,
+    page: PageReq,
+) -> CoreResult<Paged<AuditEntry>> {
     ctx.read_audit()?;
-    let since = f.since.as_deref().map(|s| parse_instant("since", s)).transpose()?;
-    let until = f.until.as_deref().map(|s| parse_instant("until", s)).transpose()?;
+    let since = f
+        .since
+        .as_deref()
+        .map(|s| parse_instant("since", s))
+        .transpose()?;
+    let until = f
+        .until
+        .as_deref()
+        .map(|s| parse_instant("until", s))
+        .transpose()?;
     let query = || {
         let mut q = audit_logs::table.into_boxed();
         if let Some(u) = f.user {
@@ -79,18 +92,38 @@ pub fn list(core: &Core, ctx: &Ctx, f: &AuditFilter, page: PageReq) -> CoreResul
 /// Every entry matching the filter as CSV, oldest first, read in id-ordered chunks.
 pub fn export_csv(core: &Core, ctx: &Ctx, f: &AuditFilter) -> CoreResult<Vec<u8>> {
     ctx.read_audit()?;
-    let since = f.since.as_deref().map(|s| parse_instant("since", s)).transpose()?;
-    let until = f.until.as_deref().map(|s| parse_instant("until", s)).transpose()?;
+    let since = f
+        .since
+        .as_deref()
+        .map(|s| parse_instant("since", s))
+        .transpose()?;
+    let until = f
+        .until
+        .as_deref()
+        .map(|s| parse_instant("until", s))
+        .transpose()?;
     let mut w = csv::Writer::from_writer(Vec::new());
     let csv_err = |e: csv::Error| CoreError::Internal(e.to_string());
     w.write_record([
-        "id", "at", "user_id", "username", "action", "object_type", "object_id", "object_repr", "changes", "ip", "request_id",
+        "id",
+        "at",
+        "user_id",
+        "username",
+        "action",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "changes",
+        "ip",
+        "request_id",
     ])
     .map_err(csv_err)?;
     let mut after = 0i64;
     loop {
         let rows: Vec<AuditRow> = core.db.read(|c| {
-            let mut q = audit_logs::table.filter(audit_logs::id.gt(after)).into_boxed();
+            let mut q = audit_logs::table
+                .filter(audit_logs::id.gt(after))
+                .into_boxed();
             if let Some(u) = f.user {
                 q = q.filter(audit_logs::user_id.eq(u));
             }
@@ -111,7 +144,9 @@ pub fn export_csv(core: &Core, ctx: &Ctx, f: &AuditFilter) -> CoreResult<Vec<u8>
             }
             Ok(q.order(audit_logs::id).limit(5000).load(c)?)
         })?;
-        let Some(last) = rows.last().map(|r| r.id) else { break };
+        let Some(last) = rows.last().map(|r| r.id) else {
+            break;
+        };
         after = last;
         for r in rows {
             w.write_record([
@@ -130,5 +165,6 @@ pub fn export_csv(core: &Core, ctx: &Ctx, f: &AuditFilter) -> CoreResult<Vec<u8>
             .map_err(csv_err)?;
         }
     }
-    w.into_inner().map_err(|e| CoreError::Internal(e.to_string()))
+    w.into_inner()
+        .map_err(|e| CoreError::Internal(e.to_string()))
 }

@@ -27,7 +27,13 @@ pub struct ListQuery {
     pub search: Option<String>,
 }
 
-fn audit_entry<'a>(action: &'a str, object_type: &'a str, id: i64, repr: &str, ch: Changes) -> Entry<'a> {
+fn audit_entry<'a>(
+    action: &'a str,
+    object_type: &'a str,
+    id: i64,
+    repr: &str,
+    ch: Changes,
+) -> Entry<'a> {
     Entry {
         action,
         object_type,
@@ -37,13 +43,22 @@ fn audit_entry<'a>(action: &'a str, object_type: &'a str, id: i64, repr: &str, c
     }
 }
 
-pub fn list_categories(core: &Core, ctx: &Ctx, q: &ListQuery, page: PageReq) -> CoreResult<Paged<Category>> {
+pub fn list_categories(
+    core: &Core,
+    ctx: &Ctx,
+    q: &ListQuery,
+    page: PageReq,
+) -> CoreResult<Paged<Category>> {
     ctx.read_catalog(core.config.public_read)?;
     let ordering = parse_ordering(q.ordering.as_deref(), &["name", "created_at"])?;
     let query = || {
         let mut b = categories::table.into_boxed();
         if let Some(s) = q.search.as_deref().filter(|s| !s.is_empty()) {
-            b = b.filter(lower(categories::name).like(contains_pattern(s)).escape('\\'));
+            b = b.filter(
+                lower(categories::name)
+                    .like(contains_pattern(s))
+                    .escape('\\'),
+            );
         }
         b
     };
@@ -83,7 +98,10 @@ pub fn create_category(core: &Core, ctx: &Ctx, input: CategoryInput) -> CoreResu
             None
         }
     };
-    let description = errs.take("description", bounded_text(input.description.as_deref().unwrap_or(""), 2000));
+    let description = errs.take(
+        "description",
+        bounded_text(input.description.as_deref().unwrap_or(""), 2000),
+    );
     errs.finish()?;
     let (Some(name), Some(description)) = (name, description) else {
         return Err(CoreError::Internal("validation inconsistency".into()));
@@ -103,15 +121,27 @@ pub fn create_category(core: &Core, ctx: &Ctx, input: CategoryInput) -> CoreResu
         let mut ch = Changes::new();
         ch.set("name", &row.name);
         ch.set("description", &row.description);
-        audit::record(c, ctx, audit_entry("create", "category", row.id, &row.name, ch))?;
+        audit::record(
+            c,
+            ctx,
+            audit_entry("create", "category", row.id, &row.name, ch),
+        )?;
         Ok(row)
     })
 }
 
-pub fn update_category(core: &Core, ctx: &Ctx, id: i64, input: CategoryInput) -> CoreResult<Category> {
+pub fn update_category(
+    core: &Core,
+    ctx: &Ctx,
+    id: i64,
+    input: CategoryInput,
+) -> CoreResult<Category> {
     ctx.create_catalog()?;
     let mut errs = Errors::default();
-    let name = input.name.as_deref().and_then(|n| errs.take("name", required_text(n, 100)));
+    let name = input
+        .name
+        .as_deref()
+        .and_then(|n| errs.take("name", required_text(n, 100)));
     let description = input
         .description
         .as_deref()
@@ -192,7 +222,10 @@ fn parse_rating(v: &serde_json::Value) -> Result<i32, String> {
     };
     let msg = || "Enter a rating from 0 to 5 with at most one decimal.".to_string();
     let (i, f) = text.split_once('.').unwrap_or((&text, ""));
-    if i.is_empty() || !i.chars().all(|c| c.is_ascii_digit()) || !f.chars().all(|c| c.is_ascii_digit()) {
+    if i.is_empty()
+        || !i.chars().all(|c| c.is_ascii_digit())
+        || !f.chars().all(|c| c.is_ascii_digit())
+    {
         return Err(msg());
     }
     if f.len() > 1 && f[1..].chars().any(|c| c != '0') {
@@ -232,7 +265,8 @@ fn validate_supplier(input: &SupplierInput, creating: bool) -> CoreResult<Suppli
         (None, false) => None,
     };
     let text = |errs: &mut Errors, field: &str, v: &Option<String>, max: usize| {
-        v.as_deref().and_then(|s| errs.take(field, bounded_text(s.trim(), max)))
+        v.as_deref()
+            .and_then(|s| errs.take(field, bounded_text(s.trim(), max)))
     };
     let contact_name = text(&mut errs, "contact_name", &input.contact_name, 200);
     let phone = text(&mut errs, "phone", &input.phone, 32);
@@ -265,13 +299,22 @@ fn validate_supplier(input: &SupplierInput, creating: bool) -> CoreResult<Suppli
     })
 }
 
-pub fn list_suppliers(core: &Core, ctx: &Ctx, q: &ListQuery, page: PageReq) -> CoreResult<Paged<Supplier>> {
+pub fn list_suppliers(
+    core: &Core,
+    ctx: &Ctx,
+    q: &ListQuery,
+    page: PageReq,
+) -> CoreResult<Paged<Supplier>> {
     ctx.read_catalog(core.config.public_read)?;
     let ordering = parse_ordering(q.ordering.as_deref(), &["name", "rating", "created_at"])?;
     let query = || {
         let mut b = suppliers::table.into_boxed();
         if let Some(s) = q.search.as_deref().filter(|s| !s.is_empty()) {
-            b = b.filter(lower(suppliers::name).like(contains_pattern(s)).escape('\\'));
+            b = b.filter(
+                lower(suppliers::name)
+                    .like(contains_pattern(s))
+                    .escape('\\'),
+            );
         }
         b
     };
@@ -349,12 +392,27 @@ pub fn create_supplier(core: &Core, ctx: &Ctx, input: SupplierInput) -> CoreResu
             ))
             .returning(suppliers::all_columns)
             .get_result(c)?;
-        audit::record(c, ctx, audit_entry("create", "supplier", row.id, &row.name, supplier_changes(None, &row)))?;
+        audit::record(
+            c,
+            ctx,
+            audit_entry(
+                "create",
+                "supplier",
+                row.id,
+                &row.name,
+                supplier_changes(None, &row),
+            ),
+        )?;
         Ok(row)
     })
 }
 
-pub fn update_supplier(core: &Core, ctx: &Ctx, id: i64, input: SupplierInput) -> CoreResult<Supplier> {
+pub fn update_supplier(
+    core: &Core,
+    ctx: &Ctx,
+    id: i64,
+    input: SupplierInput,
+) -> CoreResult<Supplier> {
     ctx.create_catalog()?;
     let v = validate_supplier(&input, false)?;
     core.db.write(|c| {
@@ -364,17 +422,24 @@ pub fn update_supplier(core: &Core, ctx: &Ctx, id: i64, input: SupplierInput) ->
         let end = input.contract_end.unwrap_or(old.contract_end);
         if let (Some(s), Some(e)) = (start, end) {
             if e < s {
-                return Err(CoreError::validation("contract_end", "The contract cannot end before it starts."));
+                return Err(CoreError::validation(
+                    "contract_end",
+                    "The contract cannot end before it starts.",
+                ));
             }
         }
         let row: Supplier = diesel::update(suppliers::table.find(id))
             .set((
                 suppliers::name.eq(v.name.clone().unwrap_or(old.name.clone())),
-                suppliers::contact_name.eq(v.contact_name.clone().unwrap_or(old.contact_name.clone())),
+                suppliers::contact_name
+                    .eq(v.contact_name.clone().unwrap_or(old.contact_name.clone())),
                 suppliers::email.eq(v.email.clone().unwrap_or(old.email.clone())),
                 suppliers::phone.eq(v.phone.clone().unwrap_or(old.phone.clone())),
                 suppliers::address.eq(v.address.clone().unwrap_or(old.address.clone())),
-                suppliers::contract_terms.eq(v.contract_terms.clone().unwrap_or(old.contract_terms.clone())),
+                suppliers::contract_terms.eq(v
+                    .contract_terms
+                    .clone()
+                    .unwrap_or(old.contract_terms.clone())),
                 suppliers::contract_start.eq(start),
                 suppliers::contract_end.eq(end),
                 suppliers::rating.eq(v.rating.unwrap_or(old.rating)),
@@ -383,7 +448,17 @@ pub fn update_supplier(core: &Core, ctx: &Ctx, id: i64, input: SupplierInput) ->
             ))
             .returning(suppliers::all_columns)
             .get_result(c)?;
-        audit::record(c, ctx, audit_entry("update", "supplier", id, &row.name, supplier_changes(Some(&old), &row)))?;
+        audit::record(
+            c,
+            ctx,
+            audit_entry(
+                "update",
+                "supplier",
+                id,
+                &row.name,
+                supplier_changes(Some(&old), &row),
+            ),
+        )?;
         Ok(row)
     })
 }
@@ -394,9 +469,14 @@ pub fn delete_supplier(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<()> {
         let old: Supplier = suppliers::table.find(id).first(c)?;
         ctx.modify_catalog(old.created_by)?;
         if crate::services::orders::supplier_has_open_orders(c, id)? {
-            return Err(CoreError::conflict("in_use", "The supplier has open purchase orders."));
+            return Err(CoreError::conflict(
+                "in_use",
+                "The supplier has open purchase orders.",
+            ));
         }
-        let links = diesel::delete(product_suppliers::table.filter(product_suppliers::supplier_id.eq(id))).execute(c)?;
+        let links =
+            diesel::delete(product_suppliers::table.filter(product_suppliers::supplier_id.eq(id)))
+                .execute(c)?;
         diesel::delete(suppliers::table.find(id)).execute(c)?;
         let mut ch = Changes::new();
         ch.diff("name", &Some(old.name.clone()), &None);

@@ -31,7 +31,12 @@ pub const COLUMNS: [&str; 9] = [
 const REQUIRED: [&str; 3] = ["sku", "name", "price"];
 
 /// One chunk of the export, after product id `after`; `None` when done.
-pub fn export_chunk(core: &Core, ctx: &Ctx, after: i64, size: i64) -> CoreResult<Option<(i64, Vec<u8>)>> {
+pub fn export_chunk(
+    core: &Core,
+    ctx: &Ctx,
+    after: i64,
+    size: i64,
+) -> CoreResult<Option<(i64, Vec<u8>)>> {
     ctx.read_catalog(core.config.public_read)?;
     core.db.read(|c| {
         let rows: Vec<(Product, Option<String>)> = products::table
@@ -42,8 +47,12 @@ pub fn export_chunk(core: &Core, ctx: &Ctx, after: i64, size: i64) -> CoreResult
             .limit(size)
             .select((products::all_columns, categories::name.nullable()))
             .load(c)?;
-        let Some(last) = rows.last().map(|(p, _)| p.id) else { return Ok(None) };
-        let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::with_capacity(rows.len() * 80));
+        let Some(last) = rows.last().map(|(p, _)| p.id) else {
+            return Ok(None);
+        };
+        let mut w = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(Vec::with_capacity(rows.len() * 80));
         for (p, cat) in rows {
             w.write_record([
                 p.sku,
@@ -58,7 +67,9 @@ pub fn export_chunk(core: &Core, ctx: &Ctx, after: i64, size: i64) -> CoreResult
             ])
             .map_err(|e| CoreError::Internal(e.to_string()))?;
         }
-        let bytes = w.into_inner().map_err(|e| CoreError::Internal(e.to_string()))?;
+        let bytes = w
+            .into_inner()
+            .map_err(|e| CoreError::Internal(e.to_string()))?;
         Ok(Some((last, bytes)))
     })
 }
@@ -92,7 +103,10 @@ pub struct ImportResult {
 }
 
 fn add(errors: &mut FieldErrors, line: usize, column: &str, msg: impl Into<String>) {
-    errors.entry(format!("row {line}: {column}")).or_default().push(msg.into());
+    errors
+        .entry(format!("row {line}: {column}"))
+        .or_default()
+        .push(msg.into());
 }
 
 fn parse(body: &[u8]) -> Result<Vec<Row>, FieldErrors> {
@@ -100,35 +114,57 @@ fn parse(body: &[u8]) -> Result<Vec<Row>, FieldErrors> {
     let text = match std::str::from_utf8(body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body)) {
         Ok(t) => t,
         Err(e) => {
-            errors.insert("file".into(), vec![format!("The file is not UTF-8 (byte {}).", e.valid_up_to())]);
+            errors.insert(
+                "file".into(),
+                vec![format!("The file is not UTF-8 (byte {}).", e.valid_up_to())],
+            );
             return Err(errors);
         }
     };
-    let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
     let headers: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|s| s.trim().to_lowercase()).collect(),
         Err(e) => {
-            errors.insert("file".into(), vec![format!("Cannot read the header row: {e}")]);
+            errors.insert(
+                "file".into(),
+                vec![format!("Cannot read the header row: {e}")],
+            );
             return Err(errors);
         }
     };
     let mut seen_cols = HashSet::new();
     for h in &headers {
         if !COLUMNS.contains(&h.as_str()) {
-            errors.entry("header".into()).or_default().push(format!("Unknown column \"{h}\"; allowed: {}.", COLUMNS.join(", ")));
+            errors.entry("header".into()).or_default().push(format!(
+                "Unknown column \"{h}\"; allowed: {}.",
+                COLUMNS.join(", ")
+            ));
         } else if !seen_cols.insert(h.clone()) {
-            errors.entry("header".into()).or_default().push(format!("Column \"{h}\" appears twice."));
+            errors
+                .entry("header".into())
+                .or_default()
+                .push(format!("Column \"{h}\" appears twice."));
         }
     }
     for r in REQUIRED {
         if !headers.iter().any(|h| h == r) {
-            errors.entry("header".into()).or_default().push(format!("Required column \"{r}\" is missing."));
+            errors
+                .entry("header".into())
+                .or_default()
+                .push(format!("Required column \"{r}\" is missing."));
         }
     }
     if !errors.is_empty() {
         return Err(errors);
     }
-    let idx: HashMap<&str, usize> = headers.iter().enumerate().map(|(i, h)| (h.as_str(), i)).collect();
+    let idx: HashMap<&str, usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.as_str(), i))
+        .collect();
     let mut rows = Vec::new();
     let mut skus: HashMap<String, usize> = HashMap::new();
     for (n, rec) in reader.records().enumerate() {
@@ -146,7 +182,11 @@ fn parse(body: &[u8]) -> Result<Vec<Row>, FieldErrors> {
             if v.is_empty() {
                 return None;
             }
-            match v.parse::<i64>().map_err(|_| "A whole number is required.".to_string()).and_then(parse_quantity) {
+            match v
+                .parse::<i64>()
+                .map_err(|_| "A whole number is required.".to_string())
+                .and_then(parse_quantity)
+            {
                 Ok(q) => Some(q),
                 Err(m) => {
                     add(errors, line, c, m);
@@ -163,31 +203,67 @@ fn parse(body: &[u8]) -> Result<Vec<Row>, FieldErrors> {
         };
         if !sku.is_empty() {
             if let Some(first) = skus.insert(sku.clone(), line) {
-                add(&mut errors, line, "sku", format!("Duplicate SKU: already on row {first}."));
+                add(
+                    &mut errors,
+                    line,
+                    "sku",
+                    format!("Duplicate SKU: already on row {first}."),
+                );
             }
         }
         let name = required_text(&get("name").unwrap_or_default(), 200).unwrap_or_else(|m| {
             add(&mut errors, line, "name", m);
             String::new()
         });
-        let price = Money::parse_str(get("price").unwrap_or_default().trim()).map(|m| m.0).unwrap_or_else(|m| {
-            add(&mut errors, line, "price", m);
-            0
+        let price = Money::parse_str(get("price").unwrap_or_default().trim())
+            .map(|m| m.0)
+            .unwrap_or_else(|m| {
+                add(&mut errors, line, "price", m);
+                0
+            });
+        let description = get("description").and_then(|d| {
+            bounded_text(&d, 5000)
+                .map_err(|m| add(&mut errors, line, "description", m))
+                .ok()
         });
-        let description = get("description").and_then(|d| bounded_text(&d, 5000).map_err(|m| add(&mut errors, line, "description", m)).ok());
-        let category = get("category").filter(|c| !c.is_empty()).and_then(|c| required_text(&c, 100).map_err(|m| add(&mut errors, line, "category", m)).ok());
+        let category = get("category").filter(|c| !c.is_empty()).and_then(|c| {
+            required_text(&c, 100)
+                .map_err(|m| add(&mut errors, line, "category", m))
+                .ok()
+        });
         let barcode = match get("barcode") {
             None => None,
             Some(b) if b.is_empty() => Some(None),
-            Some(b) => parse_barcode(&b).map(Some).map_err(|m| add(&mut errors, line, "barcode", m)).ok(),
+            Some(b) => parse_barcode(&b)
+                .map(Some)
+                .map_err(|m| add(&mut errors, line, "barcode", m))
+                .ok(),
         };
         let reorder_level = num(&mut errors, "reorder_level");
         let reorder_quantity = num(&mut errors, "reorder_quantity");
-        let unit = get("unit").filter(|u| !u.is_empty()).and_then(|u| required_text(&u, 20).map_err(|m| add(&mut errors, line, "unit", m)).ok());
-        rows.push(Row { line, sku, name, price, description, category, barcode, reorder_level, reorder_quantity, unit });
+        let unit = get("unit").filter(|u| !u.is_empty()).and_then(|u| {
+            required_text(&u, 20)
+                .map_err(|m| add(&mut errors, line, "unit", m))
+                .ok()
+        });
+        rows.push(Row {
+            line,
+            sku,
+            name,
+            price,
+            description,
+            category,
+            barcode,
+            reorder_level,
+            reorder_quantity,
+            unit,
+        });
     }
     if rows.is_empty() && errors.is_empty() {
-        errors.insert("file".into(), vec!["The file has a header but no rows.".into()]);
+        errors.insert(
+            "file".into(),
+            vec!["The file has a header but no rows.".into()],
+        );
     }
     if errors.is_empty() {
         Ok(rows)
@@ -196,11 +272,21 @@ fn parse(body: &[u8]) -> Result<Vec<Row>, FieldErrors> {
     }
 }
 
-fn category_id(conn: &mut DbConn, ctx: &Ctx, cache: &mut HashMap<String, i64>, name: &str, created: &mut usize) -> CoreResult<i64> {
+fn category_id(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    cache: &mut HashMap<String, i64>,
+    name: &str,
+    created: &mut usize,
+) -> CoreResult<i64> {
     if let Some(id) = cache.get(name) {
         return Ok(*id);
     }
-    let found: Option<i64> = categories::table.filter(categories::name.eq(name)).select(categories::id).first(conn).optional()?;
+    let found: Option<i64> = categories::table
+        .filter(categories::name.eq(name))
+        .select(categories::id)
+        .first(conn)
+        .optional()?;
     let id = match found {
         Some(id) => id,
         None => {
@@ -217,7 +303,17 @@ fn category_id(conn: &mut DbConn, ctx: &Ctx, cache: &mut HashMap<String, i64>, n
                 .get_result(conn)?;
             let mut ch = Changes::new();
             ch.set("name", &name);
-            audit::record(conn, ctx, Entry { action: "create", object_type: "category", object_id: id.to_string(), object_repr: name.to_owned(), changes: ch.into_value() })?;
+            audit::record(
+                conn,
+                ctx,
+                Entry {
+                    action: "create",
+                    object_type: "category",
+                    object_id: id.to_string(),
+                    object_repr: name.to_owned(),
+                    changes: ch.into_value(),
+                },
+            )?;
             *created += 1;
             id
         }
@@ -229,15 +325,28 @@ fn category_id(conn: &mut DbConn, ctx: &Ctx, cache: &mut HashMap<String, i64>, n
 /// `POST /api/products/import`: upsert by SKU, all or nothing.
 pub fn import(core: &Core, ctx: &Ctx, body: &[u8]) -> CoreResult<ImportResult> {
     let p = ctx.create_catalog()?.clone();
-    let rows = parse(body).map_err(|errors| CoreError::Validation { detail: "The import was refused; nothing was changed.".into(), errors })?;
+    let rows = parse(body).map_err(|errors| CoreError::Validation {
+        detail: "The import was refused; nothing was changed.".into(),
+        errors,
+    })?;
     core.db.write(|c| {
-        let mut result = ImportResult { created: 0, updated: 0, categories_created: 0 };
+        let mut result = ImportResult {
+            created: 0,
+            updated: 0,
+            categories_created: 0,
+        };
         let mut cache = HashMap::new();
         let mut conflicts = FieldErrors::new();
         let t = now();
         for r in &rows {
             let cat = match &r.category {
-                Some(n) => Some(category_id(c, ctx, &mut cache, n, &mut result.categories_created)?),
+                Some(n) => Some(category_id(
+                    c,
+                    ctx,
+                    &mut cache,
+                    n,
+                    &mut result.categories_created,
+                )?),
                 None => None,
             };
             let existing: Option<Product> = products::table
@@ -248,18 +357,30 @@ pub fn import(core: &Core, ctx: &Ctx, body: &[u8]) -> CoreResult<ImportResult> {
             match existing {
                 Some(old) => {
                     if ctx.modify_catalog(old.created_by).is_err() {
-                        add(&mut conflicts, r.line, "sku", "You may not change this product (created by someone else).");
+                        add(
+                            &mut conflicts,
+                            r.line,
+                            "sku",
+                            "You may not change this product (created by someone else).",
+                        );
                         continue;
                     }
                     let res = diesel::update(products::table.find(old.id))
                         .set((
                             products::name.eq(&r.name),
                             products::price_cents.eq(r.price),
-                            products::description.eq(r.description.clone().unwrap_or(old.description.clone())),
-                            products::category_id.eq(if r.category.is_some() { cat } else { old.category_id }),
+                            products::description
+                                .eq(r.description.clone().unwrap_or(old.description.clone())),
+                            products::category_id.eq(if r.category.is_some() {
+                                cat
+                            } else {
+                                old.category_id
+                            }),
                             products::barcode.eq(r.barcode.clone().unwrap_or(old.barcode.clone())),
-                            products::reorder_level.eq(r.reorder_level.unwrap_or(old.reorder_level)),
-                            products::reorder_quantity.eq(r.reorder_quantity.unwrap_or(old.reorder_quantity)),
+                            products::reorder_level
+                                .eq(r.reorder_level.unwrap_or(old.reorder_level)),
+                            products::reorder_quantity
+                                .eq(r.reorder_quantity.unwrap_or(old.reorder_quantity)),
                             products::unit.eq(r.unit.clone().unwrap_or(old.unit.clone())),
                             products::updated_at.eq(t),
                         ))
@@ -277,15 +398,33 @@ pub fn import(core: &Core, ctx: &Ctx, body: &[u8]) -> CoreResult<ImportResult> {
                     };
                     let mut ch = Changes::new();
                     ch.diff("name", &old.name, &new.name);
-                    ch.diff("price", &Money::format(old.price_cents), &Money::format(new.price_cents));
+                    ch.diff(
+                        "price",
+                        &Money::format(old.price_cents),
+                        &Money::format(new.price_cents),
+                    );
                     ch.diff("description", &old.description, &new.description);
                     ch.diff("category_id", &old.category_id, &new.category_id);
                     ch.diff("barcode", &old.barcode, &new.barcode);
                     ch.diff("reorder_level", &old.reorder_level, &new.reorder_level);
-                    ch.diff("reorder_quantity", &old.reorder_quantity, &new.reorder_quantity);
+                    ch.diff(
+                        "reorder_quantity",
+                        &old.reorder_quantity,
+                        &new.reorder_quantity,
+                    );
                     ch.diff("unit", &old.unit, &new.unit);
                     if !ch.is_empty() {
-                        audit::record(c, ctx, Entry { action: "update", object_type: "product", object_id: new.id.to_string(), object_repr: format!("{} {}", new.sku, new.name), changes: ch.into_value() })?;
+                        audit::record(
+                            c,
+                            ctx,
+                            Entry {
+                                action: "update",
+                                object_type: "product",
+                                object_id: new.id.to_string(),
+                                object_repr: format!("{} {}", new.sku, new.name),
+                                changes: ch.into_value(),
+                            },
+                        )?;
                     }
                     result.updated += 1;
                 }
@@ -322,14 +461,27 @@ pub fn import(core: &Core, ctx: &Ctx, body: &[u8]) -> CoreResult<ImportResult> {
                     ch.set("sku", &r.sku);
                     ch.set("name", &r.name);
                     ch.set("price", &Money::format(r.price));
-                    audit::record(c, ctx, Entry { action: "create", object_type: "product", object_id: id.to_string(), object_repr: format!("{} {}", r.sku, r.name), changes: ch.into_value() })?;
+                    audit::record(
+                        c,
+                        ctx,
+                        Entry {
+                            action: "create",
+                            object_type: "product",
+                            object_id: id.to_string(),
+                            object_repr: format!("{} {}", r.sku, r.name),
+                            changes: ch.into_value(),
+                        },
+                    )?;
                     result.created += 1;
                 }
             }
         }
         if !conflicts.is_empty() {
             // Returning an error rolls the whole import back.
-            return Err(CoreError::Validation { detail: "The import was refused; nothing was changed.".into(), errors: conflicts });
+            return Err(CoreError::Validation {
+                detail: "The import was refused; nothing was changed.".into(),
+                errors: conflicts,
+            });
         }
         Ok(result)
     })
@@ -339,7 +491,9 @@ pub fn import(core: &Core, ctx: &Ctx, body: &[u8]) -> CoreResult<ImportResult> {
 pub fn to_csv<T: serde::Serialize>(rows: &[T]) -> CoreResult<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in rows {
-        w.serialize(r).map_err(|e| CoreError::Internal(e.to_string()))?;
+        w.serialize(r)
+            .map_err(|e| CoreError::Internal(e.to_string()))?;
     }
-    w.into_inner().map_err(|e| CoreError::Internal(e.to_string()))
+    w.into_inner()
+        .map_err(|e| CoreError::Internal(e.to_string()))
 }

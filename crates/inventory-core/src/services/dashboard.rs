@@ -105,14 +105,16 @@ const TOTALS: &str = "SELECT CAST(COUNT(*) AS BIGINT) AS total, \
     CAST(COALESCE(SUM(price_cents * quantity), 0) AS BIGINT) AS total_value \
     FROM products WHERE deleted_at IS NULL";
 
-const BY_CATEGORY: &str = "SELECT c.id AS category_id, c.name AS category, CAST(COUNT(p.id) AS BIGINT) AS count \
+const BY_CATEGORY: &str =
+    "SELECT c.id AS category_id, c.name AS category, CAST(COUNT(p.id) AS BIGINT) AS count \
     FROM categories c LEFT JOIN products p ON p.category_id = c.id AND p.deleted_at IS NULL \
     GROUP BY c.id, c.name ORDER BY c.name, c.id";
 
 const UNCATEGORISED: &str = "SELECT CAST(NULL AS BIGINT) AS category_id, CAST(NULL AS TEXT) AS category, \
     CAST(COUNT(*) AS BIGINT) AS count FROM products WHERE category_id IS NULL AND deleted_at IS NULL";
 
-const BY_SUPPLIER: &str = "SELECT s.id AS supplier_id, s.name AS supplier, CAST(COUNT(p.id) AS BIGINT) AS count, \
+const BY_SUPPLIER: &str =
+    "SELECT s.id AS supplier_id, s.name AS supplier, CAST(COUNT(p.id) AS BIGINT) AS count, \
     CAST(COALESCE(SUM(p.price_cents * ps.quantity), 0) AS BIGINT) AS supplied_value, \
     CAST(COALESCE(SUM(p.price_cents * p.quantity), 0) AS BIGINT) AS stock_value \
     FROM suppliers s \
@@ -139,10 +141,18 @@ pub fn dashboard(core: &Core, ctx: &Ctx) -> CoreResult<Dashboard> {
             })
             .collect();
         let mut most = by_supplier.clone();
-        most.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.supplier.cmp(&b.supplier)));
+        most.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then_with(|| a.supplier.cmp(&b.supplier))
+        });
         most.truncate(5);
         let mut least = by_supplier.clone();
-        least.sort_by(|a, b| a.count.cmp(&b.count).then_with(|| a.supplier.cmp(&b.supplier)));
+        least.sort_by(|a, b| {
+            a.count
+                .cmp(&b.count)
+                .then_with(|| a.supplier.cmp(&b.supplier))
+        });
         least.truncate(5);
         let value = suppliers
             .into_iter()

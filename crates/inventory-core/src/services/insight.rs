@@ -38,6 +38,9 @@ pub struct Suggestion {
     pub supplier: Option<SuggestedSupplier>,
 }
 
+/// (product id, supplier id, supplier name, unit cost, lead time) of a preferred link.
+type PreferredRow = (i64, i64, String, Option<i64>, Option<i32>);
+
 #[derive(QueryableByName)]
 struct Candidate {
     #[diesel(sql_type = BigInt)]
@@ -69,7 +72,14 @@ const CANDIDATES: &str = "SELECT * FROM (SELECT p.id, p.sku, p.name, p.quantity,
 
 /// `suggested = max(reorder_quantity, level − on_hand − on_order + ⌈avg_daily_sales × lead_time⌉)`
 /// with `avg_daily_sales = sold_30d / 30`, computed in integers so the ceiling is exact.
-pub fn suggested_quantity(reorder_quantity: i64, level: i64, on_hand: i64, on_order: i64, sold_30d: i64, lead_time_days: i64) -> i64 {
+pub fn suggested_quantity(
+    reorder_quantity: i64,
+    level: i64,
+    on_hand: i64,
+    on_order: i64,
+    sold_30d: i64,
+    lead_time_days: i64,
+) -> i64 {
     let demand = (sold_30d.saturating_mul(lead_time_days) + 29).div_euclid(30);
     let gap = level - on_hand - on_order + demand;
     reorder_quantity.max(gap)
@@ -79,9 +89,11 @@ pub fn suggestions(core: &Core, ctx: &Ctx) -> CoreResult<Vec<Suggestion>> {
     ctx.read_operations()?;
     let since = now() - Duration::days(30);
     core.db.read(|c| {
-        let rows: Vec<Candidate> = diesel::sql_query(CANDIDATES).bind::<Timestamp, _>(since).load(c)?;
+        let rows: Vec<Candidate> = diesel::sql_query(CANDIDATES)
+            .bind::<Timestamp, _>(since)
+            .load(c)?;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let preferred: Vec<(i64, i64, String, Option<i64>, Option<i32>)> = if ids.is_empty() {
+        let preferred: Vec<PreferredRow> = if ids.is_empty() {
             vec![]
         } else {
             product_suppliers::table
@@ -100,13 +112,19 @@ pub fn suggestions(core: &Core, ctx: &Ctx) -> CoreResult<Vec<Suggestion>> {
         Ok(rows
             .into_iter()
             .map(|r| {
-                let supplier = preferred.iter().find(|p| p.0 == r.id).map(|p| SuggestedSupplier {
-                    supplier_id: p.1,
-                    name: p.2.clone(),
-                    unit_cost: p.3,
-                    lead_time_days: p.4,
-                });
-                let lead = supplier.as_ref().and_then(|s| s.lead_time_days).unwrap_or(0) as i64;
+                let supplier = preferred
+                    .iter()
+                    .find(|p| p.0 == r.id)
+                    .map(|p| SuggestedSupplier {
+                        supplier_id: p.1,
+                        name: p.2.clone(),
+                        unit_cost: p.3,
+                        lead_time_days: p.4,
+                    });
+                let lead = supplier
+                    .as_ref()
+                    .and_then(|s| s.lead_time_days)
+                    .unwrap_or(0) as i64;
                 Suggestion {
                     product_id: r.id,
                     sku: r.sku,
@@ -115,7 +133,14 @@ pub fn suggestions(core: &Core, ctx: &Ctx) -> CoreResult<Vec<Suggestion>> {
                     on_order: r.on_order,
                     reorder_level: r.reorder_level,
                     avg_daily_sales: (r.sold_30d as f64 / 30.0 * 100.0).round() / 100.0,
-                    suggested_quantity: suggested_quantity(r.reorder_quantity, r.reorder_level, r.quantity, r.on_order, r.sold_30d, lead),
+                    suggested_quantity: suggested_quantity(
+                        r.reorder_quantity,
+                        r.reorder_level,
+                        r.quantity,
+                        r.on_order,
+                        r.sold_30d,
+                        lead,
+                    ),
                     supplier,
                 }
             })
@@ -132,18 +157,33 @@ pub fn draft_orders(core: &Core, ctx: &Ctx) -> CoreResult<Vec<Order>> {
     for s in list {
         if let Some(sup) = s.supplier {
             if s.suggested_quantity > 0 {
-                by_supplier.entry(sup.supplier_id).or_default().push(LineInput {
-                    product_id: s.product_id,
-                    quantity: s.suggested_quantity,
-                    unit_price: Some(serde_json::Value::String(crate::types::Money::format(sup.unit_cost.unwrap_or(0)))),
-                });
+                by_supplier
+                    .entry(sup.supplier_id)
+                    .or_default()
+                    .push(LineInput {
+                        product_id: s.product_id,
+                        quantity: s.suggested_quantity,
+                        unit_price: Some(serde_json::Value::String(crate::types::Money::format(
+                            sup.unit_cost.unwrap_or(0),
+                        ))),
+                    });
             }
         }
     }
     core.db.write(|c| {
         by_supplier
             .iter()
-            .map(|(supplier_id, lines)| orders::draft_on(c, ctx, *supplier_id, None, None, "Drafted from reorder suggestions", lines))
+            .map(|(supplier_id, lines)| {
+                orders::draft_on(
+                    c,
+                    ctx,
+                    *supplier_id,
+                    None,
+                    None,
+                    "Drafted from reorder suggestions",
+                    lines,
+                )
+            })
             .collect()
     })
 }
@@ -313,7 +353,12 @@ pub fn movements(core: &Core, ctx: &Ctx, q: &MovementQuery) -> CoreResult<Moveme
         ));
     }
     let today = now().date();
-    let until = q.until.as_deref().map(|s| parse_day("until", s)).transpose()?.unwrap_or(today);
+    let until = q
+        .until
+        .as_deref()
+        .map(|s| parse_day("until", s))
+        .transpose()?
+        .unwrap_or(today);
     let since = q
         .since
         .as_deref()
@@ -321,10 +366,16 @@ pub fn movements(core: &Core, ctx: &Ctx, q: &MovementQuery) -> CoreResult<Moveme
         .transpose()?
         .unwrap_or(until - Duration::days(29));
     if since > until {
-        return Err(CoreError::validation("since", "since must not be after until."));
+        return Err(CoreError::validation(
+            "since",
+            "since must not be after until.",
+        ));
     }
     if (until - since).num_days() > 3660 {
-        return Err(CoreError::validation("since", "The range is limited to ten years."));
+        return Err(CoreError::validation(
+            "since",
+            "The range is limited to ten years.",
+        ));
     }
     let day_expr = match core.db.backend() {
         Backend::Sqlite => "substr(created_at, 1, 10)",
@@ -338,13 +389,19 @@ pub fn movements(core: &Core, ctx: &Ctx, q: &MovementQuery) -> CoreResult<Moveme
         sql.push_str(" AND product_id = $3");
     }
     if q.location.is_some() {
-        sql.push_str(if q.product.is_some() { " AND location_id = $4" } else { " AND location_id = $3" });
+        sql.push_str(if q.product.is_some() {
+            " AND location_id = $4"
+        } else {
+            " AND location_id = $3"
+        });
     }
     sql.push_str(&format!(" GROUP BY {day_expr}, kind"));
     let start = since.and_time(chrono::NaiveTime::MIN);
     let end = (until + Duration::days(1)).and_time(chrono::NaiveTime::MIN);
     let rows: Vec<DayKind> = core.db.read(|c| {
-        let base = diesel::sql_query(sql.clone()).bind::<Timestamp, _>(start).bind::<Timestamp, _>(end);
+        let base = diesel::sql_query(sql.clone())
+            .bind::<Timestamp, _>(start)
+            .bind::<Timestamp, _>(end);
         Ok(match (q.product, q.location) {
             (Some(p), Some(l)) => base.bind::<BigInt, _>(p).bind::<BigInt, _>(l).load(c)?,
             (Some(p), None) => base.bind::<BigInt, _>(p).load(c)?,
@@ -356,12 +413,19 @@ pub fn movements(core: &Core, ctx: &Ctx, q: &MovementQuery) -> CoreResult<Moveme
     let mut d = since;
     while d <= until {
         let p = period_of(d, granularity);
-        periods.entry(p.clone()).or_insert_with(|| MovementRow { period: p, ..MovementRow::default() });
+        periods.entry(p.clone()).or_insert_with(|| MovementRow {
+            period: p,
+            ..MovementRow::default()
+        });
         d += Duration::days(1);
     }
     for r in rows {
-        let Ok(day) = NaiveDate::parse_from_str(&r.day, "%Y-%m-%d") else { continue };
-        let Some(row) = periods.get_mut(&period_of(day, granularity)) else { continue };
+        let Ok(day) = NaiveDate::parse_from_str(&r.day, "%Y-%m-%d") else {
+            continue;
+        };
+        let Some(row) = periods.get_mut(&period_of(day, granularity)) else {
+            continue;
+        };
         match r.kind.as_str() {
             "receive" | "order_receipt" => row.received += r.total,
             "sale" => row.sold -= r.total,

@@ -50,7 +50,9 @@ pub fn live_product(conn: &mut DbConn, id: i64) -> CoreResult<Product> {
 
 /// An existing, active location, or 404 (inactive ones refuse new bookings with 400).
 pub fn bookable_location(conn: &mut DbConn, id: Option<i64>) -> CoreResult<i64> {
-    let Some(id) = id else { return stock::default_location(conn) };
+    let Some(id) = id else {
+        return stock::default_location(conn);
+    };
     let active: Option<bool> = locations::table
         .find(id)
         .select(locations::is_active)
@@ -58,7 +60,10 @@ pub fn bookable_location(conn: &mut DbConn, id: Option<i64>) -> CoreResult<i64> 
         .optional()?;
     match active {
         Some(true) => Ok(id),
-        Some(false) => Err(CoreError::validation("location_id", "This location is inactive.")),
+        Some(false) => Err(CoreError::validation(
+            "location_id",
+            "This location is inactive.",
+        )),
         None => Err(CoreError::NotFound),
     }
 }
@@ -101,7 +106,10 @@ pub fn create_adjustment(core: &Core, ctx: &Ctx, input: AdjustmentInput) -> Core
     if needs_manager.is_none() {
         errs.add(
             "kind",
-            format!("\"{}\" is not a valid choice (receive, sale, remove, loss, correction, audit).", input.kind),
+            format!(
+                "\"{}\" is not a valid choice (receive, sale, remove, loss, correction, audit).",
+                input.kind
+            ),
         );
     }
     match input.kind.as_str() {
@@ -109,8 +117,15 @@ pub fn create_adjustment(core: &Core, ctx: &Ctx, input: AdjustmentInput) -> Core
             if input.quantity == 0 {
                 errs.add("quantity", "A correction is a non-zero signed change.");
             }
-            if input.quantity.checked_abs().is_none_or(|q| parse_quantity(q).is_err()) {
-                errs.add("quantity", "Ensure this value is at most 1000000000000 in size.");
+            if input
+                .quantity
+                .checked_abs()
+                .is_none_or(|q| parse_quantity(q).is_err())
+            {
+                errs.add(
+                    "quantity",
+                    "Ensure this value is at most 1000000000000 in size.",
+                );
             }
         }
         "audit" => {
@@ -127,7 +142,10 @@ pub fn create_adjustment(core: &Core, ctx: &Ctx, input: AdjustmentInput) -> Core
         }
     }
     let reason = errs.take("reason", bounded_text(input.reason.trim(), 500));
-    let reference = errs.take("reference", bounded_text(input.reference.as_deref().unwrap_or("").trim(), 200));
+    let reference = errs.take(
+        "reference",
+        bounded_text(input.reference.as_deref().unwrap_or("").trim(), 200),
+    );
     errs.finish()?;
     if needs_manager == Some(true) {
         ctx.manager_stock()?;
@@ -164,18 +182,35 @@ pub fn create_adjustment(core: &Core, ctx: &Ctx, input: AdjustmentInput) -> Core
 
 pub fn get_adjustment(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Adjustment> {
     ctx.read_operations()?;
-    core.db.read(|c| Ok(stock_adjustments::table.find(id).first(c)?))
+    core.db
+        .read(|c| Ok(stock_adjustments::table.find(id).first(c)?))
 }
 
-pub fn list_adjustments(core: &Core, ctx: &Ctx, f: &AdjustmentFilter, page: PageReq) -> CoreResult<Paged<Adjustment>> {
+pub fn list_adjustments(
+    core: &Core,
+    ctx: &Ctx,
+    f: &AdjustmentFilter,
+    page: PageReq,
+) -> CoreResult<Paged<Adjustment>> {
     ctx.read_operations()?;
     if let Some(k) = &f.kind {
         if !stock::KINDS.contains(&k.as_str()) {
-            return Err(CoreError::validation("kind", format!("\"{k}\" is not a valid choice.")));
+            return Err(CoreError::validation(
+                "kind",
+                format!("\"{k}\" is not a valid choice."),
+            ));
         }
     }
-    let since = f.since.as_deref().map(|s| parse_instant("since", s)).transpose()?;
-    let until = f.until.as_deref().map(|s| parse_instant("until", s)).transpose()?;
+    let since = f
+        .since
+        .as_deref()
+        .map(|s| parse_instant("since", s))
+        .transpose()?;
+    let until = f
+        .until
+        .as_deref()
+        .map(|s| parse_instant("until", s))
+        .transpose()?;
     let query = || {
         let mut q = stock_adjustments::table.into_boxed();
         if let Some(p) = f.product {
@@ -228,10 +263,19 @@ pub struct HistoryEntry {
     pub reference: String,
 }
 
-pub fn history(core: &Core, ctx: &Ctx, product_id: i64, page: PageReq) -> CoreResult<Paged<HistoryEntry>> {
+pub fn history(
+    core: &Core,
+    ctx: &Ctx,
+    product_id: i64,
+    page: PageReq,
+) -> CoreResult<Paged<HistoryEntry>> {
     ctx.read_operations()?;
     core.db.read(|c| {
-        let exists: Option<i64> = products::table.find(product_id).select(products::id).first(c).optional()?;
+        let exists: Option<i64> = products::table
+            .find(product_id)
+            .select(products::id)
+            .first(c)
+            .optional()?;
         if exists.is_none() {
             return Err(CoreError::NotFound);
         }
@@ -244,7 +288,11 @@ pub fn history(core: &Core, ctx: &Ctx, product_id: i64, page: PageReq) -> CoreRe
             .left_join(users::table.on(users::id.nullable().eq(stock_adjustments::user_id)))
             .inner_join(locations::table.on(locations::id.eq(stock_adjustments::location_id)))
             .filter(stock_adjustments::product_id.eq(product_id))
-            .select((stock_adjustments::all_columns, users::username.nullable(), locations::code))
+            .select((
+                stock_adjustments::all_columns,
+                users::username.nullable(),
+                locations::code,
+            ))
             .order(stock_adjustments::id.desc())
             .limit(page.page_size)
             .offset(page.offset())
@@ -276,7 +324,12 @@ pub struct LevelFilter {
     pub location: Option<i64>,
 }
 
-pub fn stock_levels(core: &Core, ctx: &Ctx, f: &LevelFilter, page: PageReq) -> CoreResult<Paged<StockLevel>> {
+pub fn stock_levels(
+    core: &Core,
+    ctx: &Ctx,
+    f: &LevelFilter,
+    page: PageReq,
+) -> CoreResult<Paged<StockLevel>> {
     ctx.read_catalog(core.config.public_read)?;
     let query = || {
         let mut q = stock_levels::table
@@ -324,10 +377,19 @@ pub struct InventoryRow {
 
 /// The compact per-product view: the product list's filters and ordering, plus per-location
 /// quantities loaded for the whole page in one query.
-pub fn inventory_levels(core: &Core, ctx: &Ctx, f: &ProductFilter, page: PageReq) -> CoreResult<Paged<InventoryRow>> {
+pub fn inventory_levels(
+    core: &Core,
+    ctx: &Ctx,
+    f: &ProductFilter,
+    page: PageReq,
+) -> CoreResult<Paged<InventoryRow>> {
     let products_page = catalog_products::list_rows(core, ctx, f, page)?;
     let ids: Vec<i64> = products_page.results.iter().map(|p| p.id).collect();
-    let cat_ids: Vec<i64> = products_page.results.iter().filter_map(|p| p.category_id).collect();
+    let cat_ids: Vec<i64> = products_page
+        .results
+        .iter()
+        .filter_map(|p| p.category_id)
+        .collect();
     core.db.read(|c| {
         let levels: Vec<StockLevel> = if ids.is_empty() {
             vec![]
@@ -346,9 +408,11 @@ pub fn inventory_levels(core: &Core, ctx: &Ctx, f: &ProductFilter, page: PageReq
                 .load(c)?
         };
         Ok(products_page.map(|p| InventoryRow {
-            category: p
-                .category_id
-                .and_then(|cid| cats.iter().find(|(id, _)| *id == cid).map(|(_, n)| n.clone())),
+            category: p.category_id.and_then(|cid| {
+                cats.iter()
+                    .find(|(id, _)| *id == cid)
+                    .map(|(_, n)| n.clone())
+            }),
             locations: levels
                 .iter()
                 .filter(|l| l.product_id == p.id)

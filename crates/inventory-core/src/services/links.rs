@@ -35,7 +35,11 @@ pub fn links_for(conn: &mut DbConn, product_ids: &[i64]) -> CoreResult<Vec<LinkV
         .inner_join(suppliers::table)
         .filter(product_suppliers::product_id.eq_any(product_ids))
         .select((product_suppliers::all_columns, suppliers::name))
-        .order((product_suppliers::product_id, suppliers::name, product_suppliers::supplier_id))
+        .order((
+            product_suppliers::product_id,
+            suppliers::name,
+            product_suppliers::supplier_id,
+        ))
         .load(conn)?;
     Ok(rows.into_iter().map(|(r, n)| LinkView::new(r, n)).collect())
 }
@@ -58,7 +62,10 @@ pub fn list_for_product(core: &Core, ctx: &Ctx, product_id: i64) -> CoreResult<V
 pub fn list_for_supplier(core: &Core, ctx: &Ctx, supplier_id: i64) -> CoreResult<Vec<LinkView>> {
     ctx.read_catalog(core.config.public_read)?;
     core.db.read(|c| {
-        let name: String = suppliers::table.find(supplier_id).select(suppliers::name).first(c)?;
+        let name: String = suppliers::table
+            .find(supplier_id)
+            .select(suppliers::name)
+            .first(c)?;
         let rows: Vec<LinkRow> = product_suppliers::table
             .inner_join(products::table)
             .filter(product_suppliers::supplier_id.eq(supplier_id))
@@ -66,7 +73,10 @@ pub fn list_for_supplier(core: &Core, ctx: &Ctx, supplier_id: i64) -> CoreResult
             .select(product_suppliers::all_columns)
             .order(product_suppliers::product_id)
             .load(c)?;
-        Ok(rows.into_iter().map(|r| LinkView::new(r, name.clone())).collect())
+        Ok(rows
+            .into_iter()
+            .map(|r| LinkView::new(r, name.clone()))
+            .collect())
     })
 }
 
@@ -79,9 +89,13 @@ struct LinkFields {
 
 fn validate(input: &LinkInput) -> CoreResult<LinkFields> {
     let mut errs = Errors::default();
-    let quantity = input.quantity.and_then(|q| errs.take("quantity", parse_quantity(q)));
+    let quantity = input
+        .quantity
+        .and_then(|q| errs.take("quantity", parse_quantity(q)));
     let unit_cost = match &input.unit_cost {
-        Some(Some(v)) => errs.take("unit_cost", Money::parse_json(v).map(|m| m.0)).map(Some),
+        Some(Some(v)) => errs
+            .take("unit_cost", Money::parse_json(v).map(|m| m.0))
+            .map(Some),
         Some(None) => Some(None),
         None => None,
     };
@@ -142,12 +156,19 @@ pub fn create(core: &Core, ctx: &Ctx, product_id: i64, input: LinkInput) -> Core
     ctx.create_catalog()?;
     let v = validate(&input)?;
     let Some(supplier_id) = input.supplier_id else {
-        return Err(CoreError::validation("supplier_id", "This field is required."));
+        return Err(CoreError::validation(
+            "supplier_id",
+            "This field is required.",
+        ));
     };
     core.db.write(|c| {
         let product = live_product(c, product_id)?;
         ctx.modify_catalog(product.created_by)?;
-        let exists: Option<i64> = suppliers::table.find(supplier_id).select(suppliers::id).first(c).optional()?;
+        let exists: Option<i64> = suppliers::table
+            .find(supplier_id)
+            .select(suppliers::id)
+            .first(c)
+            .optional()?;
         if exists.is_none() {
             return Err(CoreError::validation("supplier_id", "No such supplier."));
         }
@@ -182,11 +203,20 @@ pub fn create(core: &Core, ctx: &Ctx, product_id: i64, input: LinkInput) -> Core
     })
 }
 
-pub fn update(core: &Core, ctx: &Ctx, product_id: i64, supplier_id: i64, input: LinkInput) -> CoreResult<LinkView> {
+pub fn update(
+    core: &Core,
+    ctx: &Ctx,
+    product_id: i64,
+    supplier_id: i64,
+    input: LinkInput,
+) -> CoreResult<LinkView> {
     ctx.create_catalog()?;
     let v = validate(&input)?;
     if input.supplier_id.is_some_and(|s| s != supplier_id) {
-        return Err(CoreError::validation("supplier_id", "The supplier of a link cannot change."));
+        return Err(CoreError::validation(
+            "supplier_id",
+            "The supplier of a link cannot change.",
+        ));
     }
     core.db.write(|c| {
         let product = live_product(c, product_id)?;
@@ -204,7 +234,8 @@ pub fn update(core: &Core, ctx: &Ctx, product_id: i64, supplier_id: i64, input: 
             product_suppliers::quantity.eq(v.quantity.unwrap_or(old.quantity)),
             product_suppliers::unit_cost_cents.eq(v.unit_cost.unwrap_or(old.unit_cost)),
             product_suppliers::lead_time_days.eq(v.lead_time_days.unwrap_or(old.lead_time_days)),
-            product_suppliers::contract_ref.eq(v.contract_ref.clone().unwrap_or(old.contract_ref.clone())),
+            product_suppliers::contract_ref
+                .eq(v.contract_ref.clone().unwrap_or(old.contract_ref.clone())),
             product_suppliers::is_preferred.eq(input.is_preferred.unwrap_or(old.is_preferred)),
             product_suppliers::updated_at.eq(now()),
         ))
@@ -212,7 +243,11 @@ pub fn update(core: &Core, ctx: &Ctx, product_id: i64, supplier_id: i64, input: 
         let link = view(c, product_id, supplier_id)?;
         let mut ch = Changes::new();
         ch.diff("quantity", &old.quantity, &link.quantity);
-        ch.diff("unit_cost", &old.unit_cost.map(Money::format), &link.unit_cost.map(Money::format));
+        ch.diff(
+            "unit_cost",
+            &old.unit_cost.map(Money::format),
+            &link.unit_cost.map(Money::format),
+        );
         ch.diff("lead_time_days", &old.lead_time_days, &link.lead_time_days);
         ch.diff("contract_ref", &old.contract_ref, &link.contract_ref);
         ch.diff("is_preferred", &old.is_preferred, &link.is_preferred);

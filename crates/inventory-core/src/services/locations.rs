@@ -32,7 +32,12 @@ pub struct LocationQuery {
 
 fn parse_code(s: &str) -> Result<String, String> {
     let t = s.trim();
-    if t.is_empty() || t.len() > 32 || !t.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+    if t.is_empty()
+        || t.len() > 32
+        || !t
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
         return Err("A code is 1–32 letters, digits, '-', '_' or '.'.".into());
     }
     Ok(t.to_uppercase())
@@ -41,7 +46,9 @@ fn parse_code(s: &str) -> Result<String, String> {
 fn parse_kind(s: &str) -> Result<String, String> {
     match s {
         "warehouse" | "store" | "other" => Ok(s.to_owned()),
-        other => Err(format!("\"{other}\" is not a valid choice (warehouse, store, other).")),
+        other => Err(format!(
+            "\"{other}\" is not a valid choice (warehouse, store, other)."
+        )),
     }
 }
 
@@ -62,15 +69,37 @@ fn validate(input: &LocationInput, creating: bool) -> CoreResult<Fields> {
             errs.add("name", "This field is required.");
         }
     }
-    let code = input.code.as_deref().and_then(|s| errs.take("code", parse_code(s)));
-    let name = input.name.as_deref().and_then(|s| errs.take("name", required_text(s, 200)));
-    let kind = input.kind.as_deref().and_then(|s| errs.take("kind", parse_kind(s)));
-    let address = input.address.as_deref().and_then(|s| errs.take("address", bounded_text(s.trim(), 1000)));
+    let code = input
+        .code
+        .as_deref()
+        .and_then(|s| errs.take("code", parse_code(s)));
+    let name = input
+        .name
+        .as_deref()
+        .and_then(|s| errs.take("name", required_text(s, 200)));
+    let kind = input
+        .kind
+        .as_deref()
+        .and_then(|s| errs.take("kind", parse_kind(s)));
+    let address = input
+        .address
+        .as_deref()
+        .and_then(|s| errs.take("address", bounded_text(s.trim(), 1000)));
     errs.finish()?;
-    Ok(Fields { code, name, kind, address })
+    Ok(Fields {
+        code,
+        name,
+        kind,
+        address,
+    })
 }
 
-pub fn list(core: &Core, ctx: &Ctx, q: &LocationQuery, page: PageReq) -> CoreResult<Paged<Location>> {
+pub fn list(
+    core: &Core,
+    ctx: &Ctx,
+    q: &LocationQuery,
+    page: PageReq,
+) -> CoreResult<Paged<Location>> {
     ctx.read_catalog(core.config.public_read)?;
     let ordering = parse_ordering(q.ordering.as_deref(), &["code", "name", "created_at"])?;
     if let Some(k) = &q.kind {
@@ -116,9 +145,13 @@ pub fn get(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Location> {
 
 /// Makes `id` the one default: unset the old one first (the partial unique index allows one).
 fn make_default(conn: &mut DbConn, id: i64) -> CoreResult<()> {
-    diesel::update(locations::table.filter(locations::is_default.eq(true)).filter(locations::id.ne(id)))
-        .set(locations::is_default.eq(false))
-        .execute(conn)?;
+    diesel::update(
+        locations::table
+            .filter(locations::is_default.eq(true))
+            .filter(locations::id.ne(id)),
+    )
+    .set(locations::is_default.eq(false))
+    .execute(conn)?;
     diesel::update(locations::table.find(id))
         .set(locations::is_default.eq(true))
         .execute(conn)?;
@@ -158,7 +191,10 @@ pub fn create(core: &Core, ctx: &Ctx, input: LocationInput) -> CoreResult<Locati
     let p = ctx.manage_locations()?.clone();
     let v = validate(&input, true)?;
     if input.is_default == Some(true) && input.is_active == Some(false) {
-        return Err(CoreError::validation("is_default", "The default location must be active."));
+        return Err(CoreError::validation(
+            "is_default",
+            "The default location must be active.",
+        ));
     }
     core.db.write(|c| {
         let t = now();
@@ -198,7 +234,10 @@ pub fn update(core: &Core, ctx: &Ctx, id: i64, input: LocationInput) -> CoreResu
         }
         let active = input.is_active.unwrap_or(old.is_active);
         if !active && (old.is_default || input.is_default == Some(true)) {
-            return Err(CoreError::validation("is_active", "The default location must be active."));
+            return Err(CoreError::validation(
+                "is_active",
+                "The default location must be active.",
+            ));
         }
         diesel::update(locations::table.find(id))
             .set((
@@ -224,7 +263,10 @@ pub fn delete(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<()> {
     core.db.write(|c| {
         let old: Location = locations::table.find(id).first(c)?;
         if old.is_default {
-            return Err(CoreError::conflict("in_use", "The default location cannot be deleted."));
+            return Err(CoreError::conflict(
+                "in_use",
+                "The default location cannot be deleted.",
+            ));
         }
         let held: i64 = stock_levels::table
             .filter(stock_levels::location_id.eq(id))
@@ -232,15 +274,25 @@ pub fn delete(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<()> {
             .count()
             .get_result(c)?;
         if held > 0 {
-            return Err(CoreError::conflict("in_use", "The location still holds stock."));
+            return Err(CoreError::conflict(
+                "in_use",
+                "The location still holds stock.",
+            ));
         }
         let pending: i64 = transfers::table
             .filter(transfers::status.eq("pending"))
-            .filter(transfers::from_location_id.eq(id).or(transfers::to_location_id.eq(id)))
+            .filter(
+                transfers::from_location_id
+                    .eq(id)
+                    .or(transfers::to_location_id.eq(id)),
+            )
             .count()
             .get_result(c)?;
         if pending > 0 {
-            return Err(CoreError::conflict("in_use", "The location has pending transfers."));
+            return Err(CoreError::conflict(
+                "in_use",
+                "The location has pending transfers.",
+            ));
         }
         diesel::delete(stock_levels::table.filter(stock_levels::location_id.eq(id))).execute(c)?;
         diesel::delete(locations::table.find(id)).execute(c)?;

@@ -14,7 +14,9 @@ use crate::auth::Ctx;
 use crate::db::{now, Core, DbConn};
 use crate::error::{CoreError, CoreResult, Errors};
 use crate::paging::{PageReq, Paged};
-use crate::schema::{product_suppliers, products, purchase_order_lines, purchase_orders, suppliers};
+use crate::schema::{
+    product_suppliers, products, purchase_order_lines, purchase_orders, suppliers,
+};
 use crate::services::alerts;
 use crate::services::ledger::{bookable_location, live_product};
 use crate::services::stock::{self, Booking};
@@ -115,12 +117,22 @@ pub struct OrderFilter {
     pub supplier: Option<i64>,
 }
 
-pub const STATUSES: [&str; 6] = ["draft", "submitted", "approved", "partially_received", "received", "cancelled"];
+pub const STATUSES: [&str; 6] = [
+    "draft",
+    "submitted",
+    "approved",
+    "partially_received",
+    "received",
+    "cancelled",
+];
 /// Orders that still expect goods (they keep a supplier from being deleted).
 pub const OPEN: [&str; 4] = ["draft", "submitted", "approved", "partially_received"];
 
 fn assemble(order: OrderRow, lines: Vec<LineRow>) -> Order {
-    let total = lines.iter().map(|l| l.quantity.saturating_mul(l.unit_price_cents)).sum();
+    let total = lines
+        .iter()
+        .map(|l| l.quantity.saturating_mul(l.unit_price_cents))
+        .sum();
     Order {
         id: order.id,
         number: order.number,
@@ -164,7 +176,10 @@ pub fn list(core: &Core, ctx: &Ctx, f: &OrderFilter, page: PageReq) -> CoreResul
     ctx.read_operations()?;
     if let Some(s) = &f.status {
         if !STATUSES.contains(&s.as_str()) {
-            return Err(CoreError::validation("status", format!("\"{s}\" is not a valid choice.")));
+            return Err(CoreError::validation(
+                "status",
+                format!("\"{s}\" is not a valid choice."),
+            ));
         }
     }
     let query = || {
@@ -208,7 +223,11 @@ pub fn list(core: &Core, ctx: &Ctx, f: &OrderFilter, page: PageReq) -> CoreResul
 }
 
 /// Checks lines and fills in default prices from the supplier link's `unit_cost`.
-fn resolve_lines(conn: &mut DbConn, supplier_id: i64, lines: &[LineInput]) -> CoreResult<Vec<(i64, i64, i64)>> {
+fn resolve_lines(
+    conn: &mut DbConn,
+    supplier_id: i64,
+    lines: &[LineInput],
+) -> CoreResult<Vec<(i64, i64, i64)>> {
     let mut errs = Errors::default();
     if lines.is_empty() {
         errs.add("lines", "An order needs at least one line.");
@@ -218,11 +237,17 @@ fn resolve_lines(conn: &mut DbConn, supplier_id: i64, lines: &[LineInput]) -> Co
     for (i, l) in lines.iter().enumerate() {
         let field = format!("lines[{i}]");
         if !seen.insert(l.product_id) {
-            errs.add(&field, "The same product appears twice; put it on one line.");
+            errs.add(
+                &field,
+                "The same product appears twice; put it on one line.",
+            );
             continue;
         }
         if l.quantity <= 0 {
-            errs.add(&format!("{field}.quantity"), "Ensure this value is greater than 0.");
+            errs.add(
+                &format!("{field}.quantity"),
+                "Ensure this value is greater than 0.",
+            );
             continue;
         }
         if let Err(m) = parse_quantity(l.quantity) {
@@ -281,10 +306,17 @@ fn insert_lines(conn: &mut DbConn, order_id: i64, lines: &[(i64, i64, i64)]) -> 
 }
 
 fn active_supplier(conn: &mut DbConn, id: i64) -> CoreResult<()> {
-    let active: Option<bool> = suppliers::table.find(id).select(suppliers::is_active).first(conn).optional()?;
+    let active: Option<bool> = suppliers::table
+        .find(id)
+        .select(suppliers::is_active)
+        .first(conn)
+        .optional()?;
     match active {
         Some(true) => Ok(()),
-        Some(false) => Err(CoreError::validation("supplier_id", "This supplier is inactive.")),
+        Some(false) => Err(CoreError::validation(
+            "supplier_id",
+            "This supplier is inactive.",
+        )),
         None => Err(CoreError::validation("supplier_id", "No such supplier.")),
     }
 }
@@ -301,7 +333,15 @@ fn entry<'a>(action: &'a str, o: &Order, changes: serde_json::Value) -> Entry<'a
 
 /// Drafts an order on the caller's transaction; the number derives from the id, so it never
 /// repeats however many orders are created at once.
-pub fn draft_on(conn: &mut DbConn, ctx: &Ctx, supplier_id: i64, location_id: Option<i64>, expected: Option<NaiveDate>, notes: &str, lines: &[LineInput]) -> CoreResult<Order> {
+pub fn draft_on(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    supplier_id: i64,
+    location_id: Option<i64>,
+    expected: Option<NaiveDate>,
+    notes: &str,
+    lines: &[LineInput],
+) -> CoreResult<Order> {
     active_supplier(conn, supplier_id)?;
     let location_id = match location_id {
         Some(l) => bookable_location(conn, Some(l)).map_err(|e| match e {
@@ -347,25 +387,48 @@ pub fn draft_on(conn: &mut DbConn, ctx: &Ctx, supplier_id: i64, location_id: Opt
 pub fn create(core: &Core, ctx: &Ctx, input: OrderInput) -> CoreResult<Order> {
     ctx.basic_stock()?;
     let Some(supplier_id) = input.supplier_id else {
-        return Err(CoreError::validation("supplier_id", "This field is required."));
+        return Err(CoreError::validation(
+            "supplier_id",
+            "This field is required.",
+        ));
     };
-    let notes = bounded_text(input.notes.as_deref().unwrap_or("").trim(), 5000).map_err(|m| CoreError::validation("notes", m))?;
+    let notes = bounded_text(input.notes.as_deref().unwrap_or("").trim(), 5000)
+        .map_err(|m| CoreError::validation("notes", m))?;
     let lines = input.lines.unwrap_or_default();
-    core.db.write(|c| draft_on(c, ctx, supplier_id, input.location_id, input.expected_date.flatten(), &notes, &lines))
+    core.db.write(|c| {
+        draft_on(
+            c,
+            ctx,
+            supplier_id,
+            input.location_id,
+            input.expected_date.flatten(),
+            &notes,
+            &lines,
+        )
+    })
 }
 
 /// Drafts may be edited by their creator or by a manager.
 fn may_edit(ctx: &Ctx, created_by: Option<i64>) -> CoreResult<()> {
     let p = ctx.basic_stock()?;
-    if p.is_superuser || matches!(p.role, Role::Manager | Role::Admin) || created_by == Some(p.user_id) {
+    if p.is_superuser
+        || matches!(p.role, Role::Manager | Role::Admin)
+        || created_by == Some(p.user_id)
+    {
         Ok(())
     } else {
-        Err(CoreError::forbidden("permission_denied", "Only the creator or a manager may change this order."))
+        Err(CoreError::forbidden(
+            "permission_denied",
+            "Only the creator or a manager may change this order.",
+        ))
     }
 }
 
 fn not_draft(status: &str) -> CoreError {
-    CoreError::conflict("invalid_transition", format!("The order is {status}; only a draft can be changed."))
+    CoreError::conflict(
+        "invalid_transition",
+        format!("The order is {status}; only a draft can be changed."),
+    )
 }
 
 pub fn update(core: &Core, ctx: &Ctx, id: i64, input: OrderInput) -> CoreResult<Order> {
@@ -425,31 +488,70 @@ pub fn delete(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<()> {
     core.db.write(|c| {
         let old = load(c, id)?;
         may_edit(ctx, old.created_by)?;
-        let n = diesel::delete(purchase_orders::table.find(id).filter(purchase_orders::status.eq("draft"))).execute(c)?;
+        let n = diesel::delete(
+            purchase_orders::table
+                .find(id)
+                .filter(purchase_orders::status.eq("draft")),
+        )
+        .execute(c)?;
         if n == 0 {
             return Err(not_draft(&old.status));
         }
-        diesel::delete(purchase_order_lines::table.filter(purchase_order_lines::order_id.eq(id))).execute(c)?;
-        audit::record(c, ctx, entry("delete", &old, serde_json::json!({"status": [old.status, null]})))?;
+        diesel::delete(purchase_order_lines::table.filter(purchase_order_lines::order_id.eq(id)))
+            .execute(c)?;
+        audit::record(
+            c,
+            ctx,
+            entry(
+                "delete",
+                &old,
+                serde_json::json!({"status": [old.status, null]}),
+            ),
+        )?;
         Ok(())
     })
 }
 
 /// Moves an order from one of `from` to `to` in one statement, or explains why not.
-fn transition(conn: &mut DbConn, id: i64, from: &[&str], to: &str, approved_by: Option<i64>) -> CoreResult<()> {
+fn transition(
+    conn: &mut DbConn,
+    id: i64,
+    from: &[&str],
+    to: &str,
+    approved_by: Option<i64>,
+) -> CoreResult<()> {
     let t = now();
     let n = match approved_by {
-        Some(a) => diesel::update(purchase_orders::table.find(id).filter(purchase_orders::status.eq_any(from)))
-            .set((purchase_orders::status.eq(to), purchase_orders::approved_by.eq(Some(a)), purchase_orders::updated_at.eq(t)))
-            .execute(conn)?,
-        None => diesel::update(purchase_orders::table.find(id).filter(purchase_orders::status.eq_any(from)))
-            .set((purchase_orders::status.eq(to), purchase_orders::updated_at.eq(t)))
-            .execute(conn)?,
+        Some(a) => diesel::update(
+            purchase_orders::table
+                .find(id)
+                .filter(purchase_orders::status.eq_any(from)),
+        )
+        .set((
+            purchase_orders::status.eq(to),
+            purchase_orders::approved_by.eq(Some(a)),
+            purchase_orders::updated_at.eq(t),
+        ))
+        .execute(conn)?,
+        None => diesel::update(
+            purchase_orders::table
+                .find(id)
+                .filter(purchase_orders::status.eq_any(from)),
+        )
+        .set((
+            purchase_orders::status.eq(to),
+            purchase_orders::updated_at.eq(t),
+        ))
+        .execute(conn)?,
     };
     if n == 1 {
         return Ok(());
     }
-    let status: Option<String> = purchase_orders::table.find(id).select(purchase_orders::status).first(conn).optional()?;
+    let status: Option<String> = purchase_orders::table
+        .find(id)
+        .select(purchase_orders::status)
+        .first(conn)
+        .optional()?;
     match status {
         None => Err(CoreError::NotFound),
         Some(s) => Err(CoreError::conflict(
@@ -459,12 +561,27 @@ fn transition(conn: &mut DbConn, id: i64, from: &[&str], to: &str, approved_by: 
     }
 }
 
-fn simple_transition(core: &Core, ctx: &Ctx, id: i64, from: &[&str], to: &str, action: &str, approved_by: Option<i64>) -> CoreResult<Order> {
+fn simple_transition(
+    core: &Core,
+    ctx: &Ctx,
+    id: i64,
+    from: &[&str],
+    to: &str,
+    action: &str,
+    approved_by: Option<i64>,
+) -> CoreResult<Order> {
     core.db.write(|c| {
-        let before: String = purchase_orders::table.find(id).select(purchase_orders::status).first(c)?;
+        let before: String = purchase_orders::table
+            .find(id)
+            .select(purchase_orders::status)
+            .first(c)?;
         transition(c, id, from, to, approved_by)?;
         let o = load(c, id)?;
-        audit::record(c, ctx, entry(action, &o, serde_json::json!({"status": [before, to]})))?;
+        audit::record(
+            c,
+            ctx,
+            entry(action, &o, serde_json::json!({"status": [before, to]})),
+        )?;
         Ok(o)
     })
 }
@@ -480,9 +597,20 @@ pub fn approve(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Order> {
     let p = ctx.manager_stock()?.clone();
     let o = core.db.read(|c| load(c, id))?;
     if o.created_by == Some(p.user_id) && !p.is_superuser {
-        return Err(CoreError::forbidden("self_approval", "You cannot approve an order you created."));
+        return Err(CoreError::forbidden(
+            "self_approval",
+            "You cannot approve an order you created.",
+        ));
     }
-    simple_transition(core, ctx, id, &["submitted"], "approved", "approve", Some(p.user_id))
+    simple_transition(
+        core,
+        ctx,
+        id,
+        &["submitted"],
+        "approved",
+        "approve",
+        Some(p.user_id),
+    )
 }
 
 pub fn cancel(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Order> {
@@ -490,9 +618,18 @@ pub fn cancel(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Order> {
     core.db.write(|c| {
         let before = load(c, id)?;
         if before.lines.iter().any(|l| l.received_quantity > 0) {
-            return Err(CoreError::conflict("invalid_transition", "Goods were received on this order; it cannot be cancelled."));
+            return Err(CoreError::conflict(
+                "invalid_transition",
+                "Goods were received on this order; it cannot be cancelled.",
+            ));
         }
-        transition(c, id, &["draft", "submitted", "approved"], "cancelled", None)?;
+        transition(
+            c,
+            id,
+            &["draft", "submitted", "approved"],
+            "cancelled",
+            None,
+        )?;
         // A receipt may have landed between the check and the transition on another instance.
         let received: i64 = purchase_order_lines::table
             .filter(purchase_order_lines::order_id.eq(id))
@@ -500,10 +637,21 @@ pub fn cancel(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Order> {
             .count()
             .get_result(c)?;
         if received > 0 {
-            return Err(CoreError::conflict("invalid_transition", "Goods were received on this order; it cannot be cancelled."));
+            return Err(CoreError::conflict(
+                "invalid_transition",
+                "Goods were received on this order; it cannot be cancelled.",
+            ));
         }
         let o = load(c, id)?;
-        audit::record(c, ctx, entry("cancel", &o, serde_json::json!({"status": [before.status, "cancelled"]})))?;
+        audit::record(
+            c,
+            ctx,
+            entry(
+                "cancel",
+                &o,
+                serde_json::json!({"status": [before.status, "cancelled"]}),
+            ),
+        )?;
         Ok(o)
     })
 }
@@ -519,7 +667,10 @@ pub fn receive(core: &Core, ctx: &Ctx, id: i64, input: ReceiveInput) -> CoreResu
     let mut seen = HashSet::new();
     for (i, l) in input.lines.iter().enumerate() {
         if l.quantity <= 0 {
-            errs.add(&format!("lines[{i}].quantity"), "Ensure this value is greater than 0.");
+            errs.add(
+                &format!("lines[{i}].quantity"),
+                "Ensure this value is greater than 0.",
+            );
         } else if let Err(m) = parse_quantity(l.quantity) {
             errs.add(&format!("lines[{i}].quantity"), m);
         }
@@ -542,22 +693,34 @@ pub fn receive(core: &Core, ctx: &Ctx, id: i64, input: ReceiveInput) -> CoreResu
         if claimed == 0 {
             return Err(CoreError::conflict(
                 "invalid_transition",
-                format!("The order is {}; only an approved order can receive goods.", before.status),
+                format!(
+                    "The order is {}; only an approved order can receive goods.",
+                    before.status
+                ),
             ));
         }
         let reference = before.number.clone();
         let mut opened = Vec::new();
         for l in &input.lines {
             let Some(line) = before.lines.iter().find(|x| x.product_id == l.product_id) else {
-                return Err(CoreError::validation("lines", format!("Product {} is not on this order.", l.product_id)));
+                return Err(CoreError::validation(
+                    "lines",
+                    format!("Product {} is not on this order.", l.product_id),
+                ));
             };
             let n = diesel::update(
                 purchase_order_lines::table
                     .filter(purchase_order_lines::order_id.eq(id))
                     .filter(purchase_order_lines::product_id.eq(l.product_id))
-                    .filter((purchase_order_lines::received_quantity + l.quantity).le(purchase_order_lines::quantity)),
+                    .filter(
+                        (purchase_order_lines::received_quantity + l.quantity)
+                            .le(purchase_order_lines::quantity),
+                    ),
             )
-            .set(purchase_order_lines::received_quantity.eq(purchase_order_lines::received_quantity + l.quantity))
+            .set(
+                purchase_order_lines::received_quantity
+                    .eq(purchase_order_lines::received_quantity + l.quantity),
+            )
             .execute(c)?;
             if n == 0 {
                 return Err(CoreError::conflict(
@@ -584,12 +747,13 @@ pub fn receive(core: &Core, ctx: &Ctx, id: i64, input: ReceiveInput) -> CoreResu
                     reference: &reference,
                 },
             )?;
-            let linked = diesel::update(product_suppliers::table.find((l.product_id, before.supplier_id)))
-                .set((
-                    product_suppliers::quantity.eq(product_suppliers::quantity + l.quantity),
-                    product_suppliers::updated_at.eq(t),
-                ))
-                .execute(c)?;
+            let linked =
+                diesel::update(product_suppliers::table.find((l.product_id, before.supplier_id)))
+                    .set((
+                        product_suppliers::quantity.eq(product_suppliers::quantity + l.quantity),
+                        product_suppliers::updated_at.eq(t),
+                    ))
+                    .execute(c)?;
             if linked == 0 {
                 diesel::insert_into(product_suppliers::table)
                     .values((
@@ -604,7 +768,13 @@ pub fn receive(core: &Core, ctx: &Ctx, id: i64, input: ReceiveInput) -> CoreResu
                     ))
                     .execute(c)?;
             }
-            if let Some(o) = alerts::after_change(c, ctx, l.product_id, adj.product_quantity_after - adj.delta, level)? {
+            if let Some(o) = alerts::after_change(
+                c,
+                ctx,
+                l.product_id,
+                adj.product_quantity_after - adj.delta,
+                level,
+            )? {
                 opened.push(o);
             }
         }
@@ -613,7 +783,11 @@ pub fn receive(core: &Core, ctx: &Ctx, id: i64, input: ReceiveInput) -> CoreResu
             .filter(purchase_order_lines::received_quantity.lt(purchase_order_lines::quantity))
             .count()
             .get_result(c)?;
-        let to = if outstanding == 0 { "received" } else { "partially_received" };
+        let to = if outstanding == 0 {
+            "received"
+        } else {
+            "partially_received"
+        };
         diesel::update(purchase_orders::table.find(id))
             .set(purchase_orders::status.eq(to))
             .execute(c)?;
@@ -621,12 +795,21 @@ pub fn receive(core: &Core, ctx: &Ctx, id: i64, input: ReceiveInput) -> CoreResu
         let received: serde_json::Map<String, serde_json::Value> = input
             .lines
             .iter()
-            .map(|l| (format!("product_{}", l.product_id), serde_json::json!(l.quantity)))
+            .map(|l| {
+                (
+                    format!("product_{}", l.product_id),
+                    serde_json::json!(l.quantity),
+                )
+            })
             .collect();
         audit::record(
             c,
             ctx,
-            entry("receive", &after, serde_json::json!({"status": [before.status, to], "received": [null, received]})),
+            entry(
+                "receive",
+                &after,
+                serde_json::json!({"status": [before.status, to], "received": [null, received]}),
+            ),
         )?;
         Ok((after, opened))
     })?;

@@ -14,7 +14,10 @@ use crate::services::alerts;
 use crate::services::links::links_for;
 use crate::services::stock::{self, Booking};
 use crate::services::{contains_pattern, lower, lower_nullable};
-use crate::types::{bounded_text, double_option, parse_barcode, parse_quantity, parse_sku, required_text, Money, Role};
+use crate::types::{
+    bounded_text, double_option, parse_barcode, parse_quantity, parse_sku, required_text, Money,
+    Role,
+};
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -51,7 +54,14 @@ pub struct ProductFilter {
     pub ordering: Option<String>,
 }
 
-pub const ORDERING: [&str; 6] = ["name", "sku", "price", "quantity", "created_at", "updated_at"];
+pub const ORDERING: [&str; 6] = [
+    "name",
+    "sku",
+    "price",
+    "quantity",
+    "created_at",
+    "updated_at",
+];
 
 /// Filters checked once, so the count and the page query agree.
 struct ValidFilter {
@@ -72,7 +82,10 @@ fn validate_filter(ctx: &Ctx, f: &ProductFilter) -> CoreResult<ValidFilter> {
         .as_deref()
         .and_then(|p| errs.take("max_price", Money::parse_str(p.trim()).map(|m| m.0)));
     if f.low_stock_threshold.is_some_and(|n| n < 0) {
-        errs.add("low_stock_threshold", "Ensure this value is greater than or equal to 0.");
+        errs.add(
+            "low_stock_threshold",
+            "Ensure this value is greater than or equal to 0.",
+        );
     }
     errs.finish()?;
     let may_see_deleted = ctx
@@ -151,14 +164,23 @@ fn with_links(conn: &mut DbConn, rows: Vec<Product>) -> CoreResult<Vec<ProductVi
     Ok(rows
         .into_iter()
         .map(|product| {
-            let (mine, rest): (Vec<_>, Vec<_>) = links.drain(..).partition(|l| l.product_id == product.id);
+            let (mine, rest): (Vec<_>, Vec<_>) =
+                links.drain(..).partition(|l| l.product_id == product.id);
             links = rest;
-            ProductView { product, suppliers: mine }
+            ProductView {
+                product,
+                suppliers: mine,
+            }
         })
         .collect())
 }
 
-pub fn list(core: &Core, ctx: &Ctx, f: &ProductFilter, page: PageReq) -> CoreResult<Paged<ProductView>> {
+pub fn list(
+    core: &Core,
+    ctx: &Ctx,
+    f: &ProductFilter,
+    page: PageReq,
+) -> CoreResult<Paged<ProductView>> {
     let rows = list_rows(core, ctx, f, page)?;
     core.db.read(|c| {
         Ok(Paged {
@@ -169,7 +191,12 @@ pub fn list(core: &Core, ctx: &Ctx, f: &ProductFilter, page: PageReq) -> CoreRes
 }
 
 /// One page of product rows (no supplier summaries), with every filter and ordering.
-pub fn list_rows(core: &Core, ctx: &Ctx, f: &ProductFilter, page: PageReq) -> CoreResult<Paged<Product>> {
+pub fn list_rows(
+    core: &Core,
+    ctx: &Ctx,
+    f: &ProductFilter,
+    page: PageReq,
+) -> CoreResult<Paged<Product>> {
     ctx.read_catalog(core.config.public_read)?;
     let ordering = parse_ordering(f.ordering.as_deref(), &ORDERING)?;
     let v = validate_filter(ctx, f)?;
@@ -198,7 +225,10 @@ pub fn list_rows(core: &Core, ctx: &Ctx, f: &ProductFilter, page: PageReq) -> Co
             .limit(page.page_size)
             .offset(page.offset())
             .load(c)?;
-        Ok(Paged { count, results: rows })
+        Ok(Paged {
+            count,
+            results: rows,
+        })
     })
 }
 
@@ -248,14 +278,20 @@ fn validate(input: &ProductInput, creating: bool) -> CoreResult<Fields> {
     required(&mut errs, "sku", input.sku.is_some());
     required(&mut errs, "name", input.name.is_some());
     required(&mut errs, "price", input.price.is_some());
-    let sku = input.sku.as_deref().and_then(|s| errs.take("sku", parse_sku(s)));
+    let sku = input
+        .sku
+        .as_deref()
+        .and_then(|s| errs.take("sku", parse_sku(s)));
     let barcode = match &input.barcode {
         Some(Some(b)) if b.trim().is_empty() => Some(None),
         Some(Some(b)) => errs.take("barcode", parse_barcode(b)).map(Some),
         Some(None) => Some(None),
         None => None,
     };
-    let name = input.name.as_deref().and_then(|s| errs.take("name", required_text(s, 200)));
+    let name = input
+        .name
+        .as_deref()
+        .and_then(|s| errs.take("name", required_text(s, 200)));
     let description = input
         .description
         .as_deref()
@@ -264,14 +300,24 @@ fn validate(input: &ProductInput, creating: bool) -> CoreResult<Fields> {
         .price
         .as_ref()
         .and_then(|p| errs.take("price", Money::parse_json(p).map(|m| m.0)));
-    let quantity = input.quantity.and_then(|q| errs.take("quantity", parse_quantity(q)));
-    let reorder_level = input.reorder_level.and_then(|q| errs.take("reorder_level", parse_quantity(q)));
+    let quantity = input
+        .quantity
+        .and_then(|q| errs.take("quantity", parse_quantity(q)));
+    let reorder_level = input
+        .reorder_level
+        .and_then(|q| errs.take("reorder_level", parse_quantity(q)));
     let reorder_quantity = input
         .reorder_quantity
         .and_then(|q| errs.take("reorder_quantity", parse_quantity(q)));
-    let unit = input.unit.as_deref().and_then(|s| errs.take("unit", required_text(s, 20)));
+    let unit = input
+        .unit
+        .as_deref()
+        .and_then(|s| errs.take("unit", required_text(s, 20)));
     if !creating && input.location_id.is_some() {
-        errs.add("location_id", "Only used when creating; book stock with an adjustment instead.");
+        errs.add(
+            "location_id",
+            "Only used when creating; book stock with an adjustment instead.",
+        );
     }
     errs.finish()?;
     Ok(Fields {
@@ -289,7 +335,11 @@ fn validate(input: &ProductInput, creating: bool) -> CoreResult<Fields> {
 
 fn check_category(conn: &mut DbConn, id: Option<i64>) -> CoreResult<()> {
     if let Some(id) = id {
-        let found: Option<i64> = categories::table.find(id).select(categories::id).first(conn).optional()?;
+        let found: Option<i64> = categories::table
+            .find(id)
+            .select(categories::id)
+            .first(conn)
+            .optional()?;
         if found.is_none() {
             return Err(CoreError::validation("category_id", "No such category."));
         }
@@ -313,7 +363,11 @@ fn product_changes(old: Option<&Product>, new: &Product) -> Changes {
     field!("description", description);
     field!("category_id", category_id);
     match old {
-        Some(o) => ch.diff("price", &Money::format(o.price_cents), &Money::format(new.price_cents)),
+        Some(o) => ch.diff(
+            "price",
+            &Money::format(o.price_cents),
+            &Money::format(new.price_cents),
+        ),
         None => ch.set("price", &Money::format(new.price_cents)),
     }
     field!("reorder_level", reorder_level);
@@ -397,9 +451,13 @@ pub fn update(core: &Core, ctx: &Ctx, id: i64, input: ProductInput) -> CoreResul
     let (view, opened) = core.db.write(|c| {
         // Touch the row first: on PostgreSQL this takes its lock, so the quantity read below
         // cannot go stale before the correction is booked.
-        let touched = diesel::update(products::table.find(id).filter(products::deleted_at.is_null()))
-            .set(products::updated_at.eq(now()))
-            .execute(c)?;
+        let touched = diesel::update(
+            products::table
+                .find(id)
+                .filter(products::deleted_at.is_null()),
+        )
+        .set(products::updated_at.eq(now()))
+        .execute(c)?;
         if touched == 0 {
             return Err(CoreError::NotFound);
         }
@@ -470,15 +528,23 @@ pub fn delete(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<()> {
             .first(c)?;
         ctx.modify_catalog(old.created_by)?;
         let t = now();
-        diesel::update(products::table.find(id).filter(products::deleted_at.is_null()))
-            .set((
-                products::deleted_at.eq(t),
-                products::deleted_by.eq(p.user_id),
-                products::updated_at.eq(t),
-            ))
-            .execute(c)?;
+        diesel::update(
+            products::table
+                .find(id)
+                .filter(products::deleted_at.is_null()),
+        )
+        .set((
+            products::deleted_at.eq(t),
+            products::deleted_by.eq(p.user_id),
+            products::updated_at.eq(t),
+        ))
+        .execute(c)?;
         let mut ch = Changes::new();
-        ch.diff("deleted_at", &None::<String>, &Some(crate::types::fmt_ts(&t)));
+        ch.diff(
+            "deleted_at",
+            &None::<String>,
+            &Some(crate::types::fmt_ts(&t)),
+        );
         audit::record(c, ctx, entry("delete", &old, ch))?;
         Ok(())
     })

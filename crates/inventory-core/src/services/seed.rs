@@ -22,7 +22,10 @@ pub fn seed(db: &Db, n: u64) -> CoreResult<u64> {
     let ctx = Ctx::system();
     let t = now();
     let (cat_ids, sup_ids, loc_ids) = db.write(|c| {
-        let existing: i64 = categories::table.filter(categories::name.like("Seed category %")).count().get_result(c)?;
+        let existing: i64 = categories::table
+            .filter(categories::name.like("Seed category %"))
+            .count()
+            .get_result(c)?;
         if existing == 0 {
             for i in 0..CATEGORIES {
                 diesel::insert_into(categories::table)
@@ -82,7 +85,8 @@ pub fn seed(db: &Db, n: u64) -> CoreResult<u64> {
                         products::sku.eq(format!("SEED-{idx:07}")),
                         products::name.eq(format!("Demo product {idx}")),
                         products::description.eq("Seeded demo product"),
-                        products::category_id.eq(cat_ids.get(idx as usize % cat_ids.len().max(1)).copied()),
+                        products::category_id
+                            .eq(cat_ids.get(idx as usize % cat_ids.len().max(1)).copied()),
                         products::price_cents.eq(price),
                         products::quantity.eq(0),
                         products::reorder_level.eq(reorder),
@@ -110,11 +114,22 @@ pub fn seed(db: &Db, n: u64) -> CoreResult<u64> {
                 }
                 let loc = loc_ids[rng.gen_range(0..loc_ids.len())];
                 for a in 0..ADJUSTMENTS_PER_PRODUCT {
-                    let (kind, delta) = if a % 3 == 0 { ("receive", rng.gen_range(20..100)) } else { ("sale", -rng.gen_range(1..8)) };
+                    let (kind, delta) = if a % 3 == 0 {
+                        ("receive", rng.gen_range(20..100))
+                    } else {
+                        ("sale", -rng.gen_range(1..8))
+                    };
                     let r = stock::book(
                         c,
                         &ctx,
-                        Booking { product_id: id, location_id: loc, kind, delta, reason: "seed", reference: "" },
+                        Booking {
+                            product_id: id,
+                            location_id: loc,
+                            kind,
+                            delta,
+                            reason: "seed",
+                            reference: "",
+                        },
                     );
                     match r {
                         Ok(_) | Err(crate::CoreError::Conflict { .. }) => {}

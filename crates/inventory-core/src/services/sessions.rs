@@ -59,14 +59,18 @@ pub fn save(db: &Db, key: &str, data: &str, owner: &Owner, ttl_seconds: i64) -> 
 pub fn update(db: &Db, key: &str, data: &str, owner: &Owner, ttl_seconds: i64) -> CoreResult<bool> {
     let h = key_hash(key);
     db.write(|c| {
-        let n = diesel::update(sessions::table.find(h).filter(sessions::expires_at.gt(now())))
-            .set((
-                sessions::data.eq(data),
-                sessions::user_id.eq(owner.user_id),
-                sessions::login_id.eq(owner.login_id.as_deref()),
-                sessions::expires_at.eq(expiry(ttl_seconds)),
-            ))
-            .execute(c)?;
+        let n = diesel::update(
+            sessions::table
+                .find(h)
+                .filter(sessions::expires_at.gt(now())),
+        )
+        .set((
+            sessions::data.eq(data),
+            sessions::user_id.eq(owner.user_id),
+            sessions::login_id.eq(owner.login_id.as_deref()),
+            sessions::expires_at.eq(expiry(ttl_seconds)),
+        ))
+        .execute(c)?;
         Ok(n > 0)
     })
 }
@@ -104,5 +108,7 @@ pub fn delete(db: &Db, key: &str) -> CoreResult<()> {
 
 /// Drops expired sessions; run now and then so the table does not grow without bound.
 pub fn purge_expired(db: &Db) -> CoreResult<usize> {
-    db.write(|c| Ok(diesel::delete(sessions::table.filter(sessions::expires_at.le(now()))).execute(c)?))
+    db.write(|c| {
+        Ok(diesel::delete(sessions::table.filter(sessions::expires_at.le(now()))).execute(c)?)
+    })
 }

@@ -45,7 +45,10 @@ pub fn active_location(conn: &mut DbConn, id: i64) -> CoreResult<i64> {
         .optional()?;
     match active {
         Some(true) => Ok(id),
-        Some(false) => Err(CoreError::validation("location_id", "This location is inactive.")),
+        Some(false) => Err(CoreError::validation(
+            "location_id",
+            "This location is inactive.",
+        )),
         None => Err(CoreError::validation("location_id", "No such location.")),
     }
 }

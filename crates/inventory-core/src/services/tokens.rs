@@ -11,7 +11,15 @@ use crate::db::{now, Db, DbConn};
 use crate::error::CoreResult;
 use crate::schema::jwt_tokens;
 
-fn insert(conn: &mut DbConn, jti: &str, user_id: i64, family: &str, kind: &str, expires_at: NaiveDateTime, revoked: bool) -> CoreResult<()> {
+fn insert(
+    conn: &mut DbConn,
+    jti: &str,
+    user_id: i64,
+    family: &str,
+    kind: &str,
+    expires_at: NaiveDateTime,
+    revoked: bool,
+) -> CoreResult<()> {
     let t = now();
     diesel::insert_into(jwt_tokens::table)
         .values((
@@ -28,10 +36,24 @@ fn insert(conn: &mut DbConn, jti: &str, user_id: i64, family: &str, kind: &str, 
 }
 
 /// Records a new login's family and its first refresh token.
-pub fn start_family(db: &Db, user_id: i64, family: &str, refresh_jti: &str, expires_at: NaiveDateTime) -> CoreResult<()> {
+pub fn start_family(
+    db: &Db,
+    user_id: i64,
+    family: &str,
+    refresh_jti: &str,
+    expires_at: NaiveDateTime,
+) -> CoreResult<()> {
     db.write(|c| {
         insert(c, family, user_id, family, "family", expires_at, false)?;
-        insert(c, refresh_jti, user_id, family, "refresh", expires_at, false)
+        insert(
+            c,
+            refresh_jti,
+            user_id,
+            family,
+            "refresh",
+            expires_at,
+            false,
+        )
     })
 }
 
@@ -46,7 +68,14 @@ pub enum Rotation {
 
 /// Rotates a refresh token in one conditional statement, so two concurrent refreshes of the
 /// same token cannot both succeed.
-pub fn rotate(db: &Db, jti: &str, user_id: i64, family: &str, new_jti: &str, new_expires_at: NaiveDateTime) -> CoreResult<Rotation> {
+pub fn rotate(
+    db: &Db,
+    jti: &str,
+    user_id: i64,
+    family: &str,
+    new_jti: &str,
+    new_expires_at: NaiveDateTime,
+) -> CoreResult<Rotation> {
     db.write(|c| {
         let t = now();
         let family_live: Option<String> = jwt_tokens::table
@@ -67,7 +96,15 @@ pub fn rotate(db: &Db, jti: &str, user_id: i64, family: &str, new_jti: &str, new
         .set(jwt_tokens::rotated_at.eq(t))
         .execute(c)?;
         if n == 1 && family_live.is_some() {
-            insert(c, new_jti, user_id, family, "refresh", new_expires_at, false)?;
+            insert(
+                c,
+                new_jti,
+                user_id,
+                family,
+                "refresh",
+                new_expires_at,
+                false,
+            )?;
             return Ok(Rotation::Rotated);
         }
         let rotated: Option<Option<NaiveDateTime>> = jwt_tokens::table
@@ -110,8 +147,18 @@ pub fn blacklist(db: &Db, jti: &str) -> CoreResult<bool> {
 }
 
 /// Revokes a presented access token at once (logout), by recording its id as revoked.
-pub fn revoke_access(conn: &mut DbConn, jti: &str, user_id: i64, family: &str, expires_at: NaiveDateTime) -> CoreResult<()> {
-    let exists: Option<String> = jwt_tokens::table.find(jti).select(jwt_tokens::jti).first(conn).optional()?;
+pub fn revoke_access(
+    conn: &mut DbConn,
+    jti: &str,
+    user_id: i64,
+    family: &str,
+    expires_at: NaiveDateTime,
+) -> CoreResult<()> {
+    let exists: Option<String> = jwt_tokens::table
+        .find(jti)
+        .select(jwt_tokens::jti)
+        .first(conn)
+        .optional()?;
     if exists.is_some() {
         diesel::update(jwt_tokens::table.find(jti))
             .set(jwt_tokens::revoked_at.eq(now()))

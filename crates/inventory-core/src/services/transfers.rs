@@ -65,7 +65,10 @@ pub fn create(core: &Core, ctx: &Ctx, input: TransferInput) -> CoreResult<Transf
         errs.add("quantity", m);
     }
     if input.from_location_id == input.to_location_id {
-        errs.add("to_location_id", "A transfer must go to a different location.");
+        errs.add(
+            "to_location_id",
+            "A transfer must go to a different location.",
+        );
     }
     let note = errs.take("note", bounded_text(input.note.trim(), 1000));
     errs.finish()?;
@@ -88,7 +91,15 @@ pub fn create(core: &Core, ctx: &Ctx, input: TransferInput) -> CoreResult<Transf
             ))
             .returning(transfers::all_columns)
             .get_result(c)?;
-        audit::record(c, ctx, entry("create", &row, serde_json::json!({"status": [null, "pending"]})))?;
+        audit::record(
+            c,
+            ctx,
+            entry(
+                "create",
+                &row,
+                serde_json::json!({"status": [null, "pending"]}),
+            ),
+        )?;
         Ok(row)
     })
 }
@@ -98,11 +109,19 @@ pub fn get(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Transfer> {
     core.db.read(|c| Ok(transfers::table.find(id).first(c)?))
 }
 
-pub fn list(core: &Core, ctx: &Ctx, f: &TransferFilter, page: PageReq) -> CoreResult<Paged<Transfer>> {
+pub fn list(
+    core: &Core,
+    ctx: &Ctx,
+    f: &TransferFilter,
+    page: PageReq,
+) -> CoreResult<Paged<Transfer>> {
     ctx.read_operations()?;
     if let Some(s) = &f.status {
         if !STATUSES.contains(&s.as_str()) {
-            return Err(CoreError::validation("status", format!("\"{s}\" is not a valid choice.")));
+            return Err(CoreError::validation(
+                "status",
+                format!("\"{s}\" is not a valid choice."),
+            ));
         }
     }
     let query = || {
@@ -114,7 +133,11 @@ pub fn list(core: &Core, ctx: &Ctx, f: &TransferFilter, page: PageReq) -> CoreRe
             q = q.filter(transfers::product_id.eq(p));
         }
         if let Some(l) = f.location {
-            q = q.filter(transfers::from_location_id.eq(l).or(transfers::to_location_id.eq(l)));
+            q = q.filter(
+                transfers::from_location_id
+                    .eq(l)
+                    .or(transfers::to_location_id.eq(l)),
+            );
         }
         q
     };
@@ -132,7 +155,14 @@ pub fn list(core: &Core, ctx: &Ctx, f: &TransferFilter, page: PageReq) -> CoreRe
 
 /// Moves `pending` → `to` in one conditional statement; a transfer that is not pending (or
 /// was decided by someone else a moment ago) is an `invalid_transition`.
-fn transition(conn: &mut DbConn, ctx: &Ctx, id: i64, to: &str, reason: &str, decider: bool) -> CoreResult<Transfer> {
+fn transition(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    id: i64,
+    to: &str,
+    reason: &str,
+    decider: bool,
+) -> CoreResult<Transfer> {
     let t = now();
     let approved_by = if decider { ctx.user_id() } else { None };
     let updated: Option<Transfer> = diesel::update(
@@ -153,7 +183,11 @@ fn transition(conn: &mut DbConn, ctx: &Ctx, id: i64, to: &str, reason: &str, dec
     match updated {
         Some(row) => Ok(row),
         None => {
-            let current: Option<String> = transfers::table.find(id).select(transfers::status).first(conn).optional()?;
+            let current: Option<String> = transfers::table
+                .find(id)
+                .select(transfers::status)
+                .first(conn)
+                .optional()?;
             match current {
                 None => Err(CoreError::NotFound),
                 Some(s) => Err(CoreError::conflict(
@@ -173,7 +207,10 @@ pub fn approve(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Transfer> {
     let p = ctx.manager_stock()?.clone();
     let before = load_for_decision(core, id)?;
     if before.requested_by == p.user_id && !p.is_superuser {
-        return Err(CoreError::forbidden("self_approval", "You cannot approve a transfer you requested."));
+        return Err(CoreError::forbidden(
+            "self_approval",
+            "You cannot approve a transfer you requested.",
+        ));
     }
     core.db.write(|c| {
         let row = transition(c, ctx, id, "completed", "", true)?;
@@ -202,32 +239,61 @@ pub fn approve(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Transfer> {
                 reference: &reference,
             },
         )?;
-        audit::record(c, ctx, entry("approve", &row, serde_json::json!({"status": ["pending", "completed"]})))?;
+        audit::record(
+            c,
+            ctx,
+            entry(
+                "approve",
+                &row,
+                serde_json::json!({"status": ["pending", "completed"]}),
+            ),
+        )?;
         Ok(row)
     })
 }
 
 pub fn reject(core: &Core, ctx: &Ctx, id: i64, input: DecisionInput) -> CoreResult<Transfer> {
     ctx.manager_stock()?;
-    let reason = bounded_text(input.reason.trim(), 1000).map_err(|m| CoreError::validation("reason", m))?;
+    let reason =
+        bounded_text(input.reason.trim(), 1000).map_err(|m| CoreError::validation("reason", m))?;
     core.db.write(|c| {
         let row = transition(c, ctx, id, "rejected", &reason, true)?;
-        audit::record(c, ctx, entry("reject", &row, serde_json::json!({"status": ["pending", "rejected"]})))?;
+        audit::record(
+            c,
+            ctx,
+            entry(
+                "reject",
+                &row,
+                serde_json::json!({"status": ["pending", "rejected"]}),
+            ),
+        )?;
         Ok(row)
     })
 }
 
 pub fn cancel(core: &Core, ctx: &Ctx, id: i64, input: DecisionInput) -> CoreResult<Transfer> {
     let p = ctx.basic_stock()?.clone();
-    let reason = bounded_text(input.reason.trim(), 1000).map_err(|m| CoreError::validation("reason", m))?;
+    let reason =
+        bounded_text(input.reason.trim(), 1000).map_err(|m| CoreError::validation("reason", m))?;
     let before = load_for_decision(core, id)?;
     let manager = p.is_superuser || matches!(p.role, Role::Manager | Role::Admin);
     if before.requested_by != p.user_id && !manager {
-        return Err(CoreError::forbidden("permission_denied", "Only the requester or a manager can cancel a transfer."));
+        return Err(CoreError::forbidden(
+            "permission_denied",
+            "Only the requester or a manager can cancel a transfer.",
+        ));
     }
     core.db.write(|c| {
         let row = transition(c, ctx, id, "cancelled", &reason, false)?;
-        audit::record(c, ctx, entry("cancel", &row, serde_json::json!({"status": ["pending", "cancelled"]})))?;
+        audit::record(
+            c,
+            ctx,
+            entry(
+                "cancel",
+                &row,
+                serde_json::json!({"status": ["pending", "cancelled"]}),
+            ),
+        )?;
         Ok(row)
     })
 }

@@ -100,16 +100,21 @@ fn validate_new(input: &NewUserInput, default_role: Role) -> CoreResult<ValidNew
     }
     errs.finish()?;
     match (username, email, role, first_name, last_name, phone) {
-        (Some(username), Some(email), Some(role), Some(first_name), Some(last_name), Some(phone)) => {
-            Ok(ValidNewUser {
-                username,
-                email,
-                role,
-                first_name,
-                last_name,
-                phone,
-            })
-        }
+        (
+            Some(username),
+            Some(email),
+            Some(role),
+            Some(first_name),
+            Some(last_name),
+            Some(phone),
+        ) => Ok(ValidNewUser {
+            username,
+            email,
+            role,
+            first_name,
+            last_name,
+            phone,
+        }),
         _ => Err(CoreError::Internal("validation inconsistency".into())),
     }
 }
@@ -188,7 +193,9 @@ pub fn create(core: &Core, ctx: &Ctx, input: NewUserInput) -> CoreResult<User> {
     ctx.require_superuser()?;
     let v = validate_new(&input, Role::Employee)?;
     let hash = auth::hash_password(&input.password, core.config.bcrypt_cost)?;
-    let row = core.db.write(|c| insert_user(c, ctx, &v, &hash, false, true))?;
+    let row = core
+        .db
+        .write(|c| insert_user(c, ctx, &v, &hash, false, true))?;
     Ok(row.into())
 }
 
@@ -311,14 +318,18 @@ pub fn patch(core: &Core, ctx: &Ctx, id: i64, input: UserPatch) -> CoreResult<Us
                 "Only a superuser may change a superuser.",
             ));
         }
-        if id == actor.user_id && (role.is_some_and(|r| r.as_str() != old.role) || input.is_active == Some(false)) {
+        if id == actor.user_id
+            && (role.is_some_and(|r| r.as_str() != old.role) || input.is_active == Some(false))
+        {
             return Err(CoreError::forbidden(
                 "permission_denied",
                 "You cannot change your own role or deactivate yourself.",
             ));
         }
         let new_email = email.clone().unwrap_or(old.email.clone());
-        let new_role = role.map(|r| r.as_str().to_owned()).unwrap_or(old.role.clone());
+        let new_role = role
+            .map(|r| r.as_str().to_owned())
+            .unwrap_or(old.role.clone());
         let new_first = first.clone().unwrap_or(old.first_name.clone());
         let new_last = last.clone().unwrap_or(old.last_name.clone());
         let new_phone = phone.clone().unwrap_or(old.phone.clone());
@@ -344,7 +355,11 @@ pub fn patch(core: &Core, ctx: &Ctx, id: i64, input: UserPatch) -> CoreResult<Us
         if old.is_active && !row.is_active {
             revoke_logins(c, id, None)?;
         }
-        let action = if old.role != row.role { "role_change" } else { "update" };
+        let action = if old.role != row.role {
+            "role_change"
+        } else {
+            "update"
+        };
         audit::record(
             c,
             ctx,
@@ -482,7 +497,12 @@ fn record_attempt(
 ///
 /// Counted from the login attempts, so unknown usernames lock exactly like known ones (no
 /// enumeration), and several server instances see the same state.
-fn lockout_remaining(core: &Core, conn: &mut DbConn, username: &str, user: Option<&UserRow>) -> CoreResult<Option<i64>> {
+fn lockout_remaining(
+    core: &Core,
+    conn: &mut DbConn,
+    username: &str,
+    user: Option<&UserRow>,
+) -> CoreResult<Option<i64>> {
     let t = now();
     let window = Duration::minutes(core.config.lockout_minutes);
     let mut since = t - window;
@@ -529,7 +549,16 @@ pub fn authenticate(core: &Core, ctx: &Ctx, username: &str, password: &str) -> C
         Ok((user, locked))
     })?;
     if let Some(secs) = locked {
-        core.db.write(|c| record_attempt(c, ctx, username, user.as_ref().map(|u| u.id), false, "locked"))?;
+        core.db.write(|c| {
+            record_attempt(
+                c,
+                ctx,
+                username,
+                user.as_ref().map(|u| u.id),
+                false,
+                "locked",
+            )
+        })?;
         return Err(CoreError::Forbidden {
             code: "account_locked",
             detail: "Too many failed logins; the account is locked for a while.".into(),
@@ -575,7 +604,14 @@ pub fn authenticate(core: &Core, ctx: &Ctx, username: &str, password: &str) -> C
         }
         other => {
             core.db.write(|c| {
-                record_attempt(c, ctx, username, other.as_ref().map(|u| u.id), false, "invalid_credentials")
+                record_attempt(
+                    c,
+                    ctx,
+                    username,
+                    other.as_ref().map(|u| u.id),
+                    false,
+                    "invalid_credentials",
+                )
             })?;
             Err(invalid_credentials())
         }
@@ -612,7 +648,12 @@ pub struct AttemptFilter {
     pub success: Option<bool>,
 }
 
-pub fn login_attempts(core: &Core, ctx: &Ctx, f: &AttemptFilter, page: PageReq) -> CoreResult<Paged<LoginAttempt>> {
+pub fn login_attempts(
+    core: &Core,
+    ctx: &Ctx,
+    f: &AttemptFilter,
+    page: PageReq,
+) -> CoreResult<Paged<LoginAttempt>> {
     ctx.read_audit()?;
     let query = || {
         let mut q = login_attempts::table.into_boxed();

@@ -37,7 +37,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 #[utoipa::path(get, path = "/api/categories", tag = "catalog", params(ListQuery, PageParams), responses((status = 200, description = "A page of categories")))]
-pub async fn list_categories(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn list_categories(
+    st: State,
+    Caller(ctx): Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
     let q: ListQuery = query(&req)?;
     let data = blocking(move || catalog::list_categories(&st.core, &ctx, &q, page)).await?;
@@ -45,34 +49,55 @@ pub async fn list_categories(st: State, Caller(ctx): Caller, req: HttpRequest) -
 }
 
 #[utoipa::path(post, path = "/api/categories", tag = "catalog", request_body = CategoryInput, responses((status = 201, body = inventory_core::models::Category)))]
-pub async fn create_category(st: State, Caller(ctx): Caller, body: JsonBody<CategoryInput>) -> Result<HttpResponse, ApiError> {
+pub async fn create_category(
+    st: State,
+    Caller(ctx): Caller,
+    body: JsonBody<CategoryInput>,
+) -> Result<HttpResponse, ApiError> {
     let c = blocking(move || catalog::create_category(&st.core, &ctx, body.0)).await?;
     Ok(HttpResponse::Created().json(c))
 }
 
 #[utoipa::path(get, path = "/api/categories/{id}", tag = "catalog", responses((status = 200, body = inventory_core::models::Category)))]
-pub async fn get_category(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn get_category(
+    st: State,
+    Caller(ctx): Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let c = blocking(move || catalog::get_category(&st.core, &ctx, id)).await?;
     Ok(HttpResponse::Ok().json(c))
 }
 
 #[utoipa::path(patch, path = "/api/categories/{id}", tag = "catalog", request_body = CategoryInput, responses((status = 200, body = inventory_core::models::Category)))]
-pub async fn update_category(st: State, Caller(ctx): Caller, id: web::Path<i64>, body: JsonBody<CategoryInput>) -> Result<HttpResponse, ApiError> {
+pub async fn update_category(
+    st: State,
+    Caller(ctx): Caller,
+    id: web::Path<i64>,
+    body: JsonBody<CategoryInput>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let c = blocking(move || catalog::update_category(&st.core, &ctx, id, body.0)).await?;
     Ok(HttpResponse::Ok().json(c))
 }
 
 #[utoipa::path(delete, path = "/api/categories/{id}", tag = "catalog", responses((status = 204, description = "Deleted"), (status = 409, description = "In use")))]
-pub async fn delete_category(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn delete_category(
+    st: State,
+    Caller(ctx): Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     blocking(move || catalog::delete_category(&st.core, &ctx, id)).await?;
     Ok(no_content())
 }
 
 #[utoipa::path(get, path = "/api/suppliers", tag = "catalog", params(ListQuery, PageParams), responses((status = 200, description = "A page of suppliers")))]
-pub async fn list_suppliers(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn list_suppliers(
+    st: State,
+    Caller(ctx): Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
     let q: ListQuery = query(&req)?;
     let data = blocking(move || catalog::list_suppliers(&st.core, &ctx, &q, page)).await?;
@@ -80,34 +105,55 @@ pub async fn list_suppliers(st: State, Caller(ctx): Caller, req: HttpRequest) ->
 }
 
 #[utoipa::path(post, path = "/api/suppliers", tag = "catalog", request_body = SupplierInput, responses((status = 201, body = inventory_core::models::Supplier)))]
-pub async fn create_supplier(st: State, Caller(ctx): Caller, body: JsonBody<SupplierInput>) -> Result<HttpResponse, ApiError> {
+pub async fn create_supplier(
+    st: State,
+    Caller(ctx): Caller,
+    body: JsonBody<SupplierInput>,
+) -> Result<HttpResponse, ApiError> {
     let s = blocking(move || catalog::create_supplier(&st.core, &ctx, body.0)).await?;
     Ok(HttpResponse::Created().json(s))
 }
 
 #[utoipa::path(get, path = "/api/suppliers/{id}", tag = "catalog", responses((status = 200, body = inventory_core::models::Supplier)))]
-pub async fn get_supplier(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn get_supplier(
+    st: State,
+    Caller(ctx): Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let s = blocking(move || catalog::get_supplier(&st.core, &ctx, id)).await?;
     Ok(HttpResponse::Ok().json(s))
 }
 
 #[utoipa::path(patch, path = "/api/suppliers/{id}", tag = "catalog", request_body = SupplierInput, responses((status = 200, body = inventory_core::models::Supplier)))]
-pub async fn update_supplier(st: State, Caller(ctx): Caller, id: web::Path<i64>, body: JsonBody<SupplierInput>) -> Result<HttpResponse, ApiError> {
+pub async fn update_supplier(
+    st: State,
+    Caller(ctx): Caller,
+    id: web::Path<i64>,
+    body: JsonBody<SupplierInput>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let s = blocking(move || catalog::update_supplier(&st.core, &ctx, id, body.0)).await?;
     Ok(HttpResponse::Ok().json(s))
 }
 
 #[utoipa::path(delete, path = "/api/suppliers/{id}", tag = "catalog", responses((status = 204, description = "Deleted")))]
-pub async fn delete_supplier(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn delete_supplier(
+    st: State,
+    Caller(ctx): Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     blocking(move || catalog::delete_supplier(&st.core, &ctx, id)).await?;
     Ok(no_content())
 }
 
 #[utoipa::path(get, path = "/api/suppliers/{id}/products", tag = "catalog", responses((status = 200, body = [inventory_core::models::LinkView])))]
-pub async fn supplier_products(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn supplier_products(
+    st: State,
+    Caller(ctx): Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let l = blocking(move || links::list_for_supplier(&st.core, &ctx, id)).await?;
     Ok(HttpResponse::Ok().json(l))

@@ -62,23 +62,38 @@ fn wants_csv(req: &HttpRequest) -> Result<bool, ApiError> {
         Some("csv") => return Ok(true),
         Some("json") => return Ok(false),
         Some(other) => {
-            return Err(inventory_core::CoreError::validation("format", format!("\"{other}\" is not a valid choice (json, csv).")).into())
+            return Err(inventory_core::CoreError::validation(
+                "format",
+                format!("\"{other}\" is not a valid choice (json, csv)."),
+            )
+            .into())
         }
         None => {}
     }
-    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     Ok(accept.split(',').any(|a| a.trim().starts_with("text/csv")))
 }
 
 fn csv_response(name: &str, body: Vec<u8>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
-        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.csv\"")))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}.csv\""),
+        ))
         .body(body)
 }
 
 #[utoipa::path(get, path = "/api/orders", tag = "orders", params(OrderFilter, PageParams), responses((status = 200, description = "A page of purchase orders")))]
-pub async fn list_orders(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn list_orders(
+    st: State,
+    Caller(ctx): Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
     let f: OrderFilter = query(&req)?;
     let data = blocking(move || orders::list(&st.core, &ctx, &f, page)).await?;
@@ -86,62 +101,100 @@ pub async fn list_orders(st: State, Caller(ctx): Caller, req: HttpRequest) -> Re
 }
 
 #[utoipa::path(post, path = "/api/orders", tag = "orders", request_body = OrderInput, responses((status = 201, body = orders::Order)))]
-pub async fn create_order(st: State, Caller(ctx): Caller, body: JsonBody<OrderInput>) -> Result<HttpResponse, ApiError> {
+pub async fn create_order(
+    st: State,
+    Caller(ctx): Caller,
+    body: JsonBody<OrderInput>,
+) -> Result<HttpResponse, ApiError> {
     let o = blocking(move || orders::create(&st.core, &ctx, body.0)).await?;
     Ok(HttpResponse::Created().json(o))
 }
 
 #[utoipa::path(get, path = "/api/orders/{id}", tag = "orders", responses((status = 200, body = orders::Order)))]
-pub async fn get_order(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn get_order(
+    st: State,
+    Caller(ctx): Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let o = blocking(move || orders::get(&st.core, &ctx, id)).await?;
     Ok(HttpResponse::Ok().json(o))
 }
 
 #[utoipa::path(patch, path = "/api/orders/{id}", tag = "orders", request_body = OrderInput, responses((status = 200, body = orders::Order), (status = 409, description = "Not a draft")))]
-pub async fn update_order(st: State, Caller(ctx): Caller, id: web::Path<i64>, body: JsonBody<OrderInput>) -> Result<HttpResponse, ApiError> {
+pub async fn update_order(
+    st: State,
+    Caller(ctx): Caller,
+    id: web::Path<i64>,
+    body: JsonBody<OrderInput>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let o = blocking(move || orders::update(&st.core, &ctx, id, body.0)).await?;
     Ok(HttpResponse::Ok().json(o))
 }
 
 #[utoipa::path(delete, path = "/api/orders/{id}", tag = "orders", responses((status = 204, description = "Deleted draft"), (status = 409, description = "Not a draft")))]
-pub async fn delete_order(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn delete_order(
+    st: State,
+    Caller(ctx): Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     blocking(move || orders::delete(&st.core, &ctx, id)).await?;
     Ok(no_content())
 }
 
 #[utoipa::path(post, path = "/api/orders/{id}/submit", tag = "orders", responses((status = 200, body = orders::Order)))]
-pub async fn submit_order(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn submit_order(
+    st: State,
+    Caller(ctx): Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let o = blocking(move || orders::submit(&st.core, &ctx, id)).await?;
     Ok(HttpResponse::Ok().json(o))
 }
 
 #[utoipa::path(post, path = "/api/orders/{id}/approve", tag = "orders", responses((status = 200, body = orders::Order), (status = 403, description = "self_approval")))]
-pub async fn approve_order(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn approve_order(
+    st: State,
+    Caller(ctx): Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let o = blocking(move || orders::approve(&st.core, &ctx, id)).await?;
     Ok(HttpResponse::Ok().json(o))
 }
 
 #[utoipa::path(post, path = "/api/orders/{id}/receive", tag = "orders", request_body = ReceiveInput, responses((status = 200, body = orders::Order), (status = 409, description = "over_receipt or invalid_transition")))]
-pub async fn receive_order(st: State, Caller(ctx): Caller, id: web::Path<i64>, body: JsonBody<ReceiveInput>) -> Result<HttpResponse, ApiError> {
+pub async fn receive_order(
+    st: State,
+    Caller(ctx): Caller,
+    id: web::Path<i64>,
+    body: JsonBody<ReceiveInput>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let o = blocking(move || orders::receive(&st.core, &ctx, id, body.0)).await?;
     Ok(HttpResponse::Ok().json(o))
 }
 
 #[utoipa::path(post, path = "/api/orders/{id}/cancel", tag = "orders", responses((status = 200, body = orders::Order)))]
-pub async fn cancel_order(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn cancel_order(
+    st: State,
+    Caller(ctx): Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let o = blocking(move || orders::cancel(&st.core, &ctx, id)).await?;
     Ok(HttpResponse::Ok().json(o))
 }
 
 #[utoipa::path(get, path = "/api/alerts", tag = "insight", params(AlertFilter, PageParams), responses((status = 200, description = "A page of alerts")))]
-pub async fn list_alerts(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn list_alerts(
+    st: State,
+    Caller(ctx): Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
     let f: AlertFilter = query(&req)?;
     let data = blocking(move || alerts::list(&st.core, &ctx, &f, page)).await?;
@@ -149,14 +202,22 @@ pub async fn list_alerts(st: State, Caller(ctx): Caller, req: HttpRequest) -> Re
 }
 
 #[utoipa::path(post, path = "/api/alerts/{id}/acknowledge", tag = "insight", responses((status = 200, body = alerts::Alert)))]
-pub async fn acknowledge_alert(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn acknowledge_alert(
+    st: State,
+    Caller(ctx): Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let a = blocking(move || alerts::acknowledge(&st.core, &ctx, id)).await?;
     Ok(HttpResponse::Ok().json(a))
 }
 
 #[utoipa::path(get, path = "/api/reorder-suggestions", tag = "insight", responses((status = 200, description = "A page of suggestions")))]
-pub async fn suggestions(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn suggestions(
+    st: State,
+    Caller(ctx): Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
     let all = blocking(move || insight::suggestions(&st.core, &ctx)).await?;
     let count = all.len() as i64;
@@ -166,7 +227,11 @@ pub async fn suggestions(st: State, Caller(ctx): Caller, req: HttpRequest) -> Re
         .skip(page.offset() as usize)
         .take(page.page_size as usize)
         .collect();
-    Ok(paginated(&req, page, inventory_core::paging::Paged { count, results }))
+    Ok(paginated(
+        &req,
+        page,
+        inventory_core::paging::Paged { count, results },
+    ))
 }
 
 #[utoipa::path(post, path = "/api/reorder-suggestions/orders", tag = "insight", responses((status = 201, body = [orders::Order])))]
@@ -181,7 +246,11 @@ pub struct ValuationQuery {
 }
 
 #[utoipa::path(get, path = "/api/reports/valuation", tag = "insight", params(ValuationQuery), responses((status = 200, body = insight::Valuation)))]
-pub async fn valuation(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn valuation(
+    st: State,
+    Caller(ctx): Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let csv = wants_csv(&req)?;
     let q: ValuationQuery = query(&req)?;
     let group = q.group_by.unwrap_or_else(|| "category".into());
@@ -194,7 +263,11 @@ pub async fn valuation(st: State, Caller(ctx): Caller, req: HttpRequest) -> Resu
 }
 
 #[utoipa::path(get, path = "/api/reports/movements", tag = "insight", params(MovementQuery), responses((status = 200, body = insight::Movements)))]
-pub async fn movements(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn movements(
+    st: State,
+    Caller(ctx): Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let csv = wants_csv(&req)?;
     let q: MovementQuery = query(&req)?;
     let m = blocking(move || insight::movements(&st.core, &ctx, &q)).await?;
@@ -208,7 +281,11 @@ pub async fn movements(st: State, Caller(ctx): Caller, req: HttpRequest) -> Resu
 /// Streams the product CSV: a blocking producer reads id-ordered chunks into a small bounded
 /// channel, so memory stays flat however many products there are.
 #[utoipa::path(get, path = "/api/products/export", tag = "catalog", responses((status = 200, content_type = "text/csv", description = "Every live product")))]
-pub async fn export_products(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn export_products(
+    st: State,
+    Caller(ctx): Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let q: FormatQuery = query(&req)?;
     if q.format.as_deref().is_some_and(|f| f != "csv") {
         return Err(inventory_core::CoreError::validation("format", "Only csv is offered.").into());
@@ -244,19 +321,38 @@ pub async fn export_products(st: State, Caller(ctx): Caller, req: HttpRequest) -
     let stream = tokio_stream_from(rx);
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
-        .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"products.csv\""))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"products.csv\"",
+        ))
         .streaming(stream))
 }
 
-fn tokio_stream_from<T: 'static>(mut rx: tokio::sync::mpsc::Receiver<T>) -> impl futures_util::Stream<Item = T> {
+fn tokio_stream_from<T: 'static>(
+    mut rx: tokio::sync::mpsc::Receiver<T>,
+) -> impl futures_util::Stream<Item = T> {
     futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
 
 #[utoipa::path(post, path = "/api/products/import", tag = "catalog", request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = csvio::ImportResult), (status = 400, description = "Per-row errors; nothing changed")))]
-pub async fn import_products(st: State, Caller(ctx): Caller, req: HttpRequest, mut payload: web::Payload) -> Result<HttpResponse, ApiError> {
-    let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+pub async fn import_products(
+    st: State,
+    Caller(ctx): Caller,
+    req: HttpRequest,
+    mut payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let ct = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if mime != "text/csv" {
         return Err(ApiError::new(
             actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -266,9 +362,15 @@ pub async fn import_products(st: State, Caller(ctx): Caller, req: HttpRequest, m
     }
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| ApiError::bad_request("parse_error", "The request body could not be read."))?;
+        let chunk = chunk.map_err(|_| {
+            ApiError::bad_request("parse_error", "The request body could not be read.")
+        })?;
         if body.len() + chunk.len() > IMPORT_LIMIT {
-            return Err(ApiError::new(actix_web::http::StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "The file is larger than 64 MiB."));
+            return Err(ApiError::new(
+                actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "The file is larger than 64 MiB.",
+            ));
         }
         body.extend_from_slice(&chunk);
     }
@@ -277,7 +379,11 @@ pub async fn import_products(st: State, Caller(ctx): Caller, req: HttpRequest, m
 }
 
 /// The audit log as CSV (`GET /api/audit-logs?format=csv`).
-pub async fn audit_csv(st: State, ctx: inventory_core::auth::Ctx, f: AuditFilter) -> Result<HttpResponse, ApiError> {
+pub async fn audit_csv(
+    st: State,
+    ctx: inventory_core::auth::Ctx,
+    f: AuditFilter,
+) -> Result<HttpResponse, ApiError> {
     let body = blocking(move || audit_log::export_csv(&st.core, &ctx, &f)).await?;
     Ok(csv_response("audit-log", body))
 }

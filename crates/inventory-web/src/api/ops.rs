@@ -48,7 +48,11 @@ pub async fn get_dashboard(st: State, Caller(ctx): Caller) -> Result<HttpRespons
 
 #[utoipa::path(get, path = "/api/audit-logs", tag = "audit", params(audit_log::AuditFilter, PageParams),
     responses((status = 200, description = "A page of audit entries")))]
-pub async fn list_audit(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn list_audit(
+    st: State,
+    Caller(ctx): Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let f: audit_log::AuditFilter = query(&req)?;
     if super::insight::audit_wants_csv(&req)? {
         return super::insight::audit_csv(st, ctx, f).await;

@@ -2,7 +2,9 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use inventory_core::services::ledger::{self, AdjustmentFilter, AdjustmentInput, LevelFilter, ScanInput};
+use inventory_core::services::ledger::{
+    self, AdjustmentFilter, AdjustmentInput, LevelFilter, ScanInput,
+};
 use inventory_core::services::locations::{self, LocationInput, LocationQuery};
 use inventory_core::services::products::ProductFilter;
 use inventory_core::services::transfers::{self, DecisionInput, TransferFilter, TransferInput};
@@ -49,7 +51,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 #[utoipa::path(get, path = "/api/locations", tag = "stock", params(LocationQuery, PageParams), responses((status = 200, description = "A page of locations")))]
-pub async fn list_locations(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn list_locations(
+    st: State,
+    Caller(ctx): Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
     let q: LocationQuery = query(&req)?;
     let data = blocking(move || locations::list(&st.core, &ctx, &q, page)).await?;
@@ -57,34 +63,55 @@ pub async fn list_locations(st: State, Caller(ctx): Caller, req: HttpRequest) ->
 }
 
 #[utoipa::path(post, path = "/api/locations", tag = "stock", request_body = LocationInput, responses((status = 201, body = inventory_core::models::Location)))]
-pub async fn create_location(st: State, Caller(ctx): Caller, body: JsonBody<LocationInput>) -> Result<HttpResponse, ApiError> {
+pub async fn create_location(
+    st: State,
+    Caller(ctx): Caller,
+    body: JsonBody<LocationInput>,
+) -> Result<HttpResponse, ApiError> {
     let l = blocking(move || locations::create(&st.core, &ctx, body.0)).await?;
     Ok(HttpResponse::Created().json(l))
 }
 
 #[utoipa::path(get, path = "/api/locations/{id}", tag = "stock", responses((status = 200, body = inventory_core::models::Location)))]
-pub async fn get_location(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn get_location(
+    st: State,
+    Caller(ctx): Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let l = blocking(move || locations::get(&st.core, &ctx, id)).await?;
     Ok(HttpResponse::Ok().json(l))
 }
 
 #[utoipa::path(patch, path = "/api/locations/{id}", tag = "stock", request_body = LocationInput, responses((status = 200, body = inventory_core::models::Location)))]
-pub async fn update_location(st: State, Caller(ctx): Caller, id: web::Path<i64>, body: JsonBody<LocationInput>) -> Result<HttpResponse, ApiError> {
+pub async fn update_location(
+    st: State,
+    Caller(ctx): Caller,
+    id: web::Path<i64>,
+    body: JsonBody<LocationInput>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let l = blocking(move || locations::update(&st.core, &ctx, id, body.0)).await?;
     Ok(HttpResponse::Ok().json(l))
 }
 
 #[utoipa::path(delete, path = "/api/locations/{id}", tag = "stock", responses((status = 204, description = "Deleted"), (status = 409, description = "Holds stock")))]
-pub async fn delete_location(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn delete_location(
+    st: State,
+    Caller(ctx): Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     blocking(move || locations::delete(&st.core, &ctx, id)).await?;
     Ok(no_content())
 }
 
 #[utoipa::path(get, path = "/api/stock-levels", tag = "stock", params(LevelFilter, PageParams), responses((status = 200, description = "A page of stock levels")))]
-pub async fn stock_levels(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn stock_levels(
+    st: State,
+    Caller(ctx): Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
     let f: LevelFilter = query(&req)?;
     let data = blocking(move || ledger::stock_levels(&st.core, &ctx, &f, page)).await?;
@@ -92,7 +119,11 @@ pub async fn stock_levels(st: State, Caller(ctx): Caller, req: HttpRequest) -> R
 }
 
 #[utoipa::path(get, path = "/api/inventory/levels", tag = "stock", params(ProductFilter, PageParams), responses((status = 200, description = "A page of per-product inventory rows")))]
-pub async fn inventory_levels(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn inventory_levels(
+    st: State,
+    Caller(ctx): Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
     let f: ProductFilter = query(&req)?;
     let data = blocking(move || ledger::inventory_levels(&st.core, &ctx, &f, page)).await?;
@@ -100,7 +131,11 @@ pub async fn inventory_levels(st: State, Caller(ctx): Caller, req: HttpRequest) 
 }
 
 #[utoipa::path(get, path = "/api/stock-adjustments", tag = "stock", params(AdjustmentFilter, PageParams), responses((status = 200, description = "A page of ledger rows, newest first")))]
-pub async fn list_adjustments(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn list_adjustments(
+    st: State,
+    Caller(ctx): Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
     let f: AdjustmentFilter = query(&req)?;
     let data = blocking(move || ledger::list_adjustments(&st.core, &ctx, &f, page)).await?;
@@ -109,20 +144,33 @@ pub async fn list_adjustments(st: State, Caller(ctx): Caller, req: HttpRequest) 
 
 #[utoipa::path(post, path = "/api/stock-adjustments", tag = "stock", request_body = AdjustmentInput,
     responses((status = 201, body = inventory_core::models::Adjustment), (status = 409, description = "insufficient_stock")))]
-pub async fn create_adjustment(st: State, Caller(ctx): Caller, body: JsonBody<AdjustmentInput>) -> Result<HttpResponse, ApiError> {
+pub async fn create_adjustment(
+    st: State,
+    Caller(ctx): Caller,
+    body: JsonBody<AdjustmentInput>,
+) -> Result<HttpResponse, ApiError> {
     let a = blocking(move || ledger::create_adjustment(&st.core, &ctx, body.0)).await?;
     Ok(HttpResponse::Created().json(a))
 }
 
 #[utoipa::path(get, path = "/api/stock-adjustments/{id}", tag = "stock", responses((status = 200, body = inventory_core::models::Adjustment)))]
-pub async fn get_adjustment(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn get_adjustment(
+    st: State,
+    Caller(ctx): Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let a = blocking(move || ledger::get_adjustment(&st.core, &ctx, id)).await?;
     Ok(HttpResponse::Ok().json(a))
 }
 
 #[utoipa::path(get, path = "/api/products/{id}/history", tag = "stock", params(PageParams), responses((status = 200, description = "The product's ledger, newest first")))]
-pub async fn history(st: State, Caller(ctx): Caller, id: web::Path<i64>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn history(
+    st: State,
+    Caller(ctx): Caller,
+    id: web::Path<i64>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let page = PageParams::from_req(&req)?;
     let data = blocking(move || ledger::history(&st.core, &ctx, id, page)).await?;
@@ -135,7 +183,11 @@ pub struct LookupQuery {
 }
 
 #[utoipa::path(get, path = "/api/products/lookup", tag = "stock", params(LookupQuery), responses((status = 200, body = inventory_core::models::Product), (status = 404)))]
-pub async fn lookup(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn lookup(
+    st: State,
+    Caller(ctx): Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let q: LookupQuery = query(&req)?;
     let code = q.barcode.unwrap_or_default();
     let p = blocking(move || ledger::lookup(&st.core, &ctx, &code)).await?;
@@ -143,7 +195,11 @@ pub async fn lookup(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<
 }
 
 #[utoipa::path(post, path = "/api/scan", tag = "stock", request_body = ScanInput, responses((status = 201, body = inventory_core::models::Adjustment)))]
-pub async fn scan(st: State, Caller(ctx): Caller, body: JsonBody<ScanInput>) -> Result<HttpResponse, ApiError> {
+pub async fn scan(
+    st: State,
+    Caller(ctx): Caller,
+    body: JsonBody<ScanInput>,
+) -> Result<HttpResponse, ApiError> {
     let a = blocking(move || ledger::scan(&st.core, &ctx, body.0)).await?;
     Ok(HttpResponse::Created().json(a))
 }
@@ -160,21 +216,33 @@ pub fn barcode_svg_for(code: &str) -> Result<String, String> {
         _ => Code128::new(format!("Ɓ{code}")).map(|b| b.encode()),
     }
     .map_err(|e| e.to_string())?;
-    SVG::new(80).generate(&encoded[..]).map_err(|e| e.to_string())
+    SVG::new(80)
+        .generate(&encoded[..])
+        .map_err(|e| e.to_string())
 }
 
 #[utoipa::path(get, path = "/api/products/{id}/barcode.svg", tag = "stock", responses((status = 200, content_type = "image/svg+xml", description = "A label barcode")))]
-pub async fn barcode_svg(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn barcode_svg(
+    st: State,
+    Caller(ctx): Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let code = blocking(move || ledger::label_code(&st.core, &ctx, id)).await?;
-    let svg = barcode_svg_for(&code).map_err(|e| ApiError::bad_request("unencodable", format!("This code cannot be drawn: {e}")))?;
+    let svg = barcode_svg_for(&code).map_err(|e| {
+        ApiError::bad_request("unencodable", format!("This code cannot be drawn: {e}"))
+    })?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "image/svg+xml"))
         .body(svg))
 }
 
 #[utoipa::path(get, path = "/api/transfers", tag = "stock", params(TransferFilter, PageParams), responses((status = 200, description = "A page of transfers")))]
-pub async fn list_transfers(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn list_transfers(
+    st: State,
+    Caller(ctx): Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
     let f: TransferFilter = query(&req)?;
     let data = blocking(move || transfers::list(&st.core, &ctx, &f, page)).await?;
@@ -182,13 +250,21 @@ pub async fn list_transfers(st: State, Caller(ctx): Caller, req: HttpRequest) ->
 }
 
 #[utoipa::path(post, path = "/api/transfers", tag = "stock", request_body = TransferInput, responses((status = 201, body = inventory_core::models::Transfer)))]
-pub async fn create_transfer(st: State, Caller(ctx): Caller, body: JsonBody<TransferInput>) -> Result<HttpResponse, ApiError> {
+pub async fn create_transfer(
+    st: State,
+    Caller(ctx): Caller,
+    body: JsonBody<TransferInput>,
+) -> Result<HttpResponse, ApiError> {
     let t = blocking(move || transfers::create(&st.core, &ctx, body.0)).await?;
     Ok(HttpResponse::Created().json(t))
 }
 
 #[utoipa::path(get, path = "/api/transfers/{id}", tag = "stock", responses((status = 200, body = inventory_core::models::Transfer)))]
-pub async fn get_transfer(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn get_transfer(
+    st: State,
+    Caller(ctx): Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let t = blocking(move || transfers::get(&st.core, &ctx, id)).await?;
     Ok(HttpResponse::Ok().json(t))
@@ -196,14 +272,23 @@ pub async fn get_transfer(st: State, Caller(ctx): Caller, id: web::Path<i64>) ->
 
 #[utoipa::path(post, path = "/api/transfers/{id}/approve", tag = "stock",
     responses((status = 200, body = inventory_core::models::Transfer), (status = 409, description = "insufficient_stock or invalid_transition")))]
-pub async fn approve_transfer(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn approve_transfer(
+    st: State,
+    Caller(ctx): Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let t = blocking(move || transfers::approve(&st.core, &ctx, id)).await?;
     Ok(HttpResponse::Ok().json(t))
 }
 
 #[utoipa::path(post, path = "/api/transfers/{id}/reject", tag = "stock", request_body = DecisionInput, responses((status = 200, body = inventory_core::models::Transfer)))]
-pub async fn reject_transfer(st: State, Caller(ctx): Caller, id: web::Path<i64>, body: OptionalJson<DecisionInput>) -> Result<HttpResponse, ApiError> {
+pub async fn reject_transfer(
+    st: State,
+    Caller(ctx): Caller,
+    id: web::Path<i64>,
+    body: OptionalJson<DecisionInput>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let input = body.0;
     let t = blocking(move || transfers::reject(&st.core, &ctx, id, input)).await?;
@@ -211,7 +296,12 @@ pub async fn reject_transfer(st: State, Caller(ctx): Caller, id: web::Path<i64>,
 }
 
 #[utoipa::path(post, path = "/api/transfers/{id}/cancel", tag = "stock", request_body = DecisionInput, responses((status = 200, body = inventory_core::models::Transfer)))]
-pub async fn cancel_transfer(st: State, Caller(ctx): Caller, id: web::Path<i64>, body: OptionalJson<DecisionInput>) -> Result<HttpResponse, ApiError> {
+pub async fn cancel_transfer(
+    st: State,
+    Caller(ctx): Caller,
+    id: web::Path<i64>,
+    body: OptionalJson<DecisionInput>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let input = body.0;
     let t = blocking(move || transfers::cancel(&st.core, &ctx, id, input)).await?;

@@ -1,7 +1,9 @@
 //! Users (§2.5), the caller's own profile, and login attempts.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use inventory_core::services::users::{self, AttemptFilter, NewUserInput, ProfilePatch, UserFilter, UserPatch};
+use inventory_core::services::users::{
+    self, AttemptFilter, NewUserInput, ProfilePatch, UserFilter, UserPatch,
+};
 
 use super::{no_content, resource, State};
 use crate::error::ApiError;
@@ -37,13 +39,21 @@ pub async fn me(st: State, Caller(ctx): Caller) -> Result<HttpResponse, ApiError
 }
 
 #[utoipa::path(patch, path = "/api/auth/me", tag = "auth", request_body = ProfilePatch, responses((status = 200, body = inventory_core::models::User)))]
-pub async fn update_me(st: State, Caller(ctx): Caller, body: JsonBody<ProfilePatch>) -> Result<HttpResponse, ApiError> {
+pub async fn update_me(
+    st: State,
+    Caller(ctx): Caller,
+    body: JsonBody<ProfilePatch>,
+) -> Result<HttpResponse, ApiError> {
     let u = blocking(move || users::update_profile(&st.core, &ctx, body.0)).await?;
     Ok(HttpResponse::Ok().json(u))
 }
 
 #[utoipa::path(get, path = "/api/auth/login-attempts", tag = "auth", params(AttemptFilter, PageParams), responses((status = 200, description = "A page of login attempts")))]
-pub async fn login_attempts(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn login_attempts(
+    st: State,
+    Caller(ctx): Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
     let f: AttemptFilter = query(&req)?;
     let data = blocking(move || users::login_attempts(&st.core, &ctx, &f, page)).await?;
@@ -51,7 +61,11 @@ pub async fn login_attempts(st: State, Caller(ctx): Caller, req: HttpRequest) ->
 }
 
 #[utoipa::path(get, path = "/api/users", tag = "users", params(UserFilter, PageParams), responses((status = 200, description = "A page of users")))]
-pub async fn list(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    st: State,
+    Caller(ctx): Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
     let f: UserFilter = query(&req)?;
     let data = blocking(move || users::list(&st.core, &ctx, &f, page)).await?;
@@ -59,34 +73,55 @@ pub async fn list(st: State, Caller(ctx): Caller, req: HttpRequest) -> Result<Ht
 }
 
 #[utoipa::path(post, path = "/api/users", tag = "users", request_body = NewUserInput, responses((status = 201, body = inventory_core::models::User)))]
-pub async fn create(st: State, Caller(ctx): Caller, body: JsonBody<NewUserInput>) -> Result<HttpResponse, ApiError> {
+pub async fn create(
+    st: State,
+    Caller(ctx): Caller,
+    body: JsonBody<NewUserInput>,
+) -> Result<HttpResponse, ApiError> {
     let u = blocking(move || users::create(&st.core, &ctx, body.0)).await?;
     Ok(HttpResponse::Created().json(u))
 }
 
 #[utoipa::path(get, path = "/api/users/{id}", tag = "users", responses((status = 200, body = inventory_core::models::User)))]
-pub async fn get(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    st: State,
+    Caller(ctx): Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let u = blocking(move || users::get(&st.core, &ctx, id)).await?;
     Ok(HttpResponse::Ok().json(u))
 }
 
 #[utoipa::path(patch, path = "/api/users/{id}", tag = "users", request_body = UserPatch, responses((status = 200, body = inventory_core::models::User)))]
-pub async fn update(st: State, Caller(ctx): Caller, id: web::Path<i64>, body: JsonBody<UserPatch>) -> Result<HttpResponse, ApiError> {
+pub async fn update(
+    st: State,
+    Caller(ctx): Caller,
+    id: web::Path<i64>,
+    body: JsonBody<UserPatch>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let u = blocking(move || users::patch(&st.core, &ctx, id, body.0)).await?;
     Ok(HttpResponse::Ok().json(u))
 }
 
 #[utoipa::path(delete, path = "/api/users/{id}", tag = "users", responses((status = 204, description = "Deactivated")))]
-pub async fn deactivate(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn deactivate(
+    st: State,
+    Caller(ctx): Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     blocking(move || users::deactivate(&st.core, &ctx, id)).await?;
     Ok(no_content())
 }
 
 #[utoipa::path(post, path = "/api/users/{id}/unlock", tag = "users", responses((status = 200, body = inventory_core::models::User)))]
-pub async fn unlock(st: State, Caller(ctx): Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn unlock(
+    st: State,
+    Caller(ctx): Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let u = blocking(move || users::unlock(&st.core, &ctx, id)).await?;
     Ok(HttpResponse::Ok().json(u))
