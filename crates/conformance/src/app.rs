@@ -27,11 +27,8 @@ pub struct TestApp {
     pub backend: Backend,
     pub port: u16,
     pub base_url: String,
-    /// Settings the server was started with (as far as a test needs them).
-    pub public_read: bool,
-    pub jwt_access_ttl_seconds: i64,
-    pub jwt_refresh_ttl_seconds: i64,
-    pub session_idle_seconds: i64,
+    /// The settings the server was started with.
+    pub settings: Settings,
     handle: actix_web::dev::ServerHandle,
     users: AtomicU64,
     // Dropped after the server is told to stop (field order).
@@ -42,6 +39,7 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         // `stop` sends the command at once; the returned future only waits for completion.
         drop(self.handle.stop(false));
+        let _ = std::fs::remove_dir_all(&self.settings.email_outbox_dir);
     }
 }
 
@@ -86,14 +84,12 @@ impl TestApp {
         .unwrap();
 
         let mut settings = Settings::for_tests(db.url.clone());
+        settings.email_outbox_dir =
+            std::env::temp_dir().join(format!("conformance_outbox_{}", crate::db::unique_suffix()));
         tweak(&mut settings);
-        let public_read = settings.public_read;
-        let jwt_access_ttl_seconds = settings.jwt_access_ttl_seconds;
-        let jwt_refresh_ttl_seconds = settings.jwt_refresh_ttl_seconds;
-        let session_idle_seconds = settings.session_idle_seconds;
         let running = match auth {
-            Auth::Cookie => server_cookie::spawn(settings).await,
-            Auth::Jwt => server_jwt::spawn(settings).await,
+            Auth::Cookie => server_cookie::spawn(settings.clone()).await,
+            Auth::Jwt => server_jwt::spawn(settings.clone()).await,
         }
         .unwrap_or_else(|e| panic!("cannot spawn the {auth:?} server: {e}"));
         TestApp {
@@ -101,14 +97,36 @@ impl TestApp {
             backend: db.backend,
             port: running.port,
             base_url: format!("http://127.0.0.1:{}", running.port),
-            public_read,
-            jwt_access_ttl_seconds,
-            jwt_refresh_ttl_seconds,
-            session_idle_seconds,
+            settings,
             handle: running.handle,
             users: AtomicU64::new(0),
             _db: db,
         }
+    }
+
+    /// Every email the server has sent so far (written to its outbox), oldest first, decoded.
+    pub fn outbox(&self) -> Vec<String> {
+        crate::mail::read_outbox(&self.settings.email_outbox_dir)
+    }
+
+    /// The newest email to `address` whose text contains `needle`, waiting up to three
+    /// seconds for it (mail goes out after the commit, maybe in the background).
+    pub async fn wait_for_email(&self, address: &str, needle: &str) -> String {
+        for _ in 0..60 {
+            if let Some(m) = self
+                .outbox()
+                .into_iter()
+                .rev()
+                .find(|m| m.contains(address) && m.contains(needle))
+            {
+                return m;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!(
+            "no email to {address} containing {needle:?}; outbox: {:?}",
+            self.outbox()
+        );
     }
 
     /// A guest: no session, no token.
@@ -118,12 +136,20 @@ impl TestApp {
 
     /// A client signed in as `username`; panics unless login succeeds.
     #[track_caller]
-    pub fn login<'a>(&'a self, username: &'a str, password: &'a str) -> impl Future<Output = Client> + 'a {
+    pub fn login<'a>(
+        &'a self,
+        username: &'a str,
+        password: &'a str,
+    ) -> impl Future<Output = Client> + 'a {
         let caller = std::panic::Location::caller();
         async move {
             let c = self.client();
             let r = c.login(username, password).await;
-            assert_eq!(r.status.as_u16(), 200, "login as {username} failed (called at {caller}): {r:?}");
+            assert_eq!(
+                r.status.as_u16(),
+                200,
+                "login as {username} failed (called at {caller}): {r:?}"
+            );
             c
         }
     }

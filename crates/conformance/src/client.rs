@@ -102,7 +102,14 @@ pub struct Resp {
 impl fmt::Debug for Resp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let text: String = self.text.chars().take(1500).collect();
-        write!(f, "{} {} -> {} {}", self.method, self.path, self.status.as_u16(), text)
+        write!(
+            f,
+            "{} {} -> {} {}",
+            self.method,
+            self.path,
+            self.status.as_u16(),
+            text
+        )
     }
 }
 
@@ -118,19 +125,32 @@ impl Resp {
     #[track_caller]
     pub fn expect_error(&self, status: u16, code: &str) -> &Value {
         assert_eq!(self.status.as_u16(), status, "unexpected status: {self:?}");
-        assert_eq!(self.body["code"], json!(code), "unexpected error code: {self:?}");
+        assert_eq!(
+            self.body["code"],
+            json!(code),
+            "unexpected error code: {self:?}"
+        );
         &self.body
     }
 
     /// Asserts a 400 carrying a validation error for `field` under `errors`.
     #[track_caller]
     pub fn expect_field_error(&self, field: &str) -> &Value {
-        assert_eq!(self.status.as_u16(), 400, "expected a validation error on `{field}`: {self:?}");
+        assert_eq!(
+            self.status.as_u16(),
+            400,
+            "expected a validation error on `{field}`: {self:?}"
+        );
         let errors = &self.body["errors"];
-        assert!(errors.is_object(), "a validation error has `errors`: {self:?}");
+        assert!(
+            errors.is_object(),
+            "a validation error has `errors`: {self:?}"
+        );
         let messages = &errors[field];
         assert!(
-            messages.as_array().is_some_and(|m| !m.is_empty() && m.iter().all(Value::is_string)),
+            messages
+                .as_array()
+                .is_some_and(|m| !m.is_empty() && m.iter().all(Value::is_string)),
             "expected `errors.{field}` to be a non-empty list of messages: {self:?}"
         );
         &self.body
@@ -143,11 +163,16 @@ impl Resp {
     /// The `id` of the returned object.
     #[track_caller]
     pub fn id(&self) -> i64 {
-        self.body["id"].as_i64().unwrap_or_else(|| panic!("answer has no integer `id`: {self:?}"))
+        self.body["id"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("answer has no integer `id`: {self:?}"))
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
     }
 
     /// Asserts a 200 page of the pagination shape and returns its `results`.
@@ -156,19 +181,28 @@ impl Resp {
         self.expect(200);
         let b = &self.body;
         assert!(b["count"].is_u64(), "a list answers `count`: {self:?}");
-        assert!(b.get("next").is_some_and(|v| v.is_null() || v.is_string()), "a list answers `next`: {self:?}");
         assert!(
-            b.get("previous").is_some_and(|v| v.is_null() || v.is_string()),
+            b.get("next").is_some_and(|v| v.is_null() || v.is_string()),
+            "a list answers `next`: {self:?}"
+        );
+        assert!(
+            b.get("previous")
+                .is_some_and(|v| v.is_null() || v.is_string()),
             "a list answers `previous`: {self:?}"
         );
-        b["results"].as_array().cloned().unwrap_or_else(|| panic!("a list answers `results`: {self:?}"))
+        b["results"]
+            .as_array()
+            .cloned()
+            .unwrap_or_else(|| panic!("a list answers `results`: {self:?}"))
     }
 
     /// The `count` of a page.
     #[track_caller]
     pub fn count(&self) -> u64 {
         self.expect(200);
-        self.body["count"].as_u64().unwrap_or_else(|| panic!("a list answers `count`: {self:?}"))
+        self.body["count"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("a list answers `count`: {self:?}"))
     }
 
     /// Values of `field` over a page's results, in order.
@@ -199,7 +233,11 @@ impl Resp {
             "contract §1: every response carries X-Request-Id: {self:?}"
         );
         if let Some(sent) = sent_request_id {
-            assert_eq!(rid.as_deref(), Some(sent), "contract §1: X-Request-Id is echoed: {self:?}");
+            assert_eq!(
+                rid.as_deref(),
+                Some(sent),
+                "contract §1: X-Request-Id is echoed: {self:?}"
+            );
         }
         for marker in ["$2b$", "$2a$", "$2y$"] {
             assert!(
@@ -215,7 +253,8 @@ impl Resp {
         }
         if self.status.is_client_error() && self.method != Method::HEAD {
             assert!(
-                self.body["detail"].is_string() && self.body["code"].as_str().is_some_and(is_snake_case),
+                self.body["detail"].is_string()
+                    && self.body["code"].as_str().is_some_and(is_snake_case),
                 "contract §1: every error has `detail` and a snake_case `code`: {self:?}"
             );
             if let Some(errors) = self.body.get("errors") {
@@ -229,7 +268,9 @@ impl Resp {
 }
 
 fn is_snake_case(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// A key that would carry a password or its hash, outside the `errors` of a validation answer.
@@ -277,7 +318,10 @@ impl SetCookie {
     }
 
     pub fn attribute(&self, name: &str) -> Option<Option<&str>> {
-        self.attributes.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_deref())
+        self.attributes
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_deref())
     }
 
     pub fn has(&self, name: &str) -> bool {
@@ -310,7 +354,12 @@ impl Client {
             .timeout(std::time::Duration::from_secs(60))
             .build()
             .unwrap();
-        Client { http, base, auth, state: Mutex::new(State::default()) }
+        Client {
+            http,
+            base,
+            auth,
+            state: Mutex::new(State::default()),
+        }
     }
 
     pub fn auth(&self) -> Auth {
@@ -323,7 +372,12 @@ impl Client {
 
     /// The signed-in user as last returned by login (or `Null` for a guest).
     pub fn user(&self) -> Value {
-        self.state.lock().unwrap().user.clone().unwrap_or(Value::Null)
+        self.state
+            .lock()
+            .unwrap()
+            .user
+            .clone()
+            .unwrap_or(Value::Null)
     }
 
     /// The signed-in user's id.
@@ -333,7 +387,10 @@ impl Client {
     }
 
     pub fn username(&self) -> String {
-        self.user()["username"].as_str().unwrap_or_default().to_owned()
+        self.user()["username"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     pub fn cookie(&self, name: &str) -> Option<String> {
@@ -341,7 +398,11 @@ impl Client {
     }
 
     pub fn set_cookie(&self, name: &str, value: &str) {
-        self.state.lock().unwrap().cookies.insert(name.to_owned(), value.to_owned());
+        self.state
+            .lock()
+            .unwrap()
+            .cookies
+            .insert(name.to_owned(), value.to_owned());
     }
 
     pub fn remove_cookie(&self, name: &str) {
@@ -405,12 +466,20 @@ impl Client {
         };
         let path = url.strip_prefix(&self.base).unwrap_or(&url).to_owned();
         let mut req = self.http.request(raw.method.clone(), &url);
-        let unsafe_method = !matches!(raw.method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE);
+        let unsafe_method = !matches!(
+            raw.method,
+            Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+        );
         {
             let state = self.state.lock().unwrap();
             if raw.send_auth {
                 if !state.cookies.is_empty() {
-                    let cookie = state.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+                    let cookie = state
+                        .cookies
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join("; ");
                     req = req.header(reqwest::header::COOKIE, cookie);
                 }
                 if let Some(access) = &state.access {
@@ -450,7 +519,14 @@ impl Client {
         } else {
             serde_json::from_str(&text).unwrap_or(Value::Null)
         };
-        let resp = Resp { method: raw.method.clone(), path, status, headers, body, text };
+        let resp = Resp {
+            method: raw.method.clone(),
+            path,
+            status,
+            headers,
+            body,
+            text,
+        };
         {
             let mut state = self.state.lock().unwrap();
             for c in resp.set_cookies() {
@@ -500,7 +576,8 @@ impl Client {
             Auth::Cookie => self.post_empty("/api/auth/logout").await,
             Auth::Jwt => {
                 let refresh = self.refresh_token().unwrap_or_default();
-                self.post("/api/auth/logout", json!({ "refresh": refresh })).await
+                self.post("/api/auth/logout", json!({ "refresh": refresh }))
+                    .await
             }
         }
     }

@@ -25,13 +25,16 @@ pub struct TestDb {
 #[derive(Debug)]
 enum Cleanup {
     Files(PathBuf),
-    Database { maintenance_url: String, name: String },
+    Database {
+        maintenance_url: String,
+        name: String,
+    },
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// A name no other test of any process is using: pid, a counter and the clock.
-fn unique_suffix() -> String {
+pub(crate) fn unique_suffix() -> String {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -47,14 +50,25 @@ impl TestDb {
             Backend::Sqlite => {
                 let path = std::env::temp_dir().join(format!("conformance_{}.db", unique_suffix()));
                 let url = format!("sqlite://{}", path.display());
-                Ok(TestDb { backend, url, cleanup: Cleanup::Files(path) })
+                Ok(TestDb {
+                    backend,
+                    url,
+                    cleanup: Cleanup::Files(path),
+                })
             }
             Backend::Postgres => {
                 let maintenance_url = postgres_server()?;
                 let name = format!("t_{}", unique_suffix());
                 psql(&maintenance_url, &format!("CREATE DATABASE {name}"))?;
                 let url = replace_database(&maintenance_url, &name);
-                Ok(TestDb { backend, url, cleanup: Cleanup::Database { maintenance_url, name } })
+                Ok(TestDb {
+                    backend,
+                    url,
+                    cleanup: Cleanup::Database {
+                        maintenance_url,
+                        name,
+                    },
+                })
             }
         }
     }
@@ -70,8 +84,14 @@ impl Drop for TestDb {
                     let _ = std::fs::remove_file(p);
                 }
             }
-            Cleanup::Database { maintenance_url, name } => {
-                let _ = psql(maintenance_url, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            Cleanup::Database {
+                maintenance_url,
+                name,
+            } => {
+                let _ = psql(
+                    maintenance_url,
+                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                );
             }
         }
     }
@@ -104,7 +124,10 @@ fn psql(url: &str, sql: &str) -> Result<(), String> {
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!("psql `{sql}` failed: {}", String::from_utf8_lossy(&out.stderr).trim()))
+        Err(format!(
+            "psql `{sql}` failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
     }
 }
 
@@ -242,7 +265,9 @@ fn local_cluster() -> Result<String, String> {
         .map_err(|e| format!("no psql client: {e}"))?;
     let target = target_dir();
     std::fs::create_dir_all(&target).map_err(|e| format!("{}: {e}", target.display()))?;
-    let target = target.canonicalize().map_err(|e| format!("{}: {e}", target.display()))?;
+    let target = target
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", target.display()))?;
     let root = target.join("pg-cluster");
     let data = root.join("data");
     let port = cluster_port();
@@ -267,7 +292,17 @@ fn local_cluster() -> Result<String, String> {
         run_checked(
             pg_command(
                 &bin.join("initdb"),
-                &["-D", &data_s, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"],
+                &[
+                    "-D",
+                    &data_s,
+                    "-A",
+                    "trust",
+                    "-U",
+                    "postgres",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                ],
             ),
             "initdb",
         )?;
@@ -276,6 +311,10 @@ fn local_cluster() -> Result<String, String> {
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false);
+    // Another cluster (say, of another checkout) already serving the port with trust auth will do.
+    if !running && psql(&url, "SELECT 1").is_ok() {
+        return Ok(url);
+    }
     if !running {
         let log = root.join("postgres.log").to_string_lossy().into_owned();
         let opts = format!(
@@ -283,7 +322,12 @@ fn local_cluster() -> Result<String, String> {
              -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
         );
         run_checked(
-            pg_command(&bin.join("pg_ctl"), &["-D", &data_s, "-l", &log, "-w", "-t", "60", "-o", &opts, "start"]),
+            pg_command(
+                &bin.join("pg_ctl"),
+                &[
+                    "-D", &data_s, "-l", &log, "-w", "-t", "60", "-o", &opts, "start",
+                ],
+            ),
             "pg_ctl start",
         )
         .map_err(|e| {
@@ -316,6 +360,9 @@ mod tests {
             replace_database("postgres://u:p@h:5/postgres?sslmode=disable", "t_1"),
             "postgres://u:p@h:5/t_1?sslmode=disable"
         );
-        assert_eq!(replace_database("postgres://u@h:5", "t_1"), "postgres://u@h:5/t_1");
+        assert_eq!(
+            replace_database("postgres://u@h:5", "t_1"),
+            "postgres://u@h:5/t_1"
+        );
     }
 }

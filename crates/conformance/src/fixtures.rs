@@ -5,7 +5,9 @@ use serde_json::{json, Value};
 
 /// Creates a category and returns its id.
 pub async fn category(c: &Client, name: &str) -> i64 {
-    let r = c.post("/api/categories", json!({"name": name, "description": ""})).await;
+    let r = c
+        .post("/api/categories", json!({"name": name, "description": ""}))
+        .await;
     r.expect(201);
     r.id()
 }
@@ -25,22 +27,34 @@ pub fn product<'a>(c: &'a Client, fields: Value) -> impl std::future::Future<Out
     let caller = std::panic::Location::caller();
     async move {
         let r = c.post("/api/products", fields).await;
-        assert_eq!(r.status.as_u16(), 201, "creating a product failed (called at {caller}): {r:?}");
+        assert_eq!(
+            r.status.as_u16(),
+            201,
+            "creating a product failed (called at {caller}): {r:?}"
+        );
         r.body.clone()
     }
 }
 
 /// Creates a product with just `sku`, `name` and `price`, and returns its id.
 pub async fn simple_product(c: &Client, sku: &str, price: &str) -> i64 {
-    product(c, json!({"sku": sku, "name": format!("Product {sku}"), "price": price}))
-        .await["id"]
+    product(
+        c,
+        json!({"sku": sku, "name": format!("Product {sku}"), "price": price}),
+    )
+    .await["id"]
         .as_i64()
         .unwrap()
 }
 
 /// Links a supplier to a product with extra link fields, returning the link.
 #[track_caller]
-pub fn link<'a>(c: &'a Client, product_id: i64, supplier_id: i64, extra: Value) -> impl std::future::Future<Output = Value> + 'a {
+pub fn link<'a>(
+    c: &'a Client,
+    product_id: i64,
+    supplier_id: i64,
+    extra: Value,
+) -> impl std::future::Future<Output = Value> + 'a {
     let caller = std::panic::Location::caller();
     async move {
         let mut body = json!({"supplier_id": supplier_id});
@@ -49,8 +63,14 @@ pub fn link<'a>(c: &'a Client, product_id: i64, supplier_id: i64, extra: Value) 
                 b.insert(k.clone(), v.clone());
             }
         }
-        let r = c.post(&format!("/api/products/{product_id}/suppliers"), body).await;
-        assert_eq!(r.status.as_u16(), 201, "linking a supplier failed (called at {caller}): {r:?}");
+        let r = c
+            .post(&format!("/api/products/{product_id}/suppliers"), body)
+            .await;
+        assert_eq!(
+            r.status.as_u16(),
+            201,
+            "linking a supplier failed (called at {caller}): {r:?}"
+        );
         r.body.clone()
     }
 }
@@ -58,7 +78,10 @@ pub fn link<'a>(c: &'a Client, product_id: i64, supplier_id: i64, extra: Value) 
 /// Creates a location (needs a manager or above) and returns its id.
 pub async fn location(c: &Client, code: &str) -> i64 {
     let r = c
-        .post("/api/locations", json!({"code": code, "name": format!("Location {code}"), "kind": "store"}))
+        .post(
+            "/api/locations",
+            json!({"code": code, "name": format!("Location {code}"), "kind": "store"}),
+        )
         .await;
     r.expect(201);
     r.id()
@@ -92,8 +115,12 @@ pub async fn all_pages(c: &Client, path: &str) -> Vec<Value> {
 /// A money answer as a number of cents, asserting it is a decimal string with two places.
 #[track_caller]
 pub fn cents(v: &Value) -> i64 {
-    let s = v.as_str().unwrap_or_else(|| panic!("money is answered as a string, got {v}"));
-    let (whole, frac) = s.split_once('.').unwrap_or_else(|| panic!("money has two decimal places, got {s:?}"));
+    let s = v
+        .as_str()
+        .unwrap_or_else(|| panic!("money is answered as a string, got {v}"));
+    let (whole, frac) = s
+        .split_once('.')
+        .unwrap_or_else(|| panic!("money has two decimal places, got {s:?}"));
     assert_eq!(frac.len(), 2, "money has two decimal places, got {s:?}");
     whole.parse::<i64>().unwrap() * 100 + frac.parse::<i64>().unwrap()
 }

@@ -8,6 +8,14 @@
 //! The [`Client`] also checks, on every single response, the rules of `API.md` that hold
 //! everywhere: no 5xx, an `X-Request-Id`, the error shape on every 4xx, and never any password
 //! hash material.
+//!
+//! Running: `cargo test -p conformance` (one area: `-- catalog::`; one variant: `-- jwt_sqlite`).
+//! PostgreSQL variants use `TEST_POSTGRES_URL` (a maintenance URL such as
+//! `postgres://postgres@127.0.0.1:5432/postgres`; one database is created and dropped per test),
+//! or else a throwaway cluster the harness starts itself under `target/pg-cluster` on port 54329
+//! (`TEST_POSTGRES_PORT`) from `/usr/lib/postgresql/*/bin`, left running for the next run
+//! (stop it with `pg_ctl -D target/pg-cluster/data stop`, as the `postgres` user when root).
+//! With neither, those variants are skipped with a note, unless `CI=true`, where they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
 
 mod app;
@@ -15,6 +23,7 @@ mod client;
 mod db;
 pub mod fixtures;
 pub mod jwt;
+pub mod mail;
 
 pub use app::{run, Auth, TestApp, ROOT_PASSWORD, ROOT_USERNAME, USER_PASSWORD};
 pub use client::{Client, Raw, Resp};
@@ -35,6 +44,8 @@ macro_rules! variants {
     (with $tweak:path : $($name:ident),* $(,)?) => {
         $(
             mod $name {
+                #[allow(unused_imports)]
+                use super::*;
                 #[tokio::test]
                 async fn cookie_sqlite() {
                     $crate::run($crate::Auth::Cookie, $crate::Backend::Sqlite, $tweak, super::$name).await;
@@ -66,6 +77,8 @@ macro_rules! server_variants {
     ($auth:ident, with $tweak:path : $($name:ident),* $(,)?) => {
         $(
             mod $name {
+                #[allow(unused_imports)]
+                use super::*;
                 #[tokio::test]
                 async fn sqlite() {
                     $crate::run($crate::Auth::$auth, $crate::Backend::Sqlite, $tweak, super::$name).await;

@@ -65,3 +65,22 @@ pub async fn trim_trailing_slash(
     }
     next.call(req).await
 }
+
+/// Log spans carry the client-visible `X-Request-Id`, so a support ticket quoting it finds
+/// the log lines (and the audit entries, which store it too).
+pub struct RootSpan;
+
+impl tracing_actix_web::RootSpanBuilder for RootSpan {
+    fn on_request_start(request: &ServiceRequest) -> tracing::Span {
+        let id = request
+            .extensions()
+            .get::<RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default();
+        tracing_actix_web::root_span!(request, x_request_id = %id)
+    }
+
+    fn on_request_end<B: MessageBody>(span: tracing::Span, outcome: &Result<ServiceResponse<B>, Error>) {
+        tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
