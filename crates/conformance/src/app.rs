@@ -1,7 +1,7 @@
 //! One server under test: a fresh database, a superuser, and the server spawned on a random port.
 
 use crate::client::Client;
-use crate::db::{Backend, TestDb};
+use crate::db::{Backend, DbError, TestDb};
 use inventory_web::Settings;
 use serde_json::{json, Value};
 use std::future::Future;
@@ -52,7 +52,13 @@ where
 {
     let db = match TestDb::create(backend) {
         Ok(db) => db,
-        Err(reason) => {
+        Err(DbError::Failed(reason)) => panic!("cannot create the test database: {reason}"),
+        Err(DbError::Unavailable(reason))
+            if std::env::var("TEST_POSTGRES_URL").is_ok_and(|u| !u.is_empty()) =>
+        {
+            panic!("{reason}")
+        }
+        Err(DbError::Unavailable(reason)) => {
             if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
                 panic!("PostgreSQL is required in CI but unavailable: {reason}");
             }

@@ -14,6 +14,15 @@ pub enum Backend {
     Postgres,
 }
 
+/// Why a test database could not be made.
+#[derive(Debug, Clone)]
+pub enum DbError {
+    /// No PostgreSQL to use here: the variant is skipped (a failure under `CI=true`).
+    Unavailable(String),
+    /// PostgreSQL is there but refused: always a failure.
+    Failed(String),
+}
+
 /// A database that exists for one test and is removed when dropped.
 #[derive(Debug)]
 pub struct TestDb {
@@ -44,8 +53,9 @@ pub(crate) fn unique_suffix() -> String {
 }
 
 impl TestDb {
-    /// Creates an empty database, or `Err(reason)` when PostgreSQL is not available.
-    pub fn create(backend: Backend) -> Result<TestDb, String> {
+    /// Creates an empty database. `Err(DbError::Unavailable)` when there is no PostgreSQL to
+    /// use (not configured and no binaries, or the harness's own cluster will not start).
+    pub fn create(backend: Backend) -> Result<TestDb, DbError> {
         match backend {
             Backend::Sqlite => {
                 let path = std::env::temp_dir().join(format!("conformance_{}.db", unique_suffix()));
@@ -57,9 +67,10 @@ impl TestDb {
                 })
             }
             Backend::Postgres => {
-                let maintenance_url = postgres_server()?;
+                let maintenance_url = postgres_server().map_err(DbError::Unavailable)?;
                 let name = format!("t_{}", unique_suffix());
-                psql(&maintenance_url, &format!("CREATE DATABASE {name}"))?;
+                psql(&maintenance_url, &format!("CREATE DATABASE {name}"))
+                    .map_err(DbError::Failed)?;
                 let url = replace_database(&maintenance_url, &name);
                 Ok(TestDb {
                     backend,
@@ -138,7 +149,10 @@ fn postgres_server() -> Result<String, String> {
         .get_or_init(|| {
             if let Ok(url) = std::env::var("TEST_POSTGRES_URL") {
                 if !url.is_empty() {
-                    return Ok(url);
+                    // Configured explicitly: a server that does not answer is a failure.
+                    return psql(&url, "SELECT 1")
+                        .map(|()| url.clone())
+                        .map_err(|e| format!("TEST_POSTGRES_URL does not answer: {e}"));
                 }
             }
             local_cluster()

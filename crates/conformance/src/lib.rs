@@ -27,7 +27,7 @@ pub mod mail;
 
 pub use app::{run, Auth, TestApp, ROOT_PASSWORD, ROOT_USERNAME, USER_PASSWORD};
 pub use client::{Client, Raw, Resp};
-pub use db::{Backend, TestDb};
+pub use db::{Backend, DbError, TestDb};
 pub use reqwest::{Method, StatusCode};
 pub use serde_json::{json, Value};
 

@@ -118,6 +118,8 @@ where
         .wrap(from_fn(crate::ratelimit::limit_auth))
         .wrap(headers)
         .wrap(from_fn(crate::middleware::trim_trailing_slash))
-        .wrap(tracing_actix_web::TracingLogger::<crate::middleware::RootSpan>::new())
+        .wrap(tracing_actix_web::TracingLogger::<
+            crate::middleware::RootSpan,
+        >::new())
         .wrap(from_fn(crate::middleware::request_id))
 }

@@ -365,3 +365,38 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
         })
     }
 }
+
+/// `PUT` replaces an object, so (as in DRF) every required field must be present; `PATCH`
+/// changes only what it names.
+pub fn require_for_put(present: &[(&str, bool)]) -> Result<(), ApiError> {
+    let mut errors = FieldErrors::new();
+    for (field, there) in present {
+        if !there {
+            errors.insert(
+                (*field).to_owned(),
+                vec!["This field is required.".to_owned()],
+            );
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request("invalid", "Invalid input.").with_errors(errors))
+    }
+}
+
+/// Pages a list that is small by nature (an object's links) in memory.
+pub fn paginate_vec<T: Serialize>(
+    req: &HttpRequest,
+    page: PageReq,
+    all: Vec<T>,
+) -> Result<HttpResponse, ApiError> {
+    let count = all.len() as i64;
+    page.check_in_range(count)?;
+    let results = all
+        .into_iter()
+        .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
+        .take(usize::try_from(page.page_size).unwrap_or(0))
+        .collect();
+    Ok(paginated(req, page, Paged { count, results }))
+}

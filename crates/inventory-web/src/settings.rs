@@ -114,7 +114,7 @@ impl Settings {
             cookie_secure: Some(false),
             email_url: None,
             email_from: "inventory@localhost".into(),
-            email_outbox_dir: PathBuf::from("./outbox"),
+            email_outbox_dir: std::env::temp_dir().join("inventory-test-outbox"),
             log_format: "pretty".into(),
             workers: Some(2),
             db_pool_size: 4,

@@ -2,6 +2,8 @@
 //! restarts, are shared by every instance, and can be revoked (password change, deactivation).
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::time::Duration;
@@ -12,11 +14,38 @@ use inventory_core::Db;
 #[derive(Clone)]
 pub struct DbSessionStore {
     db: Db,
+    /// When this instance last extended each session: a busy session costs one write a minute,
+    /// not one per request.
+    touched: Arc<Mutex<HashMap<String, Instant>>>,
 }
+
+const TOUCH_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl DbSessionStore {
     pub fn new(db: Db) -> Self {
-        DbSessionStore { db }
+        DbSessionStore {
+            db,
+            touched: Arc::default(),
+        }
+    }
+
+    /// True when the key was extended recently enough to skip the database.
+    fn recently_touched(&self, key: &str) -> bool {
+        let Ok(mut map) = self.touched.lock() else {
+            return false;
+        };
+        let now = Instant::now();
+        if map
+            .get(key)
+            .is_some_and(|t| now.duration_since(*t) < TOUCH_EVERY)
+        {
+            return true;
+        }
+        if map.len() > 50_000 {
+            map.retain(|_, t| now.duration_since(*t) < TOUCH_EVERY);
+        }
+        map.insert(key.to_owned(), now);
+        false
     }
 }
 
@@ -121,6 +150,9 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
+        if self.recently_touched(key.as_ref()) {
+            return Ok(());
+        }
         let (db, k) = (self.db.clone(), key.as_ref().to_owned());
         let ttl = ttl.whole_seconds();
         run(move || sessions::touch(&db, &k, ttl)).await

@@ -254,10 +254,9 @@ pub async fn authenticate(
         let c2 = claims.clone();
         let found = blocking(move || {
             core.db.read(|conn| {
-                if store::is_revoked(conn, &c2.jti, &c2.fam)? {
-                    return Ok(None);
-                }
-                users::load_principal(conn, c2.user_id)
+                store::user_for_access(conn, c2.user_id, &c2.jti, &c2.fam)?
+                    .map(|u| Ok((inventory_core::auth::Principal::from_user(&u)?, u)))
+                    .transpose()
             })
         })
         .await;

@@ -140,6 +140,32 @@ async fn deleting_a_category_in_use_is_a_conflict(app: TestApp) {
     root.get(&format!("/api/categories/{id}")).await.expect(200);
 }
 
+async fn deleting_a_category_or_supplier_only_a_deleted_product_used_never_crashes(app: TestApp) {
+    let root = app.root().await;
+    let cat = category(&root, "Tools").await;
+    let sup = supplier(&root, "Acme").await;
+    let p = product(
+        &root,
+        json!({"sku": "A", "name": "A", "price": "1.00", "category_id": cat}),
+    )
+    .await;
+    let id = p["id"].as_i64().unwrap();
+    conformance::fixtures::link(&root, id, sup, json!({})).await;
+    root.delete(&format!("/api/products/{id}"))
+        .await
+        .expect(204);
+
+    for path in [
+        format!("/api/categories/{cat}"),
+        format!("/api/suppliers/{sup}"),
+    ] {
+        let r = root.delete(&path).await;
+        assert!(matches!(r.status.as_u16(), 204 | 409), "{r:?}");
+    }
+    let deleted = root.get("/api/products?include_deleted=true").await.page();
+    assert_eq!(deleted.len(), 1, "the deleted product is kept: {deleted:?}");
+}
+
 async fn a_missing_object_is_not_found(app: TestApp) {
     let root = app.root().await;
     for path in [
@@ -566,6 +592,7 @@ variants!(
     a_category_name_has_one_to_one_hundred_characters,
     deleting_an_unused_category_removes_it,
     deleting_a_category_in_use_is_a_conflict,
+    deleting_a_category_or_supplier_only_a_deleted_product_used_never_crashes,
     a_missing_object_is_not_found,
     creating_a_supplier_answers_every_field,
     a_supplier_rating_is_between_zero_and_five_with_one_decimal,

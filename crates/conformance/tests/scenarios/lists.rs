@@ -82,6 +82,35 @@ async fn page_size_chooses_the_page_length(app: TestApp) {
     root.get("/api/categories?page_size=100").await.page();
 }
 
+async fn page_links_keep_the_filters_and_ordering(app: TestApp) {
+    let root = app.root().await;
+    let tools = category(&root, "Tools").await;
+    for i in 0..5 {
+        product(&root, json!({"sku": format!("T{i}"), "name": format!("Tool {i}"), "price": "1.00", "category_id": tools}))
+            .await;
+    }
+    simple_product(&root, "OTHER", "1.00").await;
+    let first = root
+        .get(&format!(
+            "/api/products?category={tools}&ordering=-sku&page_size=2"
+        ))
+        .await;
+    assert_eq!(skus(&first.page()), ["T4", "T3"]);
+    assert_eq!(first.body["count"], 5);
+    let next = first.body["next"].as_str().expect("a next link").to_owned();
+    let second = root.get(&next).await;
+    assert_eq!(
+        skus(&second.page()),
+        ["T2", "T1"],
+        "the next link keeps filter and ordering: {next}"
+    );
+    let last = root
+        .get(second.body["next"].as_str().expect("a next link"))
+        .await;
+    assert_eq!(skus(&last.page()), ["T0"]);
+    assert_eq!(last.body["next"], Value::Null);
+}
+
 async fn a_page_size_out_of_range_is_invalid(app: TestApp) {
     let root = app.root().await;
     for q in ["page_size=0", "page_size=101", "page_size=-1"] {
@@ -505,6 +534,7 @@ variants!(
     an_empty_list_is_an_empty_first_page,
     pages_hold_twenty_by_default_and_link_to_each_other,
     page_size_chooses_the_page_length,
+    page_links_keep_the_filters_and_ordering,
     a_page_size_out_of_range_is_invalid,
     a_page_past_the_end_is_not_found,
     an_unknown_ordering_field_is_invalid,

@@ -4,10 +4,20 @@ use crate::support::*;
 use conformance::{json, variants, Method, Raw, TestApp, Value};
 
 #[track_caller]
-fn assert_row(row: &Value, kind: &str, delta: i64, quantity_after: i64, product_quantity_after: i64) {
+fn assert_row(
+    row: &Value,
+    kind: &str,
+    delta: i64,
+    quantity_after: i64,
+    product_quantity_after: i64,
+) {
     assert_eq!(row["kind"], kind, "kind: {row}");
     assert_eq!(row["delta"], json!(delta), "delta of {kind}: {row}");
-    assert_eq!(row["quantity_after"], json!(quantity_after), "quantity_after of {kind}: {row}");
+    assert_eq!(
+        row["quantity_after"],
+        json!(quantity_after),
+        "quantity_after of {kind}: {row}"
+    );
     assert_eq!(
         row["product_quantity_after"],
         json!(product_quantity_after),
@@ -30,26 +40,75 @@ async fn every_kind_books_its_signed_delta(app: TestApp) {
     let row = r.expect(201).clone();
     assert_row(&row, "receive", 10, 10, 10);
     assert_eq!(row["product_id"], json!(p));
-    assert_eq!(row["location_id"], json!(main), "no location means the default: {row}");
+    assert_eq!(
+        row["location_id"],
+        json!(main),
+        "no location means the default: {row}"
+    );
     assert_eq!(row["reason"], "delivery");
     assert_eq!(row["reference"], "DN-77");
-    assert_eq!(row["user_id"], json!(manager.user_id()), "the ledger records who booked: {row}");
+    assert_eq!(
+        row["user_id"],
+        json!(manager.user_id()),
+        "the ledger records who booked: {row}"
+    );
     let at = instant(&row["created_at"]);
-    assert!((chrono::Utc::now() - at).num_seconds().abs() < 120, "created_at is now: {row}");
+    assert!(
+        (chrono::Utc::now() - at).num_seconds().abs() < 120,
+        "created_at is now: {row}"
+    );
     assert!(row["id"].is_i64());
-    let fetched = manager.get(&format!("/api/stock-adjustments/{}", r.id())).await;
+    let fetched = manager
+        .get(&format!("/api/stock-adjustments/{}", r.id()))
+        .await;
     assert_eq!(fetched.expect(200), &row, "GET answers the booked row");
 
-    assert_row(&book(&manager, p, Some(main), "sale", 3).await, "sale", -3, 7, 7);
-    assert_row(&book(&manager, p, Some(main), "remove", 2).await, "remove", -2, 5, 5);
-    assert_row(&book(&manager, p, Some(main), "loss", 1).await, "loss", -1, 4, 4);
-    assert_row(&book(&manager, p, Some(main), "correction", 3).await, "correction", 3, 7, 7);
-    assert_row(&book(&manager, p, Some(main), "correction", -2).await, "correction", -2, 5, 5);
+    assert_row(
+        &book(&manager, p, Some(main), "sale", 3).await,
+        "sale",
+        -3,
+        7,
+        7,
+    );
+    assert_row(
+        &book(&manager, p, Some(main), "remove", 2).await,
+        "remove",
+        -2,
+        5,
+        5,
+    );
+    assert_row(
+        &book(&manager, p, Some(main), "loss", 1).await,
+        "loss",
+        -1,
+        4,
+        4,
+    );
+    assert_row(
+        &book(&manager, p, Some(main), "correction", 3).await,
+        "correction",
+        3,
+        7,
+        7,
+    );
+    assert_row(
+        &book(&manager, p, Some(main), "correction", -2).await,
+        "correction",
+        -2,
+        5,
+        5,
+    );
     // At another location: quantity_after is that location's, product_quantity_after the total.
     let row = book(&manager, p, Some(l2), "receive", 6).await;
     assert_row(&row, "receive", 6, 6, 11);
     assert_eq!(row["location_id"], json!(l2));
-    assert_row(&book(&manager, p, Some(l2), "sale", 1).await, "sale", -1, 5, 10);
+    assert_row(
+        &book(&manager, p, Some(l2), "sale", 1).await,
+        "sale",
+        -1,
+        5,
+        10,
+    );
 
     let s = stock(&manager, p).await;
     assert_eq!(s.total, 10);
@@ -66,16 +125,46 @@ async fn an_audit_books_the_difference_to_the_counted_quantity(app: TestApp) {
     book(&manager, p, Some(main), "receive", 10).await;
     book(&manager, p, Some(l2), "receive", 4).await;
 
-    assert_row(&book(&manager, p, Some(main), "audit", 7).await, "audit", -3, 7, 11);
-    assert_row(&book(&manager, p, Some(main), "audit", 12).await, "audit", 5, 12, 16);
-    assert_row(&book(&manager, p, Some(main), "audit", 0).await, "audit", -12, 0, 4);
+    assert_row(
+        &book(&manager, p, Some(main), "audit", 7).await,
+        "audit",
+        -3,
+        7,
+        11,
+    );
+    assert_row(
+        &book(&manager, p, Some(main), "audit", 12).await,
+        "audit",
+        5,
+        12,
+        16,
+    );
+    assert_row(
+        &book(&manager, p, Some(main), "audit", 0).await,
+        "audit",
+        -12,
+        0,
+        4,
+    );
     // Counting a location that never held the product.
     let l3 = new_location(&manager, "L3").await;
-    assert_row(&book(&manager, p, Some(l3), "audit", 2).await, "audit", 2, 2, 6);
+    assert_row(
+        &book(&manager, p, Some(l3), "audit", 2).await,
+        "audit",
+        2,
+        2,
+        6,
+    );
 
     let before = stock(&manager, p).await;
-    adjust(&manager, p, Some(main), "audit", -1).await.expect(400);
-    assert_eq!(stock(&manager, p).await, before, "a refused audit books nothing");
+    adjust(&manager, p, Some(main), "audit", -1)
+        .await
+        .expect(400);
+    assert_eq!(
+        stock(&manager, p).await,
+        before,
+        "a refused audit books nothing"
+    );
     assert_eq!(before.at(main), 0);
     assert_eq!(before.at(l2), 4);
     assert_eq!(before.at(l3), 2);
@@ -92,11 +181,23 @@ async fn positive_kinds_refuse_zero_and_negative_quantities(app: TestApp) {
             r.expect_field_error("quantity");
         }
     }
-    adjust(&manager, p, None, "correction", 0).await.expect_field_error("quantity");
-    adjust(&manager, p, None, "transfer_in", 5).await.expect_field_error("kind");
-    adjust(&manager, p, None, "order_receipt", 5).await.expect_field_error("kind");
-    adjust(&manager, p, None, "gift", 5).await.expect_field_error("kind");
-    assert_eq!(stock(&manager, p).await, before, "refused adjustments book nothing");
+    adjust(&manager, p, None, "correction", 0)
+        .await
+        .expect_field_error("quantity");
+    adjust(&manager, p, None, "transfer_in", 5)
+        .await
+        .expect_field_error("kind");
+    adjust(&manager, p, None, "order_receipt", 5)
+        .await
+        .expect_field_error("kind");
+    adjust(&manager, p, None, "gift", 5)
+        .await
+        .expect_field_error("kind");
+    assert_eq!(
+        stock(&manager, p).await,
+        before,
+        "refused adjustments book nothing"
+    );
 }
 
 async fn employees_book_receive_sale_and_remove_but_not_correction_audit_or_loss(app: TestApp) {
@@ -111,18 +212,30 @@ async fn employees_book_receive_sale_and_remove_but_not_correction_audit_or_loss
     let before = stock(&root, p).await;
     assert_eq!(before.total, 7);
 
-    adjust(&employee, p, None, "correction", 1).await.expect(403);
-    adjust(&employee, p, None, "correction", -1).await.expect(403);
+    adjust(&employee, p, None, "correction", 1)
+        .await
+        .expect(403);
+    adjust(&employee, p, None, "correction", -1)
+        .await
+        .expect(403);
     adjust(&employee, p, None, "audit", 3).await.expect(403);
     adjust(&employee, p, None, "loss", 1).await.expect(403);
-    assert_eq!(stock(&root, p).await, before, "refused adjustments book nothing");
+    assert_eq!(
+        stock(&root, p).await,
+        before,
+        "refused adjustments book nothing"
+    );
 
     let auditor = app.user_with_role("auditor").await;
     for kind in ["receive", "sale", "remove", "correction", "audit", "loss"] {
         adjust(&auditor, p, None, kind, 1).await.expect(403);
         adjust(&app.client(), p, None, kind, 1).await.expect(401);
     }
-    assert_eq!(stock(&root, p).await, before, "refused adjustments book nothing");
+    assert_eq!(
+        stock(&root, p).await,
+        before,
+        "refused adjustments book nothing"
+    );
 
     for role in ["manager", "admin", "superuser"] {
         let c = app.user_with_role(role).await;
@@ -141,11 +254,16 @@ async fn reading_the_ledger_needs_a_sign_in(app: TestApp) {
     let id = row["id"].as_i64().unwrap();
     let guest = app.client();
     guest.get("/api/stock-adjustments").await.expect(401);
-    guest.get(&format!("/api/stock-adjustments/{id}")).await.expect(401);
+    guest
+        .get(&format!("/api/stock-adjustments/{id}"))
+        .await
+        .expect(401);
     for role in ["auditor", "employee"] {
         let c = app.user_with_role(role).await;
         assert_eq!(c.get("/api/stock-adjustments").await.count(), 1);
-        c.get(&format!("/api/stock-adjustments/{id}")).await.expect(200);
+        c.get(&format!("/api/stock-adjustments/{id}"))
+            .await
+            .expect(200);
     }
     root.get("/api/stock-adjustments/999999").await.expect(404);
 }
@@ -159,22 +277,41 @@ async fn overselling_is_insufficient_stock_and_changes_nothing(app: TestApp) {
     let before = stock(&manager, p).await;
 
     for kind in ["sale", "remove", "loss"] {
-        adjust(&manager, p, Some(main), kind, 6).await.expect_error(409, "insufficient_stock");
+        adjust(&manager, p, Some(main), kind, 6)
+            .await
+            .expect_error(409, "insufficient_stock");
     }
-    adjust(&manager, p, Some(main), "correction", -6).await.expect_error(409, "insufficient_stock");
+    adjust(&manager, p, Some(main), "correction", -6)
+        .await
+        .expect_error(409, "insufficient_stock");
     // The product has 5 in total, but none at L2.
-    adjust(&manager, p, Some(l2), "sale", 1).await.expect_error(409, "insufficient_stock");
-    adjust(&manager, p, Some(l2), "correction", -1).await.expect_error(409, "insufficient_stock");
+    adjust(&manager, p, Some(l2), "sale", 1)
+        .await
+        .expect_error(409, "insufficient_stock");
+    adjust(&manager, p, Some(l2), "correction", -1)
+        .await
+        .expect_error(409, "insufficient_stock");
 
     let after = stock(&manager, p).await;
-    assert_eq!(after, before, "a refused change leaves quantity, levels and ledger as they were");
+    assert_eq!(
+        after, before,
+        "a refused change leaves quantity, levels and ledger as they were"
+    );
     assert_eq!(after.total, 5);
     assert_eq!(level(&manager, p, main).await, 5);
     assert_eq!(level(&manager, p, l2).await, 0);
 
     // Exactly down to zero is fine.
-    assert_row(&book(&manager, p, Some(main), "sale", 5).await, "sale", -5, 0, 0);
-    adjust(&manager, p, Some(main), "sale", 1).await.expect_error(409, "insufficient_stock");
+    assert_row(
+        &book(&manager, p, Some(main), "sale", 5).await,
+        "sale",
+        -5,
+        0,
+        0,
+    );
+    adjust(&manager, p, Some(main), "sale", 1)
+        .await
+        .expect_error(409, "insufficient_stock");
     assert_eq!(total(&manager, p).await, 0);
 }
 
@@ -184,11 +321,24 @@ async fn ledger_rows_are_immutable(app: TestApp) {
     let row = book(&root, p, None, "receive", 4).await;
     let id = row["id"].as_i64().unwrap();
     let path = format!("/api/stock-adjustments/{id}");
-    root.put(&path, json!({"product_id": p, "kind": "receive", "quantity": 400, "reason": "x"})).await.expect(405);
-    root.patch(&path, json!({"quantity": 400})).await.expect(405);
+    root.put(
+        &path,
+        json!({"product_id": p, "kind": "receive", "quantity": 400, "reason": "x"}),
+    )
+    .await
+    .expect(405);
+    root.patch(&path, json!({"quantity": 400}))
+        .await
+        .expect(405);
     root.delete(&path).await.expect(405);
-    root.raw(Raw::new(Method::DELETE, path.clone())).await.expect(405);
-    assert_eq!(root.get(&path).await.expect(200), &row, "the row is unchanged");
+    root.raw(Raw::new(Method::DELETE, path.clone()))
+        .await
+        .expect(405);
+    assert_eq!(
+        root.get(&path).await.expect(200),
+        &row,
+        "the row is unchanged"
+    );
     assert_eq!(total(&root, p).await, 4);
     assert_eq!(ledger_count(&root, &format!("product={p}")).await, 1);
 }
@@ -232,9 +382,21 @@ async fn the_ledger_filters_by_product_location_kind_user_and_time(app: TestApp)
 
     let rows = ledger(&root, &format!("user={}", employee.user_id())).await;
     assert_eq!(rows.len(), 3, "user=employee: {rows:?}");
-    assert!(rows.iter().all(|r| r["user_id"] == json!(employee.user_id())));
-    assert_eq!(ledger(&root, &format!("user={}", manager.user_id())).await.len(), 3);
-    assert_eq!(ledger(&root, &format!("user={}", root.user_id())).await.len(), 0);
+    assert!(rows
+        .iter()
+        .all(|r| r["user_id"] == json!(employee.user_id())));
+    assert_eq!(
+        ledger(&root, &format!("user={}", manager.user_id()))
+            .await
+            .len(),
+        3
+    );
+    assert_eq!(
+        ledger(&root, &format!("user={}", root.user_id()))
+            .await
+            .len(),
+        0
+    );
 
     let rows = ledger(&root, &format!("product={a}&location={main}&kind=sale")).await;
     assert_eq!(rows.len(), 1, "combined filters: {rows:?}");
@@ -243,7 +405,10 @@ async fn the_ledger_filters_by_product_location_kind_user_and_time(app: TestApp)
     // A moment between the two batches.
     let t1 = instant(&last_early["created_at"]);
     let t2 = instant(&first_late["created_at"]);
-    assert!(t2 > t1, "later bookings have later timestamps: {last_early} / {first_late}");
+    assert!(
+        t2 > t1,
+        "later bookings have later timestamps: {last_early} / {first_late}"
+    );
     let mid = t1 + (t2 - t1) / 2;
     let mid = mid.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let late = ledger(&root, &format!("since={mid}")).await;
@@ -255,14 +420,29 @@ async fn the_ledger_filters_by_product_location_kind_user_and_time(app: TestApp)
     let mut all = ids(late.clone());
     all.extend(ids(early));
     all.sort();
-    assert_eq!(all, ids(ledger(&root, "").await), "since and until split the ledger");
-    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
-    assert_eq!(ids(ledger(&root, &format!("since={mid}&until={tomorrow}")).await), ids(late));
+    assert_eq!(
+        all,
+        ids(ledger(&root, "").await),
+        "since and until split the ledger"
+    );
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    assert_eq!(
+        ids(ledger(&root, &format!("since={mid}&until={tomorrow}")).await),
+        ids(late)
+    );
     assert_eq!(ledger(&root, &format!("since={tomorrow}")).await.len(), 0);
 
-    root.get("/api/stock-adjustments?kind=gift").await.expect(400);
-    root.get("/api/stock-adjustments?since=yesterday").await.expect(400);
-    root.get("/api/stock-adjustments?product=abc").await.expect(400);
+    root.get("/api/stock-adjustments?kind=gift")
+        .await
+        .expect(400);
+    root.get("/api/stock-adjustments?since=yesterday")
+        .await
+        .expect(400);
+    root.get("/api/stock-adjustments?product=abc")
+        .await
+        .expect(400);
 }
 
 variants!(

@@ -30,7 +30,10 @@ async fn second_instance(app: &TestApp) -> SecondInstance {
         Auth::Jwt => server_jwt::spawn(settings).await,
     }
     .unwrap_or_else(|e| panic!("cannot spawn a second {:?} server: {e}", app.auth));
-    SecondInstance { base_url: format!("http://127.0.0.1:{}", running.port), handle: running.handle }
+    SecondInstance {
+        base_url: format!("http://127.0.0.1:{}", running.port),
+        handle: running.handle,
+    }
 }
 
 /// The base URLs requests are spread over: the test's server, and a second one if asked.
@@ -42,14 +45,28 @@ async fn instances(app: &TestApp, n: usize) -> (Vec<String>, Option<SecondInstan
     let second = second_instance(app).await;
     // The second instance serves the same data and accepts the same credentials.
     let root = app.root().await;
-    let r = root.raw(Raw::new(Method::GET, format!("{}/api/auth/me", second.base_url))).await;
-    assert_eq!(r.expect(200)["id"], json!(root.user_id()), "a sign-in works on both instances: {r:?}");
-    (vec![app.base_url.clone(), second.base_url.clone()], Some(second))
+    let r = root
+        .raw(Raw::new(
+            Method::GET,
+            format!("{}/api/auth/me", second.base_url),
+        ))
+        .await;
+    assert_eq!(
+        r.expect(200)["id"],
+        json!(root.user_id()),
+        "a sign-in works on both instances: {r:?}"
+    );
+    (
+        vec![app.base_url.clone(), second.base_url.clone()],
+        Some(second),
+    )
 }
 
 /// Sends all `requests` at once (each `(client, method, url, body)`), released together by a
 /// barrier, and returns each answer with its duration, in order.
-async fn all_at_once(requests: Vec<(Arc<Client>, Method, String, Option<Value>)>) -> (Vec<(Resp, Duration)>, Duration) {
+async fn all_at_once(
+    requests: Vec<(Arc<Client>, Method, String, Option<Value>)>,
+) -> (Vec<(Resp, Duration)>, Duration) {
     let barrier = Arc::new(tokio::sync::Barrier::new(requests.len()));
     let started = Instant::now();
     let tasks = requests.into_iter().map(|(client, method, url, body)| {
@@ -65,7 +82,11 @@ async fn all_at_once(requests: Vec<(Arc<Client>, Method, String, Option<Value>)>
             (r, t.elapsed())
         })
     });
-    let answers = join_all(tasks).await.into_iter().map(|j| j.expect("a request task panicked")).collect();
+    let answers = join_all(tasks)
+        .await
+        .into_iter()
+        .map(|j| j.expect("a request task panicked"))
+        .collect();
     (answers, started.elapsed())
 }
 
@@ -78,7 +99,13 @@ fn tally(answers: &[(Resp, Duration)]) -> std::collections::BTreeMap<u16, usize>
 }
 
 fn label(app: &TestApp, n: usize) -> String {
-    format!("{:?}/{:?}/{} instance{}", app.auth, app.backend, n, if n == 1 { "" } else { "s" })
+    format!(
+        "{:?}/{:?}/{} instance{}",
+        app.auth,
+        app.backend,
+        n,
+        if n == 1 { "" } else { "s" }
+    )
 }
 
 const SALES: usize = 60;
@@ -105,8 +132,16 @@ async fn concurrent_sales(app: TestApp, n: usize) {
         .collect();
     let (answers, elapsed) = all_at_once(requests).await;
     let counts = tally(&answers);
-    let created: Vec<&Resp> = answers.iter().map(|(r, _)| r).filter(|r| r.status.as_u16() == 201).collect();
-    let conflicts: Vec<&Resp> = answers.iter().map(|(r, _)| r).filter(|r| r.status.as_u16() == 409).collect();
+    let created: Vec<&Resp> = answers
+        .iter()
+        .map(|(r, _)| r)
+        .filter(|r| r.status.as_u16() == 201)
+        .collect();
+    let conflicts: Vec<&Resp> = answers
+        .iter()
+        .map(|(r, _)| r)
+        .filter(|r| r.status.as_u16() == 409)
+        .collect();
     let slowest = answers.iter().map(|(_, d)| *d).max().unwrap_or_default();
 
     let final_level = level(&root, p, main).await;
@@ -123,22 +158,50 @@ async fn concurrent_sales(app: TestApp, n: usize) {
         slowest.as_millis(),
     );
 
-    assert_eq!(counts.get(&201).copied().unwrap_or(0), IN_STOCK as usize, "exactly the stock is sold: {counts:?}");
-    assert_eq!(counts.get(&409).copied().unwrap_or(0), SALES - IN_STOCK as usize, "the rest conflict: {counts:?}");
+    assert_eq!(
+        counts.get(&201).copied().unwrap_or(0),
+        IN_STOCK as usize,
+        "exactly the stock is sold: {counts:?}"
+    );
+    assert_eq!(
+        counts.get(&409).copied().unwrap_or(0),
+        SALES - IN_STOCK as usize,
+        "the rest conflict: {counts:?}"
+    );
     for r in &conflicts {
         assert_eq!(r.body["code"], "insufficient_stock", "{r:?}");
     }
     // No lost update: each success saw a different quantity after it, 19 down to 0.
-    let mut afters: Vec<i64> = created.iter().map(|r| r.body["quantity_after"].as_i64().unwrap()).collect();
+    let mut afters: Vec<i64> = created
+        .iter()
+        .map(|r| r.body["quantity_after"].as_i64().unwrap())
+        .collect();
     afters.sort();
-    assert_eq!(afters, (0..IN_STOCK).collect::<Vec<_>>(), "every sale saw its own quantity_after");
-    let mut product_afters: Vec<i64> = created.iter().map(|r| r.body["product_quantity_after"].as_i64().unwrap()).collect();
+    assert_eq!(
+        afters,
+        (0..IN_STOCK).collect::<Vec<_>>(),
+        "every sale saw its own quantity_after"
+    );
+    let mut product_afters: Vec<i64> = created
+        .iter()
+        .map(|r| r.body["product_quantity_after"].as_i64().unwrap())
+        .collect();
     product_afters.sort();
-    assert_eq!(product_afters, (0..IN_STOCK).collect::<Vec<_>>(), "every sale saw its own product_quantity_after");
+    assert_eq!(
+        product_afters,
+        (0..IN_STOCK).collect::<Vec<_>>(),
+        "every sale saw its own product_quantity_after"
+    );
     assert_eq!(final_level, 0);
     assert_eq!(final_total, 0);
-    assert_eq!(sale_rows, IN_STOCK as u64, "exactly one sale row per success");
-    assert_eq!(ledger_count(&root, &format!("product={p}")).await, IN_STOCK as u64 + 1);
+    assert_eq!(
+        sale_rows, IN_STOCK as u64,
+        "exactly one sale row per success"
+    );
+    assert_eq!(
+        ledger_count(&root, &format!("product={p}")).await,
+        IN_STOCK as u64 + 1
+    );
 }
 
 const APPROVERS: usize = 4;
@@ -161,7 +224,9 @@ async fn concurrent_approvals(app: TestApp, n: usize) {
     let mut total_conflicts = 0;
     let mut total_time = Duration::ZERO;
     for round in 0..ROUNDS {
-        let t = request(&employee, p, main, l2, 2).await["id"].as_i64().unwrap();
+        let t = request(&employee, p, main, l2, 2).await["id"]
+            .as_i64()
+            .unwrap();
         let requests = (0..APPROVERS)
             .map(|i| {
                 let url = format!("{}/api/transfers/{t}/approve", bases[i % bases.len()]);
@@ -171,20 +236,47 @@ async fn concurrent_approvals(app: TestApp, n: usize) {
         let (answers, elapsed) = all_at_once(requests).await;
         total_time += elapsed;
         let counts = tally(&answers);
-        let ok: Vec<&Resp> = answers.iter().map(|(r, _)| r).filter(|r| r.status.as_u16() == 200).collect();
-        assert_eq!(ok.len(), 1, "round {round}: exactly one approval wins: {counts:?} {answers:?}");
-        assert_eq!(counts.get(&409).copied().unwrap_or(0), APPROVERS - 1, "round {round}: the rest conflict: {counts:?}");
+        let ok: Vec<&Resp> = answers
+            .iter()
+            .map(|(r, _)| r)
+            .filter(|r| r.status.as_u16() == 200)
+            .collect();
+        assert_eq!(
+            ok.len(),
+            1,
+            "round {round}: exactly one approval wins: {counts:?} {answers:?}"
+        );
+        assert_eq!(
+            counts.get(&409).copied().unwrap_or(0),
+            APPROVERS - 1,
+            "round {round}: the rest conflict: {counts:?}"
+        );
         for (r, _) in answers.iter().filter(|(r, _)| r.status.as_u16() == 409) {
             assert_eq!(r.body["code"], "invalid_transition", "{r:?}");
         }
         total_ok += ok.len();
         total_conflicts += counts.get(&409).copied().unwrap_or(0);
-        let t_now = root.get(&format!("/api/transfers/{t}")).await.expect(200).clone();
+        let t_now = root
+            .get(&format!("/api/transfers/{t}"))
+            .await
+            .expect(200)
+            .clone();
         assert_eq!(t_now["status"], "completed");
-        assert_eq!(t_now["approved_by"], ok[0].body["approved_by"], "the winner is the approver on record");
+        assert_eq!(
+            t_now["approved_by"], ok[0].body["approved_by"],
+            "the winner is the approver on record"
+        );
         let s = stock(&root, p).await;
-        assert_eq!(s.at(main), 2 * ROUNDS - 2 * (round + 1), "round {round}: stock left MAIN once: {s:?}");
-        assert_eq!(s.at(l2), 2 * (round + 1), "round {round}: stock reached L2 once: {s:?}");
+        assert_eq!(
+            s.at(main),
+            2 * ROUNDS - 2 * (round + 1),
+            "round {round}: stock left MAIN once: {s:?}"
+        );
+        assert_eq!(
+            s.at(l2),
+            2 * (round + 1),
+            "round {round}: stock reached L2 once: {s:?}"
+        );
     }
     let outs = ledger_count(&root, &format!("product={p}&kind=transfer_out")).await;
     let ins = ledger_count(&root, &format!("product={p}&kind=transfer_in")).await;
@@ -215,11 +307,25 @@ async fn competing_transfers(app: TestApp, n: usize) {
     let m2 = Arc::new(app.user_with_role("manager").await);
     let (bases, _second) = instances(&app, n).await;
 
-    let a = request(&employee, p, main, l2, 7).await["id"].as_i64().unwrap();
-    let b = request(&employee, p, main, l3, 7).await["id"].as_i64().unwrap();
+    let a = request(&employee, p, main, l2, 7).await["id"]
+        .as_i64()
+        .unwrap();
+    let b = request(&employee, p, main, l3, 7).await["id"]
+        .as_i64()
+        .unwrap();
     let (answers, elapsed) = all_at_once(vec![
-        (m1, Method::POST, format!("{}/api/transfers/{a}/approve", bases[0]), None),
-        (m2, Method::POST, format!("{}/api/transfers/{b}/approve", bases[bases.len() - 1]), None),
+        (
+            m1,
+            Method::POST,
+            format!("{}/api/transfers/{a}/approve", bases[0]),
+            None,
+        ),
+        (
+            m2,
+            Method::POST,
+            format!("{}/api/transfers/{b}/approve", bases[bases.len() - 1]),
+            None,
+        ),
     ])
     .await;
     let counts = tally(&answers);
@@ -232,19 +338,51 @@ async fn competing_transfers(app: TestApp, n: usize) {
         s.at(l3),
         elapsed.as_millis()
     );
-    assert_eq!(counts.get(&200), Some(&1), "one transfer completes: {answers:?}");
-    assert_eq!(counts.get(&409), Some(&1), "the other conflicts: {answers:?}");
-    let (loser, _) = answers.iter().find(|(r, _)| r.status.as_u16() == 409).unwrap();
+    assert_eq!(
+        counts.get(&200),
+        Some(&1),
+        "one transfer completes: {answers:?}"
+    );
+    assert_eq!(
+        counts.get(&409),
+        Some(&1),
+        "the other conflicts: {answers:?}"
+    );
+    let (loser, _) = answers
+        .iter()
+        .find(|(r, _)| r.status.as_u16() == 409)
+        .unwrap();
     assert_eq!(loser.body["code"], "insufficient_stock", "{loser:?}");
-    let (winner, _) = answers.iter().find(|(r, _)| r.status.as_u16() == 200).unwrap();
-    let (won, lost, won_at) = if winner.body["id"] == json!(a) { (a, b, l2) } else { (b, a, l3) };
-    assert_eq!(root.get(&format!("/api/transfers/{won}")).await.expect(200)["status"], "completed");
-    assert_eq!(root.get(&format!("/api/transfers/{lost}")).await.expect(200)["status"], "pending");
+    let (winner, _) = answers
+        .iter()
+        .find(|(r, _)| r.status.as_u16() == 200)
+        .unwrap();
+    let (won, lost, won_at) = if winner.body["id"] == json!(a) {
+        (a, b, l2)
+    } else {
+        (b, a, l3)
+    };
+    assert_eq!(
+        root.get(&format!("/api/transfers/{won}")).await.expect(200)["status"],
+        "completed"
+    );
+    assert_eq!(
+        root.get(&format!("/api/transfers/{lost}"))
+            .await
+            .expect(200)["status"],
+        "pending"
+    );
     assert_eq!(s.at(main), 3);
     assert_eq!(s.at(won_at), 7);
     assert_eq!(s.total, 10);
-    assert_eq!(ledger_count(&root, &format!("product={p}&kind=transfer_out")).await, 1);
-    assert_eq!(ledger_count(&root, &format!("product={p}&kind=transfer_in")).await, 1);
+    assert_eq!(
+        ledger_count(&root, &format!("product={p}&kind=transfer_out")).await,
+        1
+    );
+    assert_eq!(
+        ledger_count(&root, &format!("product={p}&kind=transfer_in")).await,
+        1
+    );
 }
 
 async fn sixty_concurrent_sales_against_twenty_in_stock(app: TestApp) {

@@ -30,23 +30,42 @@ async fn history_lists_a_products_bookings_newest_first(app: TestApp) {
         (&manager, "audit", main, 5, -1, 5),
     ] {
         book(c, p, Some(loc), kind, q).await;
-        expected.push((c.user_id(), c.username(), kind, loc, delta, after, format!("{kind} of {q}")));
+        expected.push((
+            c.user_id(),
+            c.username(),
+            kind,
+            loc,
+            delta,
+            after,
+            format!("{kind} of {q}"),
+        ));
         book(&root, other, None, "receive", 1).await;
     }
     expected.reverse();
 
     let guest = app.client();
-    guest.get(&format!("/api/products/{p}/history")).await.expect(401);
+    guest
+        .get(&format!("/api/products/{p}/history"))
+        .await
+        .expect(401);
 
     let entries = all_pages(&employee, &format!("/api/products/{p}/history")).await;
-    assert_eq!(entries.len(), expected.len(), "one entry a booking of this product only: {entries:?}");
+    assert_eq!(
+        entries.len(),
+        expected.len(),
+        "one entry a booking of this product only: {entries:?}"
+    );
     let mut previous: Option<chrono::DateTime<chrono::Utc>> = None;
     for (e, (user_id, username, kind, loc, delta, after, reason)) in entries.iter().zip(&expected) {
         assert_eq!(e["kind"], *kind, "newest first: {entries:?}");
         assert_eq!(e["delta"], json!(delta), "{e}");
         assert_eq!(e["quantity_after"], json!(after), "quantity after: {e}");
         assert_eq!(e["reason"], json!(reason), "{e}");
-        assert_eq!(*fact(e, "the location", &["location_id", "location"]), json!(loc), "{e}");
+        assert_eq!(
+            *fact(e, "the location", &["location_id", "location"]),
+            json!(loc),
+            "{e}"
+        );
         assert_eq!(*fact(e, "who", &["user_id", "user"]), json!(user_id), "{e}");
         if let Some(name) = e.get("username") {
             assert_eq!(name, &json!(username), "{e}");
@@ -60,7 +79,13 @@ async fn history_lists_a_products_bookings_newest_first(app: TestApp) {
 
     // Auditors read it too; unknown products are 404.
     let auditor = app.user_with_role("auditor").await;
-    assert_eq!(auditor.get(&format!("/api/products/{p}/history")).await.count(), 5);
+    assert_eq!(
+        auditor
+            .get(&format!("/api/products/{p}/history"))
+            .await
+            .count(),
+        5
+    );
     root.get("/api/products/999999/history").await.expect(404);
 }
 
@@ -77,9 +102,14 @@ async fn history_includes_transfers_and_pages(app: TestApp) {
         .post("/api/transfers", json!({"product_id": p, "from_location_id": main, "to_location_id": l2, "quantity": 5, "note": "restock"}))
         .await;
     t.expect(201);
-    manager.post_empty(&format!("/api/transfers/{}/approve", t.id())).await.expect(200);
+    manager
+        .post_empty(&format!("/api/transfers/{}/approve", t.id()))
+        .await
+        .expect(200);
 
-    let r = root.get(&format!("/api/products/{p}/history?page_size=2")).await;
+    let r = root
+        .get(&format!("/api/products/{p}/history?page_size=2"))
+        .await;
     let first = r.page();
     assert_eq!(r.count(), 5);
     let kinds: Vec<&Value> = first.iter().map(|e| &e["kind"]).collect();
@@ -94,10 +124,17 @@ async fn history_includes_transfers_and_pages(app: TestApp) {
             "a transfer's bookings name the approver or the requester: {e}"
         );
     }
-    let r = root.get(&format!("/api/products/{p}/history?page_size=2&page=3")).await;
+    let r = root
+        .get(&format!("/api/products/{p}/history?page_size=2&page=3"))
+        .await;
     assert_eq!(r.page().len(), 1);
     assert_eq!(r.page()[0]["kind"], "receive");
-    root.get(&format!("/api/products/{p}/history?page_size=2&page=4")).await.expect(404);
+    root.get(&format!("/api/products/{p}/history?page_size=2&page=4"))
+        .await
+        .expect(404);
 }
 
-variants!(history_lists_a_products_bookings_newest_first, history_includes_transfers_and_pages);
+variants!(
+    history_lists_a_products_bookings_newest_first,
+    history_includes_transfers_and_pages
+);

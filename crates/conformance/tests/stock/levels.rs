@@ -16,8 +16,15 @@ async fn stock_levels_show_each_product_at_each_location(app: TestApp) {
 
     let guest = app.client();
     let rows = all_pages(&guest, &format!("/api/stock-levels?product={p1}")).await;
-    let mut got: Vec<(i64, i64)> =
-        rows.iter().map(|r| (r["location_id"].as_i64().unwrap(), r["quantity"].as_i64().unwrap())).collect();
+    let mut got: Vec<(i64, i64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["location_id"].as_i64().unwrap(),
+                r["quantity"].as_i64().unwrap(),
+            )
+        })
+        .collect();
     got.sort();
     assert_eq!(got, vec![(main, 5), (l2, 3)], "product={p1}: {rows:?}");
     for r in &rows {
@@ -26,17 +33,33 @@ async fn stock_levels_show_each_product_at_each_location(app: TestApp) {
     }
 
     let rows = all_pages(&guest, &format!("/api/stock-levels?location={l2}")).await;
-    let mut got: Vec<(i64, i64)> =
-        rows.iter().map(|r| (r["product_id"].as_i64().unwrap(), r["quantity"].as_i64().unwrap())).collect();
+    let mut got: Vec<(i64, i64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["product_id"].as_i64().unwrap(),
+                r["quantity"].as_i64().unwrap(),
+            )
+        })
+        .collect();
     got.sort();
     assert_eq!(got, vec![(p1, 3), (p2, 7)], "location={l2}: {rows:?}");
 
-    let rows = guest.get(&format!("/api/stock-levels?product={p1}&location={l2}")).await.page();
+    let rows = guest
+        .get(&format!("/api/stock-levels?product={p1}&location={l2}"))
+        .await
+        .page();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["quantity"], json!(3));
     assert_eq!(rows[0]["location_id"], json!(l2));
-    let rows = guest.get(&format!("/api/stock-levels?product={p2}&location={main}")).await.page();
-    assert!(rows.iter().all(|r| r["quantity"] == json!(0)), "P2 has nothing at MAIN: {rows:?}");
+    let rows = guest
+        .get(&format!("/api/stock-levels?product={p2}&location={main}"))
+        .await
+        .page();
+    assert!(
+        rows.iter().all(|r| r["quantity"] == json!(0)),
+        "P2 has nothing at MAIN: {rows:?}"
+    );
 
     // Levels follow the ledger.
     book(&root, p1, Some(l2), "sale", 2).await;
@@ -47,27 +70,49 @@ async fn stock_levels_show_each_product_at_each_location(app: TestApp) {
 /// Asserts the compact shape of an inventory row.
 #[track_caller]
 fn assert_compact(row: &Value) {
-    let obj = row.as_object().unwrap_or_else(|| panic!("an inventory row is an object: {row}"));
+    let obj = row
+        .as_object()
+        .unwrap_or_else(|| panic!("an inventory row is an object: {row}"));
     let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
     keys.sort();
     assert_eq!(
         keys,
-        vec!["category", "id", "locations", "low_stock", "name", "quantity", "reorder_level", "sku"],
+        vec![
+            "category",
+            "id",
+            "locations",
+            "low_stock",
+            "name",
+            "quantity",
+            "reorder_level",
+            "sku"
+        ],
         "an inventory row is compact: {row}"
     );
-    for l in row["locations"].as_array().unwrap_or_else(|| panic!("locations is a list: {row}")) {
+    for l in row["locations"]
+        .as_array()
+        .unwrap_or_else(|| panic!("locations is a list: {row}"))
+    {
         let mut keys: Vec<&str> = l.as_object().unwrap().keys().map(String::as_str).collect();
         keys.sort();
-        assert_eq!(keys, vec!["location_id", "quantity"], "a location entry is {{location_id, quantity}}: {row}");
+        assert_eq!(
+            keys,
+            vec!["location_id", "quantity"],
+            "a location entry is {{location_id, quantity}}: {row}"
+        );
     }
 }
 
 fn by_sku<'a>(rows: &'a [Value], sku: &str) -> &'a Value {
-    rows.iter().find(|r| r["sku"] == sku).unwrap_or_else(|| panic!("no row {sku} in {rows:?}"))
+    rows.iter()
+        .find(|r| r["sku"] == sku)
+        .unwrap_or_else(|| panic!("no row {sku} in {rows:?}"))
 }
 
 fn skus(rows: &[Value]) -> Vec<String> {
-    rows.iter().map(|r| r["sku"].as_str().unwrap().to_owned()).collect()
+    rows.iter()
+        .map(|r| r["sku"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 async fn inventory_levels_show_one_compact_row_per_product(app: TestApp) {
@@ -82,7 +127,13 @@ async fn inventory_levels_show_one_compact_row_per_product(app: TestApp) {
     .await["id"]
         .as_i64()
         .unwrap();
-    let nail = product(&root, json!({"sku": "NAIL-1", "name": "Nail", "price": "0.10"})).await["id"].as_i64().unwrap();
+    let nail = product(
+        &root,
+        json!({"sku": "NAIL-1", "name": "Nail", "price": "0.10"}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
     book(&root, hammer, Some(main), "receive", 4).await;
     book(&root, hammer, Some(l2), "receive", 6).await;
 
@@ -105,20 +156,38 @@ async fn inventory_levels_show_one_compact_row_per_product(app: TestApp) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| (l["location_id"].as_i64().unwrap(), l["quantity"].as_i64().unwrap()))
+        .map(|l| {
+            (
+                l["location_id"].as_i64().unwrap(),
+                l["quantity"].as_i64().unwrap(),
+            )
+        })
         .filter(|(_, q)| *q != 0)
         .collect();
     locs.sort();
-    assert_eq!(locs, vec![(main, 4), (l2, 6)], "per-location quantities: {h}");
+    assert_eq!(
+        locs,
+        vec![(main, 4), (l2, 6)],
+        "per-location quantities: {h}"
+    );
 
     let n = by_sku(&rows, "NAIL-1");
     assert_eq!(n["id"], json!(nail));
     assert_eq!(n["category"], json!(null), "no category is null: {n}");
     assert_eq!(n["quantity"], json!(0));
-    assert!(n["locations"].as_array().unwrap().iter().all(|l| l["quantity"] == json!(0)), "{n}");
+    assert!(
+        n["locations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["quantity"] == json!(0)),
+        "{n}"
+    );
 
     // A deleted product drops out.
-    root.delete(&format!("/api/products/{nail}")).await.expect(204);
+    root.delete(&format!("/api/products/{nail}"))
+        .await
+        .expect(204);
     let rows = all_pages(&guest, "/api/inventory/levels").await;
     assert_eq!(skus(&rows), vec!["HAM-1"]);
 }
@@ -126,7 +195,12 @@ async fn inventory_levels_show_one_compact_row_per_product(app: TestApp) {
 async fn inventory_levels_filter_low_stock(app: TestApp) {
     let root = app.root().await;
     // quantity ≤ reorder_level is low.
-    for (sku, quantity, reorder) in [("LOW-A", 2, 5), ("LOW-B", 5, 5), ("OK-C", 10, 5), ("OK-D", 1, 0)] {
+    for (sku, quantity, reorder) in [
+        ("LOW-A", 2, 5),
+        ("LOW-B", 5, 5),
+        ("OK-C", 10, 5),
+        ("OK-D", 1, 0),
+    ] {
         product(
             &root,
             json!({"sku": sku, "name": sku, "price": "1.00", "quantity": quantity, "reorder_level": reorder}),
@@ -136,7 +210,11 @@ async fn inventory_levels_filter_low_stock(app: TestApp) {
     let rows = all_pages(&root, "/api/inventory/levels?ordering=sku").await;
     assert_eq!(skus(&rows), vec!["LOW-A", "LOW-B", "OK-C", "OK-D"]);
     assert_eq!(by_sku(&rows, "LOW-A")["low_stock"], true);
-    assert_eq!(by_sku(&rows, "LOW-B")["low_stock"], true, "quantity = reorder level is low");
+    assert_eq!(
+        by_sku(&rows, "LOW-B")["low_stock"],
+        true,
+        "quantity = reorder level is low"
+    );
     assert_eq!(by_sku(&rows, "OK-C")["low_stock"], false);
     assert_eq!(by_sku(&rows, "OK-D")["low_stock"], false);
     assert_eq!(by_sku(&rows, "LOW-A")["quantity"], json!(2));
@@ -145,12 +223,31 @@ async fn inventory_levels_filter_low_stock(app: TestApp) {
     assert_eq!(skus(&low), vec!["LOW-A", "LOW-B"]);
     low.iter().for_each(assert_compact);
     // quantity < N
-    assert_eq!(skus(&all_pages(&root, "/api/inventory/levels?low_stock_threshold=5&ordering=sku").await), vec!["LOW-A", "OK-D"]);
     assert_eq!(
-        skus(&all_pages(&root, "/api/inventory/levels?low_stock_threshold=6&ordering=sku").await),
+        skus(
+            &all_pages(
+                &root,
+                "/api/inventory/levels?low_stock_threshold=5&ordering=sku"
+            )
+            .await
+        ),
+        vec!["LOW-A", "OK-D"]
+    );
+    assert_eq!(
+        skus(
+            &all_pages(
+                &root,
+                "/api/inventory/levels?low_stock_threshold=6&ordering=sku"
+            )
+            .await
+        ),
         vec!["LOW-A", "LOW-B", "OK-D"]
     );
-    assert!(all_pages(&root, "/api/inventory/levels?low_stock_threshold=0").await.is_empty());
+    assert!(
+        all_pages(&root, "/api/inventory/levels?low_stock_threshold=0")
+            .await
+            .is_empty()
+    );
 
     // Selling makes a product low; the view follows at once.
     let c = by_sku(&rows, "OK-C")["id"].as_i64().unwrap();
@@ -158,9 +255,15 @@ async fn inventory_levels_filter_low_stock(app: TestApp) {
     let low = all_pages(&root, "/api/inventory/levels?low_stock=true&ordering=sku").await;
     assert_eq!(skus(&low), vec!["LOW-A", "LOW-B", "OK-C"]);
 
-    root.get("/api/inventory/levels?low_stock_threshold=-1").await.expect(400);
-    root.get("/api/inventory/levels?low_stock_threshold=many").await.expect(400);
-    root.get("/api/inventory/levels?low_stock=perhaps").await.expect(400);
+    root.get("/api/inventory/levels?low_stock_threshold=-1")
+        .await
+        .expect(400);
+    root.get("/api/inventory/levels?low_stock_threshold=many")
+        .await
+        .expect(400);
+    root.get("/api/inventory/levels?low_stock=perhaps")
+        .await
+        .expect(400);
 }
 
 async fn inventory_levels_order_and_paginate(app: TestApp) {
@@ -185,27 +288,44 @@ async fn inventory_levels_order_and_paginate(app: TestApp) {
     assert_eq!(order("-quantity").await, vec!["B-2", "C-3", "A-1"]);
     assert_eq!(order("quantity").await, vec!["A-1", "C-3", "B-2"]);
     assert_eq!(order("name").await, vec!["B-2", "C-3", "A-1"]);
-    root.get("/api/inventory/levels?ordering=secret").await.expect(400);
+    root.get("/api/inventory/levels?ordering=secret")
+        .await
+        .expect(400);
 
     // Product filters apply.
-    let in_tools = all_pages(&root, &format!("/api/inventory/levels?category={tools}&ordering=sku")).await;
+    let in_tools = all_pages(
+        &root,
+        &format!("/api/inventory/levels?category={tools}&ordering=sku"),
+    )
+    .await;
     assert_eq!(skus(&in_tools), vec!["B-2", "C-3"]);
     let found = all_pages(&root, "/api/inventory/levels?search=anv").await;
     assert_eq!(skus(&found), vec!["B-2"]);
 
     // Pages.
-    let r = root.get("/api/inventory/levels?ordering=sku&page_size=2").await;
+    let r = root
+        .get("/api/inventory/levels?ordering=sku&page_size=2")
+        .await;
     let first = r.page();
     assert_eq!(r.count(), 3);
     assert_eq!(skus(&first), vec!["A-1", "B-2"]);
-    assert!(r.body["next"].is_string(), "a first page of two links the next: {r:?}");
+    assert!(
+        r.body["next"].is_string(),
+        "a first page of two links the next: {r:?}"
+    );
     assert!(r.body["previous"].is_null());
-    let r = root.get("/api/inventory/levels?ordering=sku&page_size=2&page=2").await;
+    let r = root
+        .get("/api/inventory/levels?ordering=sku&page_size=2&page=2")
+        .await;
     assert_eq!(skus(&r.page()), vec!["C-3"]);
     assert!(r.body["next"].is_null());
     assert!(r.body["previous"].is_string());
-    root.get("/api/inventory/levels?ordering=sku&page_size=2&page=3").await.expect(404);
-    root.get("/api/inventory/levels?page_size=101").await.expect(400);
+    root.get("/api/inventory/levels?ordering=sku&page_size=2&page=3")
+        .await
+        .expect(404);
+    root.get("/api/inventory/levels?page_size=101")
+        .await
+        .expect(400);
     root.get("/api/inventory/levels?page=0").await.expect(400);
 }
 

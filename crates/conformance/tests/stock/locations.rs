@@ -7,8 +7,15 @@ use conformance::{json, variants, Client, TestApp, Value};
 /// All locations, and asserts exactly one of them is the default; returns (all, default).
 async fn locations_with_one_default(c: &Client) -> (Vec<Value>, Value) {
     let all = all_pages(c, "/api/locations").await;
-    let defaults: Vec<&Value> = all.iter().filter(|l| l["is_default"] == json!(true)).collect();
-    assert_eq!(defaults.len(), 1, "there is always exactly one default location: {all:?}");
+    let defaults: Vec<&Value> = all
+        .iter()
+        .filter(|l| l["is_default"] == json!(true))
+        .collect();
+    assert_eq!(
+        defaults.len(),
+        1,
+        "there is always exactly one default location: {all:?}"
+    );
     let d = defaults[0].clone();
     (all, d)
 }
@@ -16,10 +23,24 @@ async fn locations_with_one_default(c: &Client) -> (Vec<Value>, Value) {
 async fn a_fresh_database_has_one_default_location_main(app: TestApp) {
     let guest = app.client();
     let (all, default) = locations_with_one_default(&guest).await;
-    assert_eq!(default["code"], "MAIN", "the fresh default is MAIN: {all:?}");
+    assert_eq!(
+        default["code"], "MAIN",
+        "the fresh default is MAIN: {all:?}"
+    );
     assert_eq!(default["is_active"], true);
-    for key in ["id", "code", "name", "kind", "address", "is_active", "is_default"] {
-        assert!(default.get(key).is_some(), "a location has `{key}`: {default}");
+    for key in [
+        "id",
+        "code",
+        "name",
+        "kind",
+        "address",
+        "is_active",
+        "is_default",
+    ] {
+        assert!(
+            default.get(key).is_some(),
+            "a location has `{key}`: {default}"
+        );
     }
     assert!(
         ["warehouse", "store", "other"].contains(&default["kind"].as_str().unwrap_or("")),
@@ -30,7 +51,10 @@ async fn a_fresh_database_has_one_default_location_main(app: TestApp) {
     let root = app.root().await;
     let p = new_product(&root, "FRESH-1").await;
     let row = book(&root, p, None, "receive", 3).await;
-    assert_eq!(row["location_id"], default["id"], "no location_id books at the default: {row}");
+    assert_eq!(
+        row["location_id"], default["id"],
+        "no location_id books at the default: {row}"
+    );
 }
 
 async fn managers_create_read_update_and_delete_locations(app: TestApp) {
@@ -47,20 +71,40 @@ async fn managers_create_read_update_and_delete_locations(app: TestApp) {
     assert_eq!(created["name"], "Second warehouse");
     assert_eq!(created["kind"], "warehouse");
     assert_eq!(created["address"], "1 Dock Road");
-    assert_eq!(created["is_active"], true, "a new location is active: {created}");
-    assert_eq!(created["is_default"], false, "a new location is not the default unless asked: {created}");
+    assert_eq!(
+        created["is_active"], true,
+        "a new location is active: {created}"
+    );
+    assert_eq!(
+        created["is_default"], false,
+        "a new location is not the default unless asked: {created}"
+    );
 
     let fetched = manager.get(&format!("/api/locations/{id}")).await;
     assert_eq!(fetched.expect(200)["code"], "WH-2");
-    assert!(all_pages(&manager, "/api/locations").await.iter().any(|l| l["id"] == json!(id)));
+    assert!(all_pages(&manager, "/api/locations")
+        .await
+        .iter()
+        .any(|l| l["id"] == json!(id)));
 
-    let patched = manager.patch(&format!("/api/locations/{id}"), json!({"name": "Dock"})).await;
+    let patched = manager
+        .patch(&format!("/api/locations/{id}"), json!({"name": "Dock"}))
+        .await;
     assert_eq!(patched.expect(200)["name"], "Dock");
-    assert_eq!(patched.body["code"], "WH-2", "PATCH changes only the given fields");
-    assert_eq!(patched.body["address"], "1 Dock Road", "PATCH changes only the given fields");
+    assert_eq!(
+        patched.body["code"], "WH-2",
+        "PATCH changes only the given fields"
+    );
+    assert_eq!(
+        patched.body["address"], "1 Dock Road",
+        "PATCH changes only the given fields"
+    );
 
     let put = manager
-        .put(&format!("/api/locations/{id}"), json!({"code": "WH-2", "name": "Dock store", "kind": "store", "address": "2 Quay"}))
+        .put(
+            &format!("/api/locations/{id}"),
+            json!({"code": "WH-2", "name": "Dock store", "kind": "store", "address": "2 Quay"}),
+        )
         .await;
     put.expect(200);
     let fetched = manager.get(&format!("/api/locations/{id}")).await;
@@ -70,44 +114,91 @@ async fn managers_create_read_update_and_delete_locations(app: TestApp) {
 
     // Codes are unique; kinds are a closed set.
     manager
-        .post("/api/locations", json!({"code": "WH-2", "name": "Again", "kind": "store"}))
+        .post(
+            "/api/locations",
+            json!({"code": "WH-2", "name": "Again", "kind": "store"}),
+        )
         .await
         .expect(409);
     manager
-        .post("/api/locations", json!({"code": "WH-3", "name": "Odd", "kind": "spaceship"}))
+        .post(
+            "/api/locations",
+            json!({"code": "WH-3", "name": "Odd", "kind": "spaceship"}),
+        )
         .await
         .expect_field_error("kind");
 
     // Admins may write locations too.
     let admin = app.user_with_role("admin").await;
-    let by_admin = admin.post("/api/locations", json!({"code": "ADM-1", "name": "Admin's", "kind": "other"})).await;
+    let by_admin = admin
+        .post(
+            "/api/locations",
+            json!({"code": "ADM-1", "name": "Admin's", "kind": "other"}),
+        )
+        .await;
     by_admin.expect(201);
-    admin.delete(&format!("/api/locations/{}", by_admin.id())).await.expect(204);
+    admin
+        .delete(&format!("/api/locations/{}", by_admin.id()))
+        .await
+        .expect(204);
 
-    manager.delete(&format!("/api/locations/{id}")).await.expect(204);
-    manager.get(&format!("/api/locations/{id}")).await.expect(404);
-    manager.delete(&format!("/api/locations/{id}")).await.expect(404);
-    assert!(!all_pages(&manager, "/api/locations").await.iter().any(|l| l["id"] == json!(id)));
+    manager
+        .delete(&format!("/api/locations/{id}"))
+        .await
+        .expect(204);
+    manager
+        .get(&format!("/api/locations/{id}"))
+        .await
+        .expect(404);
+    manager
+        .delete(&format!("/api/locations/{id}"))
+        .await
+        .expect(404);
+    assert!(!all_pages(&manager, "/api/locations")
+        .await
+        .iter()
+        .any(|l| l["id"] == json!(id)));
 }
 
 async fn employees_and_auditors_cannot_write_locations(app: TestApp) {
     let manager = app.user_with_role("manager").await;
     let id = new_location(&manager, "SHOP-1").await;
-    let before = manager.get(&format!("/api/locations/{id}")).await.expect(200).clone();
+    let before = manager
+        .get(&format!("/api/locations/{id}"))
+        .await
+        .expect(200)
+        .clone();
     for role in ["employee", "auditor"] {
         let c = app.user_with_role(role).await;
         c.get("/api/locations").await.page();
         c.get(&format!("/api/locations/{id}")).await.expect(200);
-        c.post("/api/locations", json!({"code": "NOPE", "name": "Nope", "kind": "store"})).await.expect(403);
-        c.patch(&format!("/api/locations/{id}"), json!({"name": "Mine now"})).await.expect(403);
-        c.put(&format!("/api/locations/{id}"), json!({"code": "SHOP-1", "name": "Mine now", "kind": "store"}))
+        c.post(
+            "/api/locations",
+            json!({"code": "NOPE", "name": "Nope", "kind": "store"}),
+        )
+        .await
+        .expect(403);
+        c.patch(&format!("/api/locations/{id}"), json!({"name": "Mine now"}))
             .await
             .expect(403);
+        c.put(
+            &format!("/api/locations/{id}"),
+            json!({"code": "SHOP-1", "name": "Mine now", "kind": "store"}),
+        )
+        .await
+        .expect(403);
         c.delete(&format!("/api/locations/{id}")).await.expect(403);
     }
-    let after = manager.get(&format!("/api/locations/{id}")).await.expect(200).clone();
+    let after = manager
+        .get(&format!("/api/locations/{id}"))
+        .await
+        .expect(200)
+        .clone();
     assert_eq!(before, after, "refused writes change nothing");
-    assert!(!all_pages(&manager, "/api/locations").await.iter().any(|l| l["code"] == "NOPE"));
+    assert!(!all_pages(&manager, "/api/locations")
+        .await
+        .iter()
+        .any(|l| l["code"] == "NOPE"));
 }
 
 async fn guests_read_locations_but_writing_needs_a_sign_in(app: TestApp) {
@@ -116,14 +207,32 @@ async fn guests_read_locations_but_writing_needs_a_sign_in(app: TestApp) {
     let guest = app.client();
     guest.get("/api/locations").await.page();
     guest.get(&format!("/api/locations/{id}")).await.expect(200);
-    guest.post("/api/locations", json!({"code": "GUEST", "name": "Guest", "kind": "store"})).await.expect(401);
-    guest.patch(&format!("/api/locations/{id}"), json!({"name": "Guest"})).await.expect(401);
     guest
-        .put(&format!("/api/locations/{id}"), json!({"code": "SHOP-2", "name": "Guest", "kind": "store"}))
+        .post(
+            "/api/locations",
+            json!({"code": "GUEST", "name": "Guest", "kind": "store"}),
+        )
         .await
         .expect(401);
-    guest.delete(&format!("/api/locations/{id}")).await.expect(401);
-    assert_eq!(root.get(&format!("/api/locations/{id}")).await.expect(200)["name"], "Location SHOP-2");
+    guest
+        .patch(&format!("/api/locations/{id}"), json!({"name": "Guest"}))
+        .await
+        .expect(401);
+    guest
+        .put(
+            &format!("/api/locations/{id}"),
+            json!({"code": "SHOP-2", "name": "Guest", "kind": "store"}),
+        )
+        .await
+        .expect(401);
+    guest
+        .delete(&format!("/api/locations/{id}"))
+        .await
+        .expect(401);
+    assert_eq!(
+        root.get(&format!("/api/locations/{id}")).await.expect(200)["name"],
+        "Location SHOP-2"
+    );
 }
 
 async fn making_another_location_the_default_unsets_the_old_one(app: TestApp) {
@@ -131,28 +240,59 @@ async fn making_another_location_the_default_unsets_the_old_one(app: TestApp) {
     let main = main_location(&manager).await;
     let s1 = new_location(&manager, "S1").await;
 
-    let r = manager.patch(&format!("/api/locations/{s1}"), json!({"is_default": true})).await;
+    let r = manager
+        .patch(&format!("/api/locations/{s1}"), json!({"is_default": true}))
+        .await;
     assert_eq!(r.expect(200)["is_default"], true);
     let (_, d) = locations_with_one_default(&manager).await;
     assert_eq!(d["id"], json!(s1), "S1 is now the one default");
-    assert_eq!(manager.get(&format!("/api/locations/{main}")).await.expect(200)["is_default"], false);
+    assert_eq!(
+        manager
+            .get(&format!("/api/locations/{main}"))
+            .await
+            .expect(200)["is_default"],
+        false
+    );
 
     // Created as the default.
     let r = manager
-        .post("/api/locations", json!({"code": "S2", "name": "S2", "kind": "store", "is_default": true}))
+        .post(
+            "/api/locations",
+            json!({"code": "S2", "name": "S2", "kind": "store", "is_default": true}),
+        )
         .await;
-    assert_eq!(r.expect(201)["is_default"], true, "a location can be created as the default: {r:?}");
+    assert_eq!(
+        r.expect(201)["is_default"],
+        true,
+        "a location can be created as the default: {r:?}"
+    );
     let s2 = r.id();
     let (_, d) = locations_with_one_default(&manager).await;
     assert_eq!(d["id"], json!(s2));
-    assert_eq!(manager.get(&format!("/api/locations/{s1}")).await.expect(200)["is_default"], false);
+    assert_eq!(
+        manager
+            .get(&format!("/api/locations/{s1}"))
+            .await
+            .expect(200)["is_default"],
+        false
+    );
 
     // Bookings without a location follow the default.
     let p = new_product(&manager, "DEF-1").await;
     let row = book(&manager, p, None, "receive", 2).await;
-    assert_eq!(row["location_id"], json!(s2), "an unnamed location means the current default: {row}");
+    assert_eq!(
+        row["location_id"],
+        json!(s2),
+        "an unnamed location means the current default: {row}"
+    );
 
-    manager.patch(&format!("/api/locations/{main}"), json!({"is_default": true})).await.expect(200);
+    manager
+        .patch(
+            &format!("/api/locations/{main}"),
+            json!({"is_default": true}),
+        )
+        .await
+        .expect(200);
     let (_, d) = locations_with_one_default(&manager).await;
     assert_eq!(d["id"], json!(main));
 }
@@ -160,13 +300,32 @@ async fn making_another_location_the_default_unsets_the_old_one(app: TestApp) {
 async fn unsetting_the_default_directly_is_a_conflict(app: TestApp) {
     let manager = app.user_with_role("manager").await;
     let main = main_location(&manager).await;
-    manager.patch(&format!("/api/locations/{main}"), json!({"is_default": false})).await.expect(409);
+    manager
+        .patch(
+            &format!("/api/locations/{main}"),
+            json!({"is_default": false}),
+        )
+        .await
+        .expect(409);
     let (_, d) = locations_with_one_default(&manager).await;
-    assert_eq!(d["id"], json!(main), "the refused change left MAIN the default");
+    assert_eq!(
+        d["id"],
+        json!(main),
+        "the refused change left MAIN the default"
+    );
 
     let s1 = new_location(&manager, "S1").await;
-    manager.patch(&format!("/api/locations/{s1}"), json!({"is_default": true})).await.expect(200);
-    manager.patch(&format!("/api/locations/{s1}"), json!({"is_default": false})).await.expect(409);
+    manager
+        .patch(&format!("/api/locations/{s1}"), json!({"is_default": true}))
+        .await
+        .expect(200);
+    manager
+        .patch(
+            &format!("/api/locations/{s1}"),
+            json!({"is_default": false}),
+        )
+        .await
+        .expect(409);
     let (_, d) = locations_with_one_default(&manager).await;
     assert_eq!(d["id"], json!(s1));
 
@@ -184,9 +343,19 @@ async fn deleting_a_location_that_holds_stock_is_a_conflict(app: TestApp) {
     book(&manager, p, Some(l), "receive", 5).await;
     let before = stock(&manager, p).await;
 
-    manager.delete(&format!("/api/locations/{l}")).await.expect(409);
-    manager.get(&format!("/api/locations/{l}")).await.expect(200);
-    assert_eq!(stock(&manager, p).await, before, "the refused delete changed no stock");
+    manager
+        .delete(&format!("/api/locations/{l}"))
+        .await
+        .expect(409);
+    manager
+        .get(&format!("/api/locations/{l}"))
+        .await
+        .expect(200);
+    assert_eq!(
+        stock(&manager, p).await,
+        before,
+        "the refused delete changed no stock"
+    );
     assert_eq!(level(&manager, p, l).await, 5);
 }
 
@@ -201,8 +370,15 @@ async fn deleting_an_emptied_location_never_loses_history(app: TestApp) {
         [204, 409].contains(&r.status.as_u16()),
         "an empty location with history is either deleted or kept as in use: {r:?}"
     );
-    let history = manager.get(&format!("/api/products/{p}/history")).await.page();
-    assert_eq!(history.len(), 2, "the product's history keeps both bookings: {history:?}");
+    let history = manager
+        .get(&format!("/api/products/{p}/history"))
+        .await
+        .page();
+    assert_eq!(
+        history.len(),
+        2,
+        "the product's history keeps both bookings: {history:?}"
+    );
     assert_eq!(ledger_count(&manager, &format!("product={p}")).await, 2);
     assert_eq!(total(&manager, p).await, 0);
 }

@@ -35,8 +35,18 @@ pub fn adjustment(product: i64, location: Option<i64>, kind: &str, quantity: i64
 }
 
 /// `POST /api/stock-adjustments`.
-pub async fn adjust(c: &Client, product: i64, location: Option<i64>, kind: &str, quantity: i64) -> Resp {
-    c.post("/api/stock-adjustments", adjustment(product, location, kind, quantity)).await
+pub async fn adjust(
+    c: &Client,
+    product: i64,
+    location: Option<i64>,
+    kind: &str,
+    quantity: i64,
+) -> Resp {
+    c.post(
+        "/api/stock-adjustments",
+        adjustment(product, location, kind, quantity),
+    )
+    .await
 }
 
 /// Books an adjustment, asserting 201, and returns the ledger row.
@@ -51,26 +61,50 @@ pub fn book<'a>(
     let caller = std::panic::Location::caller();
     async move {
         let r = adjust(c, product, location, kind, quantity).await;
-        assert_eq!(r.status.as_u16(), 201, "booking {kind} {quantity} failed (called at {caller}): {r:?}");
+        assert_eq!(
+            r.status.as_u16(),
+            201,
+            "booking {kind} {quantity} failed (called at {caller}): {r:?}"
+        );
         r.body.clone()
     }
 }
 
 /// The quantity of `product` at `location` per `GET /api/stock-levels` (0 when there is no row).
 pub async fn level(c: &Client, product: i64, location: i64) -> i64 {
-    let rows = c.get(&format!("/api/stock-levels?product={product}&location={location}")).await.page();
-    assert!(rows.len() <= 1, "one stock level per product and location: {rows:?}");
+    let rows = c
+        .get(&format!(
+            "/api/stock-levels?product={product}&location={location}"
+        ))
+        .await
+        .page();
+    assert!(
+        rows.len() <= 1,
+        "one stock level per product and location: {rows:?}"
+    );
     for r in &rows {
-        assert_eq!(r["product_id"], json!(product), "stock-levels?product= filters: {rows:?}");
-        assert_eq!(r["location_id"], json!(location), "stock-levels?location= filters: {rows:?}");
+        assert_eq!(
+            r["product_id"],
+            json!(product),
+            "stock-levels?product= filters: {rows:?}"
+        );
+        assert_eq!(
+            r["location_id"],
+            json!(location),
+            "stock-levels?location= filters: {rows:?}"
+        );
     }
-    rows.first().map(|r| r["quantity"].as_i64().expect("integer quantity")).unwrap_or(0)
+    rows.first()
+        .map(|r| r["quantity"].as_i64().expect("integer quantity"))
+        .unwrap_or(0)
 }
 
 /// The product's total quantity per `GET /api/products/{id}`.
 pub async fn total(c: &Client, product: i64) -> i64 {
     let r = c.get(&format!("/api/products/{product}")).await;
-    r.expect(200)["quantity"].as_i64().unwrap_or_else(|| panic!("product has an integer quantity: {r:?}"))
+    r.expect(200)["quantity"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("product has an integer quantity: {r:?}"))
 }
 
 /// Every ledger row matching `query` (e.g. `product=3&kind=sale`).
@@ -87,7 +121,9 @@ pub async fn ledger_count(c: &Client, query: &str) -> u64 {
     if query.is_empty() {
         c.get("/api/stock-adjustments").await.count()
     } else {
-        c.get(&format!("/api/stock-adjustments?{query}")).await.count()
+        c.get(&format!("/api/stock-adjustments?{query}"))
+            .await
+            .count()
     }
 }
 
@@ -110,7 +146,11 @@ pub async fn stock(c: &Client, product: i64) -> Stock {
     let rows = all_pages(c, &format!("/api/stock-levels?product={product}")).await;
     let mut levels = BTreeMap::new();
     for r in &rows {
-        assert_eq!(r["product_id"], json!(product), "stock-levels?product= filters: {rows:?}");
+        assert_eq!(
+            r["product_id"],
+            json!(product),
+            "stock-levels?product= filters: {rows:?}"
+        );
         let q = r["quantity"].as_i64().expect("integer quantity");
         assert!(q >= 0, "no level is ever negative: {rows:?}");
         if q != 0 {
@@ -118,16 +158,27 @@ pub async fn stock(c: &Client, product: i64) -> Stock {
         }
     }
     let total = total(c, product).await;
-    assert_eq!(total, levels.values().sum::<i64>(), "a product's quantity is the sum over its locations: {rows:?}");
+    assert_eq!(
+        total,
+        levels.values().sum::<i64>(),
+        "a product's quantity is the sum over its locations: {rows:?}"
+    );
     let ledger_rows = ledger_count(c, &format!("product={product}")).await;
-    Stock { total, levels, ledger_rows }
+    Stock {
+        total,
+        levels,
+        ledger_rows,
+    }
 }
 
 /// A timestamp field parsed as RFC 3339 in UTC.
 #[track_caller]
 pub fn instant(v: &Value) -> chrono::DateTime<chrono::Utc> {
-    let s = v.as_str().unwrap_or_else(|| panic!("a timestamp is a string, got {v}"));
-    let t = chrono::DateTime::parse_from_rfc3339(s).unwrap_or_else(|e| panic!("{s:?} is not RFC 3339: {e}"));
+    let s = v
+        .as_str()
+        .unwrap_or_else(|| panic!("a timestamp is a string, got {v}"));
+    let t = chrono::DateTime::parse_from_rfc3339(s)
+        .unwrap_or_else(|e| panic!("{s:?} is not RFC 3339: {e}"));
     assert_eq!(t.offset().local_minus_utc(), 0, "timestamps are UTC: {s}");
     t.with_timezone(&chrono::Utc)
 }

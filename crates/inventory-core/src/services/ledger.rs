@@ -105,7 +105,12 @@ pub fn create_adjustment(core: &Core, ctx: &Ctx, input: AdjustmentInput) -> Core
 
 /// `scanned_count`: a barcode count (`POST /api/scan` with `count`) is an employee's job even
 /// though it books an `audit`, which through the adjustments endpoint needs a manager.
-fn book_adjustment(core: &Core, ctx: &Ctx, input: AdjustmentInput, scanned_count: bool) -> CoreResult<Adjustment> {
+fn book_adjustment(
+    core: &Core,
+    ctx: &Ctx,
+    input: AdjustmentInput,
+    scanned_count: bool,
+) -> CoreResult<Adjustment> {
     ctx.basic_stock()?;
     let mut errs = Errors::default();
     let needs_manager = kind_rule(&input.kind);

@@ -59,6 +59,14 @@ pub fn list_for_product(core: &Core, ctx: &Ctx, product_id: i64) -> CoreResult<V
     })
 }
 
+pub fn get(core: &Core, ctx: &Ctx, product_id: i64, supplier_id: i64) -> CoreResult<LinkView> {
+    ctx.read_catalog(core.config.public_read)?;
+    core.db.read(|c| {
+        live_product(c, product_id)?;
+        view(c, product_id, supplier_id)
+    })
+}
+
 pub fn list_for_supplier(core: &Core, ctx: &Ctx, supplier_id: i64) -> CoreResult<Vec<LinkView>> {
     ctx.read_catalog(core.config.public_read)?;
     core.db.read(|c| {

@@ -9,7 +9,8 @@ use diesel::prelude::*;
 
 use crate::db::{now, Db, DbConn};
 use crate::error::CoreResult;
-use crate::schema::jwt_tokens;
+use crate::models::UserRow;
+use crate::schema::{jwt_tokens, users};
 
 fn insert(
     conn: &mut DbConn,
@@ -180,4 +181,30 @@ pub fn is_revoked(conn: &mut DbConn, jti: &str, family: &str) -> CoreResult<bool
         .count()
         .get_result(conn)?;
     Ok(n > 0 || family_known == 0)
+}
+
+/// The active user behind an access token whose login family is live and which was not itself
+/// revoked: one query per authenticated request.
+pub fn user_for_access(
+    conn: &mut DbConn,
+    user_id: i64,
+    jti: &str,
+    family: &str,
+) -> CoreResult<Option<UserRow>> {
+    use diesel::dsl::{exists, not};
+    Ok(users::table
+        .find(user_id)
+        .filter(users::is_active.eq(true))
+        .filter(exists(
+            jwt_tokens::table
+                .filter(jwt_tokens::jti.eq(family))
+                .filter(jwt_tokens::revoked_at.is_null()),
+        ))
+        .filter(not(exists(
+            jwt_tokens::table
+                .filter(jwt_tokens::jti.eq(jti))
+                .filter(jwt_tokens::revoked_at.is_not_null()),
+        )))
+        .first(conn)
+        .optional()?)
 }

@@ -211,7 +211,7 @@ pub fn find_by_username(conn: &mut DbConn, username: &str) -> CoreResult<Option<
 }
 
 pub fn list(core: &Core, ctx: &Ctx, f: &UserFilter, page: PageReq) -> CoreResult<Paged<User>> {
-    ctx.manage_users().or_else(|_| ctx.read_audit())?;
+    ctx.manage_users()?;
     if let Some(r) = &f.role {
         Role::parse(r).map_err(|m| CoreError::validation("role", m))?;
     }
@@ -251,11 +251,11 @@ pub fn list(core: &Core, ctx: &Ctx, f: &UserFilter, page: PageReq) -> CoreResult
     })
 }
 
-/// Admins see anyone; everyone sees themselves; others get 404 (they may not know who exists).
+/// Admins see anyone; everyone sees themselves; anyone else is refused.
 pub fn get(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<User> {
     let p = ctx.user()?;
-    if p.user_id != id && ctx.manage_users().is_err() && ctx.read_audit().is_err() {
-        return Err(CoreError::NotFound);
+    if p.user_id != id && ctx.manage_users().is_err() {
+        return Err(CoreError::permission_denied());
     }
     core.db.read(|c| Ok(find_by_id(c, id)?.into()))
 }

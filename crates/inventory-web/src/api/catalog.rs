@@ -6,7 +6,9 @@ use inventory_core::services::links;
 
 use super::{no_content, resource, State};
 use crate::error::ApiError;
-use crate::extract::{blocking, paginated, query, Caller, JsonBody, PageParams};
+use crate::extract::{
+    blocking, paginate_vec, paginated, query, require_for_put, Caller, JsonBody, PageParams,
+};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -18,7 +20,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         resource(r"/api/categories/{id:\d+}")
             .route(web::get().to(get_category))
             .route(web::patch().to(update_category))
-            .route(web::put().to(update_category))
+            .route(web::put().to(replace_category))
             .route(web::delete().to(delete_category)),
     )
     .service(
@@ -30,7 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         resource(r"/api/suppliers/{id:\d+}")
             .route(web::get().to(get_supplier))
             .route(web::patch().to(update_supplier))
-            .route(web::put().to(update_supplier))
+            .route(web::put().to(replace_supplier))
             .route(web::delete().to(delete_supplier)),
     )
     .service(resource(r"/api/suppliers/{id:\d+}/products").route(web::get().to(supplier_products)));
@@ -79,6 +81,17 @@ pub async fn update_category(
     let id = id.into_inner();
     let c = blocking(move || catalog::update_category(&st.core, &ctx, id, body.0)).await?;
     Ok(HttpResponse::Ok().json(c))
+}
+
+#[utoipa::path(put, path = "/api/categories/{id}", tag = "catalog", request_body = CategoryInput, responses((status = 200, body = inventory_core::models::Category)))]
+pub async fn replace_category(
+    st: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: JsonBody<CategoryInput>,
+) -> Result<HttpResponse, ApiError> {
+    require_for_put(&[("name", body.0.name.is_some())])?;
+    update_category(st, caller, id, body).await
 }
 
 #[utoipa::path(delete, path = "/api/categories/{id}", tag = "catalog", responses((status = 204, description = "Deleted"), (status = 409, description = "In use")))]
@@ -137,6 +150,17 @@ pub async fn update_supplier(
     Ok(HttpResponse::Ok().json(s))
 }
 
+#[utoipa::path(put, path = "/api/suppliers/{id}", tag = "catalog", request_body = SupplierInput, responses((status = 200, body = inventory_core::models::Supplier)))]
+pub async fn replace_supplier(
+    st: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: JsonBody<SupplierInput>,
+) -> Result<HttpResponse, ApiError> {
+    require_for_put(&[("name", body.0.name.is_some())])?;
+    update_supplier(st, caller, id, body).await
+}
+
 #[utoipa::path(delete, path = "/api/suppliers/{id}", tag = "catalog", responses((status = 204, description = "Deleted")))]
 pub async fn delete_supplier(
     st: State,
@@ -148,13 +172,15 @@ pub async fn delete_supplier(
     Ok(no_content())
 }
 
-#[utoipa::path(get, path = "/api/suppliers/{id}/products", tag = "catalog", responses((status = 200, body = [inventory_core::models::LinkView])))]
+#[utoipa::path(get, path = "/api/suppliers/{id}/products", tag = "catalog", params(PageParams), responses((status = 200, description = "A page of the supplier's product links")))]
 pub async fn supplier_products(
     st: State,
     Caller(ctx): Caller,
     id: web::Path<i64>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
+    let page = PageParams::from_req(&req)?;
     let l = blocking(move || links::list_for_supplier(&st.core, &ctx, id)).await?;
-    Ok(HttpResponse::Ok().json(l))
+    paginate_vec(&req, page, l)
 }

@@ -7,7 +7,9 @@ use serde::Deserialize;
 
 use super::{no_content, resource, State};
 use crate::error::ApiError;
-use crate::extract::{blocking, paginated, query, Caller, JsonBody, PageParams};
+use crate::extract::{
+    blocking, paginate_vec, paginated, query, require_for_put, Caller, JsonBody, PageParams,
+};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -19,7 +21,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         resource(r"/api/products/{id:\d+}")
             .route(web::get().to(get))
             .route(web::patch().to(update))
-            .route(web::put().to(update))
+            .route(web::put().to(replace))
             .route(web::delete().to(delete)),
     )
     .service(
@@ -29,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(
         resource(r"/api/products/{id:\d+}/suppliers/{supplier_id:\d+}")
+            .route(web::get().to(get_link))
             .route(web::patch().to(update_link))
             .route(web::put().to(update_link))
             .route(web::delete().to(delete_link)),
@@ -88,6 +91,22 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(p))
 }
 
+#[utoipa::path(put, path = "/api/products/{id}", tag = "catalog", request_body = ProductInput, responses((status = 200, body = inventory_core::models::ProductView)))]
+pub async fn replace(
+    st: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: JsonBody<ProductInput>,
+) -> Result<HttpResponse, ApiError> {
+    let b = &body.0;
+    require_for_put(&[
+        ("sku", b.sku.is_some()),
+        ("name", b.name.is_some()),
+        ("price", b.price.is_some()),
+    ])?;
+    update(st, caller, id, body).await
+}
+
 #[utoipa::path(delete, path = "/api/products/{id}", tag = "catalog", responses((status = 204, description = "Soft-deleted")))]
 pub async fn delete(
     st: State,
@@ -99,14 +118,27 @@ pub async fn delete(
     Ok(no_content())
 }
 
-#[utoipa::path(get, path = "/api/products/{id}/suppliers", tag = "catalog", responses((status = 200, body = [inventory_core::models::LinkView])))]
+#[utoipa::path(get, path = "/api/products/{id}/suppliers", tag = "catalog", params(PageParams), responses((status = 200, description = "A page of the product's supplier links")))]
 pub async fn list_links(
     st: State,
     Caller(ctx): Caller,
     id: web::Path<i64>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
+    let page = PageParams::from_req(&req)?;
     let l = blocking(move || links::list_for_product(&st.core, &ctx, id)).await?;
+    paginate_vec(&req, page, l)
+}
+
+#[utoipa::path(get, path = "/api/products/{id}/suppliers/{supplier_id}", tag = "catalog", responses((status = 200, body = inventory_core::models::LinkView)))]
+pub async fn get_link(
+    st: State,
+    Caller(ctx): Caller,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, sid) = path.into_inner();
+    let l = blocking(move || links::get(&st.core, &ctx, id, sid)).await?;
     Ok(HttpResponse::Ok().json(l))
 }
 

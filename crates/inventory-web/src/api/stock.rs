@@ -12,7 +12,9 @@ use serde::Deserialize;
 
 use super::{no_content, resource, State};
 use crate::error::ApiError;
-use crate::extract::{blocking, paginated, query, Caller, JsonBody, OptionalJson, PageParams};
+use crate::extract::{
+    blocking, paginated, query, require_for_put, Caller, JsonBody, OptionalJson, PageParams,
+};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -24,7 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         resource(r"/api/locations/{id:\d+}")
             .route(web::get().to(get_location))
             .route(web::patch().to(update_location))
-            .route(web::put().to(update_location))
+            .route(web::put().to(replace_location))
             .route(web::delete().to(delete_location)),
     )
     .service(resource("/api/stock-levels").route(web::get().to(stock_levels)))
@@ -93,6 +95,20 @@ pub async fn update_location(
     let id = id.into_inner();
     let l = blocking(move || locations::update(&st.core, &ctx, id, body.0)).await?;
     Ok(HttpResponse::Ok().json(l))
+}
+
+#[utoipa::path(put, path = "/api/locations/{id}", tag = "stock", request_body = LocationInput, responses((status = 200, body = inventory_core::models::Location)))]
+pub async fn replace_location(
+    st: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: JsonBody<LocationInput>,
+) -> Result<HttpResponse, ApiError> {
+    require_for_put(&[
+        ("code", body.0.code.is_some()),
+        ("name", body.0.name.is_some()),
+    ])?;
+    update_location(st, caller, id, body).await
 }
 
 #[utoipa::path(delete, path = "/api/locations/{id}", tag = "stock", responses((status = 204, description = "Deleted"), (status = 409, description = "Holds stock")))]
