@@ -39,6 +39,21 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         // `stop` sends the command at once; the returned future only waits for completion.
         drop(self.handle.stop(false));
+        // Whatever the scenario did, the kept aggregates (dashboard, list counts) must still
+        // equal a recomputation from the base tables.
+        if !std::thread::panicking() {
+            let url = self.settings.database_url.clone();
+            let checked = std::thread::spawn(move || {
+                let db = inventory_core::db::Db::connect(&url, 1)?;
+                db.read(inventory_core::services::stats::verify)
+            })
+            .join();
+            match checked {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => panic!("aggregates drifted from the data: {e}"),
+                Err(_) => panic!("the aggregate check panicked"),
+            }
+        }
         let _ = std::fs::remove_dir_all(&self.settings.email_outbox_dir);
     }
 }

@@ -105,6 +105,9 @@ impl Db {
         };
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
+            // A SQLite connection is a file handle that cannot go stale; checking it on every
+            // checkout would add a statement to every request. PostgreSQL ones are checked.
+            .test_on_check_out(backend == Backend::Postgres)
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .build(manager)

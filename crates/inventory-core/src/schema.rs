@@ -237,6 +237,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     purchase_orders,
     purchase_order_lines,
     alerts,
+    category_stats,
+    supplier_stats,
 );
 
 diesel::table! {
@@ -282,3 +284,23 @@ diesel::table! {
 }
 
 diesel::joinable!(purchase_order_lines -> purchase_orders (order_id));
+
+diesel::table! {
+    category_stats (category_key) {
+        category_key -> BigInt,
+        products -> BigInt,
+        low_stock -> BigInt,
+        out_of_stock -> BigInt,
+        quantity -> BigInt,
+        value -> BigInt,
+    }
+}
+
+diesel::table! {
+    supplier_stats (supplier_id) {
+        supplier_id -> BigInt,
+        products -> BigInt,
+        supplied_value -> BigInt,
+        stock_value -> BigInt,
+    }
+}

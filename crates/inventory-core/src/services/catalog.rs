@@ -10,7 +10,10 @@ use crate::db::{now, Core};
 use crate::error::{CoreError, CoreResult, Errors};
 use crate::models::{Category, Supplier};
 use crate::paging::{parse_ordering, PageReq, Paged};
-use crate::schema::{categories, product_suppliers, products, suppliers};
+use crate::schema::{
+    categories, category_stats, product_suppliers, products, supplier_stats, suppliers,
+};
+use crate::services::stats;
 use crate::services::{contains_pattern, lower};
 use crate::types::{bounded_text, double_option, parse_email, required_text};
 
@@ -118,6 +121,7 @@ pub fn create_category(core: &Core, ctx: &Ctx, input: CategoryInput) -> CoreResu
             ))
             .returning(categories::all_columns)
             .get_result(c)?;
+        stats::ensure_category_row(c, row.id)?;
         let mut ch = Changes::new();
         ch.set("name", &row.name);
         ch.set("description", &row.description);
@@ -187,6 +191,7 @@ pub fn delete_category(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<()> {
             .set(products::category_id.eq(None::<i64>))
             .execute(c)?;
         diesel::delete(categories::table.find(id)).execute(c)?;
+        diesel::delete(category_stats::table.find(id)).execute(c)?;
         let mut ch = Changes::new();
         ch.diff("name", &Some(old.name.clone()), &None);
         audit::record(c, ctx, audit_entry("delete", "category", id, &old.name, ch))?;
@@ -392,6 +397,7 @@ pub fn create_supplier(core: &Core, ctx: &Ctx, input: SupplierInput) -> CoreResu
             ))
             .returning(suppliers::all_columns)
             .get_result(c)?;
+        stats::ensure_supplier_row(c, row.id)?;
         audit::record(
             c,
             ctx,
@@ -478,6 +484,7 @@ pub fn delete_supplier(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<()> {
             diesel::delete(product_suppliers::table.filter(product_suppliers::supplier_id.eq(id)))
                 .execute(c)?;
         diesel::delete(suppliers::table.find(id)).execute(c)?;
+        diesel::delete(supplier_stats::table.find(id)).execute(c)?;
         let mut ch = Changes::new();
         ch.diff("name", &Some(old.name.clone()), &None);
         if links > 0 {

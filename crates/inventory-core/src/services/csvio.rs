@@ -14,6 +14,7 @@ use crate::db::{now, Core, DbConn};
 use crate::error::{CoreError, CoreResult, FieldErrors};
 use crate::models::Product;
 use crate::schema::{categories, products};
+use crate::services::stats;
 use crate::types::{bounded_text, parse_barcode, parse_quantity, parse_sku, required_text, Money};
 
 /// The product columns, in export order; `sku`, `name` and `price` are required on import.
@@ -301,6 +302,7 @@ fn category_id(
                 ))
                 .returning(categories::id)
                 .get_result(conn)?;
+            stats::ensure_category_row(conn, id)?;
             let mut ch = Changes::new();
             ch.set("name", &name);
             audit::record(
@@ -365,6 +367,7 @@ pub fn import(core: &Core, ctx: &Ctx, body: &[u8]) -> CoreResult<ImportResult> {
                         );
                         continue;
                     }
+                    stats::detach(c, old.id)?;
                     let res = diesel::update(products::table.find(old.id))
                         .set((
                             products::name.eq(&r.name),
@@ -396,6 +399,7 @@ pub fn import(core: &Core, ctx: &Ctx, body: &[u8]) -> CoreResult<ImportResult> {
                             other => return Err(other),
                         },
                     };
+                    stats::attach(c, new.id)?;
                     let mut ch = Changes::new();
                     ch.diff("name", &old.name, &new.name);
                     ch.diff(
@@ -457,6 +461,7 @@ pub fn import(core: &Core, ctx: &Ctx, body: &[u8]) -> CoreResult<ImportResult> {
                             other => return Err(other),
                         },
                     };
+                    stats::attach(c, id)?;
                     let mut ch = Changes::new();
                     ch.set("sku", &r.sku);
                     ch.set("name", &r.name);

@@ -98,29 +98,27 @@ struct SupplierRow {
     stock_value: i64,
 }
 
-const TOTALS: &str = "SELECT CAST(COUNT(*) AS BIGINT) AS total, \
-    CAST(COALESCE(SUM(CASE WHEN quantity <= reorder_level THEN 1 ELSE 0 END), 0) AS BIGINT) AS low_stock, \
-    CAST(COALESCE(SUM(CASE WHEN quantity = 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS out_of_stock, \
+// Every figure reads the kept aggregates (`stats.rs`): one row per category and per supplier,
+// however many products there are.
+const TOTALS: &str = "SELECT CAST(COALESCE(SUM(products), 0) AS BIGINT) AS total, \
+    CAST(COALESCE(SUM(low_stock), 0) AS BIGINT) AS low_stock, \
+    CAST(COALESCE(SUM(out_of_stock), 0) AS BIGINT) AS out_of_stock, \
     CAST(COALESCE(SUM(quantity), 0) AS BIGINT) AS total_quantity, \
-    CAST(COALESCE(SUM(price_cents * quantity), 0) AS BIGINT) AS total_value \
-    FROM products WHERE deleted_at IS NULL";
+    CAST(COALESCE(SUM(value), 0) AS BIGINT) AS total_value FROM category_stats";
 
-const BY_CATEGORY: &str =
-    "SELECT c.id AS category_id, c.name AS category, CAST(COUNT(p.id) AS BIGINT) AS count \
-    FROM categories c LEFT JOIN products p ON p.category_id = c.id AND p.deleted_at IS NULL \
-    GROUP BY c.id, c.name ORDER BY c.name, c.id";
+const BY_CATEGORY: &str = "SELECT c.id AS category_id, c.name AS category, \
+    CAST(COALESCE(s.products, 0) AS BIGINT) AS count \
+    FROM categories c LEFT JOIN category_stats s ON s.category_key = c.id ORDER BY c.name, c.id";
 
-const UNCATEGORISED: &str = "SELECT CAST(NULL AS BIGINT) AS category_id, CAST(NULL AS TEXT) AS category, \
-    CAST(COUNT(*) AS BIGINT) AS count FROM products WHERE category_id IS NULL AND deleted_at IS NULL";
+const UNCATEGORISED: &str =
+    "SELECT CAST(NULL AS BIGINT) AS category_id, CAST(NULL AS TEXT) AS category, \
+    CAST(COALESCE(SUM(products), 0) AS BIGINT) AS count FROM category_stats WHERE category_key = 0";
 
-const BY_SUPPLIER: &str =
-    "SELECT s.id AS supplier_id, s.name AS supplier, CAST(COUNT(p.id) AS BIGINT) AS count, \
-    CAST(COALESCE(SUM(p.price_cents * ps.quantity), 0) AS BIGINT) AS supplied_value, \
-    CAST(COALESCE(SUM(p.price_cents * p.quantity), 0) AS BIGINT) AS stock_value \
-    FROM suppliers s \
-    LEFT JOIN product_suppliers ps ON ps.supplier_id = s.id \
-    LEFT JOIN products p ON p.id = ps.product_id AND p.deleted_at IS NULL \
-    GROUP BY s.id, s.name ORDER BY s.name, s.id";
+const BY_SUPPLIER: &str = "SELECT s.id AS supplier_id, s.name AS supplier, \
+    CAST(COALESCE(st.products, 0) AS BIGINT) AS count, \
+    CAST(COALESCE(st.supplied_value, 0) AS BIGINT) AS supplied_value, \
+    CAST(COALESCE(st.stock_value, 0) AS BIGINT) AS stock_value \
+    FROM suppliers s LEFT JOIN supplier_stats st ON st.supplier_id = s.id ORDER BY s.name, s.id";
 
 pub fn dashboard(core: &Core, ctx: &Ctx) -> CoreResult<Dashboard> {
     ctx.read_operations()?;

@@ -9,6 +9,7 @@ use crate::db::{now, Core, DbConn};
 use crate::error::{CoreError, CoreResult, Errors};
 use crate::models::{LinkRow, LinkView, Product};
 use crate::schema::{product_suppliers, products, suppliers};
+use crate::services::stats;
 use crate::types::{bounded_text, double_option, parse_quantity, Money};
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -185,6 +186,7 @@ pub fn create(core: &Core, ctx: &Ctx, product_id: i64, input: LinkInput) -> Core
             unset_other_preferred(c, product_id, supplier_id)?;
         }
         let t = now();
+        stats::detach(c, product_id)?;
         diesel::insert_into(product_suppliers::table)
             .values((
                 product_suppliers::product_id.eq(product_id),
@@ -199,6 +201,7 @@ pub fn create(core: &Core, ctx: &Ctx, product_id: i64, input: LinkInput) -> Core
                 product_suppliers::updated_at.eq(t),
             ))
             .execute(c)?;
+        stats::attach(c, product_id)?;
         let link = view(c, product_id, supplier_id)?;
         let mut ch = Changes::new();
         ch.set("supplier_id", &supplier_id);
@@ -233,6 +236,7 @@ pub fn update(
         if input.is_preferred == Some(true) {
             unset_other_preferred(c, product_id, supplier_id)?;
         }
+        stats::detach(c, product_id)?;
         diesel::update(
             product_suppliers::table
                 .filter(product_suppliers::product_id.eq(product_id))
@@ -248,6 +252,7 @@ pub fn update(
             product_suppliers::updated_at.eq(now()),
         ))
         .execute(c)?;
+        stats::attach(c, product_id)?;
         let link = view(c, product_id, supplier_id)?;
         let mut ch = Changes::new();
         ch.diff("quantity", &old.quantity, &link.quantity);
@@ -270,12 +275,14 @@ pub fn delete(core: &Core, ctx: &Ctx, product_id: i64, supplier_id: i64) -> Core
         let product = live_product(c, product_id)?;
         ctx.modify_catalog(product.created_by)?;
         let old = view(c, product_id, supplier_id)?;
+        stats::detach(c, product_id)?;
         diesel::delete(
             product_suppliers::table
                 .filter(product_suppliers::product_id.eq(product_id))
                 .filter(product_suppliers::supplier_id.eq(supplier_id)),
         )
         .execute(c)?;
+        stats::attach(c, product_id)?;
         let mut ch = Changes::new();
         ch.diff("supplier_id", &Some(supplier_id), &None);
         ch.diff("quantity", &Some(old.quantity), &None);

@@ -15,6 +15,7 @@ pub mod orders;
 pub mod products;
 pub mod seed;
 pub mod sessions;
+pub mod stats;
 pub mod stock;
 pub mod tokens;
 pub mod transfers;

@@ -17,9 +17,9 @@ use crate::paging::{PageReq, Paged};
 use crate::schema::{
     product_suppliers, products, purchase_order_lines, purchase_orders, suppliers,
 };
-use crate::services::alerts;
 use crate::services::ledger::{bookable_location, live_product};
 use crate::services::stock::{self, Booking};
+use crate::services::{alerts, stats};
 use crate::types::{bounded_text, double_option, parse_quantity, ser_money, ser_ts, Money, Role};
 
 #[derive(Debug, Clone, Queryable)]
@@ -747,6 +747,7 @@ pub fn receive(core: &Core, ctx: &Ctx, id: i64, input: ReceiveInput) -> CoreResu
                     reference: &reference,
                 },
             )?;
+            stats::detach(c, l.product_id)?;
             let linked =
                 diesel::update(product_suppliers::table.find((l.product_id, before.supplier_id)))
                     .set((
@@ -768,6 +769,7 @@ pub fn receive(core: &Core, ctx: &Ctx, id: i64, input: ReceiveInput) -> CoreResu
                     ))
                     .execute(c)?;
             }
+            stats::attach(c, l.product_id)?;
             if let Some(o) = alerts::after_change(
                 c,
                 ctx,

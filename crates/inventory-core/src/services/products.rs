@@ -10,9 +10,9 @@ use crate::error::{CoreError, CoreResult, Errors};
 use crate::models::{Product, ProductView};
 use crate::paging::{parse_ordering, PageReq, Paged};
 use crate::schema::{categories, product_suppliers, products, stock_levels};
-use crate::services::alerts;
 use crate::services::links::links_for;
 use crate::services::stock::{self, Booking};
+use crate::services::{alerts, stats};
 use crate::services::{contains_pattern, lower, lower_nullable};
 use crate::types::{
     bounded_text, double_option, parse_barcode, parse_quantity, parse_sku, required_text, Money,
@@ -201,7 +201,10 @@ pub fn list_rows(
     let ordering = parse_ordering(f.ordering.as_deref(), &ORDERING)?;
     let v = validate_filter(ctx, f)?;
     core.db.read(|c| {
-        let count: i64 = filtered(&v).count().get_result(c)?;
+        let count: i64 = match kept_count(c, &v)? {
+            Some(n) => n,
+            None => filtered(&v).count().get_result(c)?,
+        };
         page.check_in_range(count)?;
         let mut q = filtered(&v);
         for (field, desc) in &ordering {
@@ -220,16 +223,79 @@ pub fn list_rows(
                 (_, true) => q.then_order_by(products::updated_at.desc()),
             };
         }
-        let rows: Vec<Product> = q
-            .then_order_by(products::id.asc())
-            .limit(page.page_size)
-            .offset(page.offset())
-            .load(c)?;
+        // Ties end with id, in the direction of the last key, so an index on (key, id) serves
+        // the whole ordering without a sort.
+        let q = if ordering.last().is_some_and(|(_, desc)| *desc) {
+            q.then_order_by(products::id.desc())
+        } else {
+            q.then_order_by(products::id.asc())
+        };
+        let rows: Vec<Product> = if page.offset() >= DEFERRED_JOIN_FROM {
+            // Deep pages: walk just the ids (an index-only scan), then fetch the page's rows.
+            let ids: Vec<i64> = q
+                .select(products::id)
+                .limit(page.page_size)
+                .offset(page.offset())
+                .load(c)?;
+            let mut rows: Vec<Product> =
+                products::table.filter(products::id.eq_any(&ids)).load(c)?;
+            rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
+            rows
+        } else {
+            q.limit(page.page_size).offset(page.offset()).load(c)?
+        };
         Ok(Paged {
             count,
             results: rows,
         })
     })
+}
+
+/// From this offset on, a page is read ids-first (see `list_rows`).
+const DEFERRED_JOIN_FROM: i64 = 1000;
+
+/// The count from the kept aggregates when the filter is one they answer: none at all,
+/// `low_stock=true` alone, or `category` alone.
+fn kept_count(conn: &mut DbConn, v: &ValidFilter) -> CoreResult<Option<i64>> {
+    use crate::schema::category_stats;
+    let f = &v.f;
+    let others = f.supplier.is_some()
+        || f.location.is_some()
+        || f.owner.is_some()
+        || v.min_price.is_some()
+        || v.max_price.is_some()
+        || f.low_stock_threshold.is_some()
+        || f.low_stock == Some(false)
+        || f.search.as_deref().is_some_and(|s| !s.trim().is_empty())
+        || v.include_deleted;
+    if others || (f.category.is_some() && f.low_stock.is_some()) {
+        return Ok(None);
+    }
+    let sql = match (f.category, f.low_stock) {
+        (Some(cat), None) => {
+            let n: Option<i64> = category_stats::table
+                .find(cat)
+                .select(category_stats::products)
+                .first(conn)
+                .optional()?;
+            return Ok(Some(n.unwrap_or(0)));
+        }
+        (None, Some(true)) => {
+            "SELECT CAST(COALESCE(SUM(low_stock), 0) AS BIGINT) AS n FROM category_stats"
+        }
+        (None, None) => {
+            "SELECT CAST(COALESCE(SUM(products), 0) AS BIGINT) AS n FROM category_stats"
+        }
+        _ => return Ok(None),
+    };
+    let row: CountRow = diesel::sql_query(sql).get_result(conn)?;
+    Ok(Some(row.n))
+}
+
+#[derive(diesel::QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
 }
 
 fn load(conn: &mut DbConn, ctx: &Ctx, id: i64, include_deleted: bool) -> CoreResult<Product> {
@@ -415,6 +481,7 @@ pub fn create(core: &Core, ctx: &Ctx, input: ProductInput) -> CoreResult<Product
             ))
             .returning(products::all_columns)
             .get_result(c)?;
+        stats::attach(c, row.id)?;
         audit::record(c, ctx, entry("create", &row, product_changes(None, &row)))?;
         let qty = v.quantity.unwrap_or(0);
         let row = if qty > 0 {
@@ -467,6 +534,7 @@ pub fn update(core: &Core, ctx: &Ctx, id: i64, input: ProductInput) -> CoreResul
         if input.category_id.is_some() {
             check_category(c, category_id)?;
         }
+        stats::detach(c, id)?;
         let row: Product = diesel::update(products::table.find(id))
             .set((
                 products::sku.eq(v.sku.clone().unwrap_or(old.sku.clone())),
@@ -481,6 +549,7 @@ pub fn update(core: &Core, ctx: &Ctx, id: i64, input: ProductInput) -> CoreResul
             ))
             .returning(products::all_columns)
             .get_result(c)?;
+        stats::attach(c, id)?;
         let ch = product_changes(Some(&old), &row);
         if !ch.is_empty() {
             audit::record(c, ctx, entry("update", &row, ch))?;
@@ -527,6 +596,7 @@ pub fn delete(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<()> {
             .filter(products::deleted_at.is_null())
             .first(c)?;
         ctx.modify_catalog(old.created_by)?;
+        stats::detach(c, id)?;
         let t = now();
         diesel::update(
             products::table

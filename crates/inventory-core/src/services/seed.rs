@@ -8,6 +8,7 @@ use crate::auth::Ctx;
 use crate::db::{now, Db};
 use crate::error::CoreResult;
 use crate::schema::{categories, locations, product_suppliers, products, suppliers};
+use crate::services::stats;
 use crate::services::stock::{self, Booking};
 
 const CATEGORIES: usize = 50;
@@ -69,6 +70,12 @@ pub fn seed(db: &Db, n: u64) -> CoreResult<u64> {
             .select(suppliers::id)
             .load(c)?;
         let locs: Vec<i64> = locations::table.select(locations::id).load(c)?;
+        for id in &cats {
+            stats::ensure_category_row(c, *id)?;
+        }
+        for id in &sups {
+            stats::ensure_supplier_row(c, *id)?;
+        }
         Ok((cats, sups, locs))
     })?;
     let start: i64 = db.read(|c| Ok(products::table.count().get_result(c)?))?;
@@ -112,6 +119,7 @@ pub fn seed(db: &Db, n: u64) -> CoreResult<u64> {
                         ))
                         .execute(c)?;
                 }
+                stats::attach(c, id)?;
                 let loc = loc_ids[rng.gen_range(0..loc_ids.len())];
                 for a in 0..ADJUSTMENTS_PER_PRODUCT {
                     let (kind, delta) = if a % 3 == 0 {

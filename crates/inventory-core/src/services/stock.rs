@@ -13,6 +13,7 @@ use crate::db::{now, DbConn};
 use crate::error::{CoreError, CoreResult};
 use crate::models::Adjustment;
 use crate::schema::{locations, products, stock_adjustments, stock_levels};
+use crate::services::stats;
 
 /// The kinds of ledger rows; the last three are booked by the system only.
 pub const KINDS: [&str; 9] = [
@@ -91,13 +92,37 @@ pub fn book(conn: &mut DbConn, ctx: &Ctx, b: Booking<'_>) -> CoreResult<Adjustme
     let Some(quantity_after) = quantity_after else {
         return Err(CoreError::insufficient_stock());
     };
-    let product_quantity_after: i64 = diesel::update(products::table.find(b.product_id))
+    let (product_quantity_after, category_id, price, reorder_level, deleted_at): (
+        i64,
+        Option<i64>,
+        i64,
+        i64,
+        Option<chrono::NaiveDateTime>,
+    ) = diesel::update(products::table.find(b.product_id))
         .set((
             products::quantity.eq(products::quantity + b.delta),
             products::updated_at.eq(t),
         ))
-        .returning(products::quantity)
+        .returning((
+            products::quantity,
+            products::category_id,
+            products::price_cents,
+            products::reorder_level,
+            products::deleted_at,
+        ))
         .get_result(conn)?;
+    stats::quantity_changed(
+        conn,
+        &stats::QuantityChange {
+            product_id: b.product_id,
+            category_id,
+            price,
+            reorder_level,
+            before: product_quantity_after - b.delta,
+            after: product_quantity_after,
+            deleted: deleted_at.is_some(),
+        },
+    )?;
     let row: Adjustment = diesel::insert_into(stock_adjustments::table)
         .values((
             stock_adjustments::product_id.eq(b.product_id),
