@@ -86,3 +86,71 @@ fn aggregates_follow_bookings_and_the_check_catches_drift() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+thread_local! {
+    static STATEMENTS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn counting() -> Option<Box<dyn diesel::connection::Instrumentation>> {
+    Some(Box::new(
+        |event: diesel::connection::InstrumentationEvent<'_>| {
+            if matches!(
+                event,
+                diesel::connection::InstrumentationEvent::StartQuery { .. }
+            ) {
+                STATEMENTS.with(|n| n.set(n.get() + 1));
+            }
+        },
+    ))
+}
+
+#[test]
+fn a_product_page_costs_three_statements_however_many_links() {
+    diesel::connection::set_default_instrumentation(counting).unwrap();
+    let (core, ctx, dir) = core();
+    let supplier = inventory_core::services::catalog::create_supplier(
+        &core,
+        &ctx,
+        inventory_core::services::catalog::SupplierInput {
+            name: Some("Acme".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    for i in 0..25 {
+        let p = products::create(
+            &core,
+            &ctx,
+            ProductInput {
+                sku: Some(format!("P{i}")),
+                name: Some(format!("Product {i}")),
+                price: Some(serde_json::json!(1)),
+                ..ProductInput::default()
+            },
+        )
+        .unwrap();
+        inventory_core::services::links::create(
+            &core,
+            &ctx,
+            p.product.id,
+            inventory_core::services::links::LinkInput {
+                supplier_id: Some(supplier.id),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    }
+    let page = inventory_core::paging::PageReq::new(Some(1), Some(20)).unwrap();
+    STATEMENTS.with(|n| n.set(0));
+    let listed = products::list(&core, &ctx, &products::ProductFilter::default(), page).unwrap();
+    let statements = STATEMENTS.with(|n| n.get());
+    assert_eq!(listed.count, 25);
+    assert_eq!(listed.results.len(), 20);
+    assert!(listed.results.iter().all(|p| p.suppliers.len() == 1));
+    // The count (from the kept aggregates), the page, and every row's supplier links at once.
+    assert_eq!(
+        statements, 3,
+        "a product page must not run one query per row"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
