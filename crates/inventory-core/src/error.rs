@@ -88,6 +88,16 @@ impl CoreError {
         }
     }
 
+    /// A change whose amounts (a stock value, a total) would leave the range the system keeps
+    /// exactly; refused rather than rounded.
+    pub fn out_of_range() -> Self {
+        Self::validation(
+            "non_field_errors",
+            "The amounts involved (a stock value or a total) are too large to keep exactly; \
+             the change was refused.",
+        )
+    }
+
     pub fn insufficient_stock() -> Self {
         Self::conflict(
             "insufficient_stock",
@@ -178,6 +188,12 @@ impl From<DieselError> for CoreError {
             }
             DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
                 CoreError::conflict("in_use", "The object is referenced by other objects.")
+            }
+            DieselError::DatabaseError(_, info)
+                if info.message().contains("out of range")
+                    || info.message().contains("integer overflow") =>
+            {
+                CoreError::out_of_range()
             }
             other => CoreError::Internal(other.to_string()),
         }

@@ -65,6 +65,12 @@ impl Money {
         Ok(Money(units * 100 + cents))
     }
 
+    pub fn format_wide(cents: i128) -> String {
+        let sign = if cents < 0 { "-" } else { "" };
+        let a = cents.unsigned_abs();
+        format!("{sign}{}.{:02}", a / 100, a % 100)
+    }
+
     pub fn format(cents: i64) -> String {
         let sign = if cents < 0 { "-" } else { "" };
         let a = cents.unsigned_abs();
@@ -81,6 +87,10 @@ impl Serialize for Money {
 /// Serializes cents as a decimal string; for struct fields kept as `i64`.
 pub fn ser_money<S: Serializer>(cents: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&Money::format(*cents))
+}
+
+pub fn ser_money_wide<S: Serializer>(cents: &i128, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&Money::format_wide(*cents))
 }
 
 pub fn ser_money_opt<S: Serializer>(cents: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {

@@ -100,6 +100,8 @@ struct Row {
 pub struct ImportResult {
     pub created: usize,
     pub updated: usize,
+    /// Rows whose product already had exactly these values.
+    pub unchanged: usize,
     pub categories_created: usize,
 }
 
@@ -124,7 +126,7 @@ fn parse(body: &[u8]) -> Result<Vec<Row>, FieldErrors> {
     };
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
-        .trim(csv::Trim::All)
+        .trim(csv::Trim::Headers)
         .from_reader(text.as_bytes());
     let headers: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|s| s.trim().to_lowercase()).collect(),
@@ -180,6 +182,7 @@ fn parse(body: &[u8]) -> Result<Vec<Row>, FieldErrors> {
         let get = |c: &str| idx.get(c).and_then(|i| rec.get(*i)).map(str::to_owned);
         let num = |errors: &mut FieldErrors, c: &str| -> Option<i64> {
             let v = get(c)?;
+            let v = v.trim();
             if v.is_empty() {
                 return None;
             }
@@ -335,6 +338,7 @@ pub fn import(core: &Core, ctx: &Ctx, body: &[u8]) -> CoreResult<ImportResult> {
         let mut result = ImportResult {
             created: 0,
             updated: 0,
+            unchanged: 0,
             categories_created: 0,
         };
         let mut cache = HashMap::new();
@@ -367,24 +371,46 @@ pub fn import(core: &Core, ctx: &Ctx, body: &[u8]) -> CoreResult<ImportResult> {
                         );
                         continue;
                     }
+                    let target = (
+                        r.name.clone(),
+                        r.price,
+                        r.description.clone().unwrap_or(old.description.clone()),
+                        if r.category.is_some() {
+                            cat
+                        } else {
+                            old.category_id
+                        },
+                        r.barcode.clone().unwrap_or(old.barcode.clone()),
+                        r.reorder_level.unwrap_or(old.reorder_level),
+                        r.reorder_quantity.unwrap_or(old.reorder_quantity),
+                        r.unit.clone().unwrap_or(old.unit.clone()),
+                    );
+                    let current = (
+                        old.name.clone(),
+                        old.price_cents,
+                        old.description.clone(),
+                        old.category_id,
+                        old.barcode.clone(),
+                        old.reorder_level,
+                        old.reorder_quantity,
+                        old.unit.clone(),
+                    );
+                    if target == current {
+                        // Nothing to change: "last updated" stays as it was.
+                        result.unchanged += 1;
+                        continue;
+                    }
                     stats::detach(c, old.id)?;
                     let res = diesel::update(products::table.find(old.id))
                         .set((
-                            products::name.eq(&r.name),
-                            products::price_cents.eq(r.price),
-                            products::description
-                                .eq(r.description.clone().unwrap_or(old.description.clone())),
-                            products::category_id.eq(if r.category.is_some() {
-                                cat
-                            } else {
-                                old.category_id
-                            }),
-                            products::barcode.eq(r.barcode.clone().unwrap_or(old.barcode.clone())),
-                            products::reorder_level
-                                .eq(r.reorder_level.unwrap_or(old.reorder_level)),
-                            products::reorder_quantity
-                                .eq(r.reorder_quantity.unwrap_or(old.reorder_quantity)),
-                            products::unit.eq(r.unit.clone().unwrap_or(old.unit.clone())),
+                            products::name.eq(&target.0),
+                            products::price_cents.eq(target.1),
+                            products::description.eq(&target.2),
+                            products::category_id.eq(target.3),
+                            products::barcode.eq(&target.4),
+                            products::reorder_level.eq(target.5),
+                            products::reorder_quantity.eq(target.6),
+                            products::unit.eq(&target.7),
                             products::updated_at.eq(t),
                         ))
                         .returning(products::all_columns)

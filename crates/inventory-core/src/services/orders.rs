@@ -20,7 +20,9 @@ use crate::schema::{
 use crate::services::ledger::{bookable_location, live_product};
 use crate::services::stock::{self, Booking};
 use crate::services::{alerts, stats};
-use crate::types::{bounded_text, double_option, parse_quantity, ser_money, ser_ts, Money, Role};
+use crate::types::{
+    bounded_text, double_option, parse_quantity, ser_money, ser_money_wide, ser_ts, Money, Role,
+};
 
 #[derive(Debug, Clone, Queryable)]
 pub struct OrderRow {
@@ -67,9 +69,10 @@ pub struct Order {
     pub expected_date: Option<NaiveDate>,
     pub notes: String,
     pub lines: Vec<OrderLine>,
-    #[serde(serialize_with = "ser_money")]
+    /// Exact even where quantity × price passes 64 bits.
+    #[serde(serialize_with = "ser_money_wide")]
     #[schema(value_type = String)]
-    pub total: i64,
+    pub total: i128,
     pub created_by: Option<i64>,
     pub approved_by: Option<i64>,
     #[serde(serialize_with = "ser_ts")]
@@ -131,7 +134,7 @@ pub const OPEN: [&str; 4] = ["draft", "submitted", "approved", "partially_receiv
 fn assemble(order: OrderRow, lines: Vec<LineRow>) -> Order {
     let total = lines
         .iter()
-        .map(|l| l.quantity.saturating_mul(l.unit_price_cents))
+        .map(|l| i128::from(l.quantity) * i128::from(l.unit_price_cents))
         .sum();
     Order {
         id: order.id,
@@ -378,7 +381,7 @@ pub fn draft_on(
         entry(
             "create",
             &order,
-            serde_json::json!({"status": [null, "draft"], "supplier_id": [null, supplier_id], "total": [null, Money::format(order.total)]}),
+            serde_json::json!({"status": [null, "draft"], "supplier_id": [null, supplier_id], "total": [null, Money::format_wide(order.total)]}),
         ),
     )?;
     Ok(order)
@@ -453,7 +456,10 @@ pub fn update(core: &Core, ctx: &Ctx, id: i64, input: OrderInput) -> CoreResult<
             active_supplier(c, supplier_id)?;
         }
         let location_id = match input.location_id {
-            Some(l) => bookable_location(c, Some(l))?,
+            Some(l) => bookable_location(c, Some(l)).map_err(|e| match e {
+                CoreError::NotFound => CoreError::validation("location_id", "No such location."),
+                other => other,
+            })?,
             None => old.location_id,
         };
         diesel::update(purchase_orders::table.find(id))
@@ -476,7 +482,7 @@ pub fn update(core: &Core, ctx: &Ctx, id: i64, input: OrderInput) -> CoreResult<
             entry(
                 "update",
                 &new,
-                serde_json::json!({"total": [Money::format(old.total), Money::format(new.total)], "supplier_id": [old.supplier_id, new.supplier_id]}),
+                serde_json::json!({"total": [Money::format_wide(old.total), Money::format_wide(new.total)], "supplier_id": [old.supplier_id, new.supplier_id]}),
             ),
         )?;
         Ok(new)

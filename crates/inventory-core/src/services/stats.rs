@@ -45,8 +45,11 @@ pub fn attach(conn: &mut DbConn, product_id: i64) -> CoreResult<()> {
     apply(conn, product_id, 1)
 }
 
+/// (category, price, quantity, reorder level, deleted at) of a product.
+type Facts = (Option<i64>, i64, i64, i64, Option<chrono::NaiveDateTime>);
+
 fn apply(conn: &mut DbConn, product_id: i64, sign: i64) -> CoreResult<()> {
-    let row: Option<(Option<i64>, i64, i64, i64, Option<chrono::NaiveDateTime>)> = products::table
+    let row: Option<Facts> = products::table
         .find(product_id)
         .select((
             products::category_id,
@@ -63,6 +66,9 @@ fn apply(conn: &mut DbConn, product_id: i64, sign: i64) -> CoreResult<()> {
     if deleted_at.is_some() {
         return Ok(());
     }
+    let value = price
+        .checked_mul(quantity)
+        .ok_or_else(CoreError::out_of_range)?;
     diesel::sql_query(
         "UPDATE category_stats SET products = products + $1, low_stock = low_stock + $2, \
          out_of_stock = out_of_stock + $3, quantity = quantity + $4, value = value + $5 \
@@ -72,7 +78,7 @@ fn apply(conn: &mut DbConn, product_id: i64, sign: i64) -> CoreResult<()> {
     .bind::<BigInt, _>(sign * i64::from(quantity <= level))
     .bind::<BigInt, _>(sign * i64::from(quantity == 0))
     .bind::<BigInt, _>(sign * quantity)
-    .bind::<BigInt, _>(sign * price.saturating_mul(quantity))
+    .bind::<BigInt, _>(sign * value)
     .bind::<BigInt, _>(category_key(category_id))
     .execute(conn)?;
     diesel::sql_query(
@@ -85,7 +91,7 @@ fn apply(conn: &mut DbConn, product_id: i64, sign: i64) -> CoreResult<()> {
     .bind::<BigInt, _>(sign)
     .bind::<BigInt, _>(sign * price)
     .bind::<BigInt, _>(product_id)
-    .bind::<BigInt, _>(sign * price.saturating_mul(quantity))
+    .bind::<BigInt, _>(sign * value)
     .execute(conn)?;
     Ok(())
 }
@@ -107,7 +113,10 @@ pub fn quantity_changed(conn: &mut DbConn, c: &QuantityChange) -> CoreResult<()>
         return Ok(());
     }
     let delta = c.after - c.before;
-    let value_delta = c.price.saturating_mul(delta);
+    let value_delta = c
+        .price
+        .checked_mul(delta)
+        .ok_or_else(CoreError::out_of_range)?;
     let low = i64::from(c.after <= c.reorder_level) - i64::from(c.before <= c.reorder_level);
     let out = i64::from(c.after == 0) - i64::from(c.before == 0);
     diesel::sql_query(
