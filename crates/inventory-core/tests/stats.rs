@@ -1,6 +1,8 @@
 //! The kept aggregates against a recomputation: they agree after real changes, and the check
 //! notices when they do not.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 
 use diesel::connection::SimpleConnection;
