@@ -3,6 +3,7 @@
 
 use std::future::{ready, Ready};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::http::{header, StatusCode};
@@ -11,6 +12,7 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 use inventory_core::auth::{Ctx, Principal};
+use inventory_core::db::{Core, DbConn};
 use inventory_core::paging::{PageReq, Paged};
 use inventory_core::{CoreError, FieldErrors};
 use serde::de::DeserializeOwned;
@@ -65,8 +67,23 @@ pub fn client_ip(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> Option<String> 
     Some(peer.to_string())
 }
 
-/// The caller of a request: principal (if any), address, request id and user agent.
-pub struct Caller(pub Ctx);
+/// Authentication whose database half is still to do: the server's middleware checks what it
+/// can without the database (a token's signature and expiry, a session's user id and CSRF
+/// token) and leaves the lookup (user active? token revoked?) to run in the same blocking call
+/// as the handler's own work, saving a thread hop per request.
+#[derive(Clone)]
+pub struct PendingAuth(pub Arc<PendingFn>);
+
+/// Resolves to the principal, `None` for a guest, or an error (a revoked token) on a
+/// connection of the request's own blocking call.
+pub type PendingFn = dyn Fn(&mut DbConn) -> Result<Option<Principal>, CoreError> + Send + Sync;
+
+/// The caller of a request: principal (if any, or still pending), address, request id and
+/// user agent.
+pub struct Caller {
+    pub ctx: Ctx,
+    pending: Option<PendingAuth>,
+}
 
 impl Caller {
     pub fn from_request_parts(req: &HttpRequest) -> Ctx {
@@ -95,12 +112,45 @@ impl Caller {
     }
 }
 
+impl Caller {
+    /// Runs a core service for this caller on the blocking pool, resolving pending
+    /// authentication first on the same thread.
+    pub async fn run<T, F>(self, st: &AppState, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Core, &Ctx) -> Result<T, CoreError> + Send + 'static,
+    {
+        let Caller { mut ctx, pending } = self;
+        let core = st.core.clone();
+        blocking(move || {
+            if let Some(p) = pending {
+                ctx.principal = core.db.read(|c| (p.0)(c))?;
+            }
+            f(&core, &ctx)
+        })
+        .await
+    }
+
+    /// The finished context, for the few handlers that need the principal before their
+    /// service call (it costs its own blocking call when authentication is pending).
+    pub async fn resolve(self, st: &AppState) -> Result<Ctx, ApiError> {
+        if self.pending.is_none() {
+            return Ok(self.ctx);
+        }
+        self.run(st, |_, ctx| Ok(ctx.clone())).await
+    }
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(Caller(Caller::from_request_parts(req))))
+        let pending = req.extensions().get::<PendingAuth>().cloned();
+        ready(Ok(Caller {
+            ctx: Caller::from_request_parts(req),
+            pending,
+        }))
     }
 }
 

@@ -10,7 +10,9 @@ use actix_web::{web, Error, HttpMessage, HttpRequest, HttpResponse, ResponseErro
 use inventory_core::models::User;
 use inventory_core::services::users;
 use inventory_web::api::{no_content, resource};
-use inventory_web::extract::LoginRef;
+use std::sync::Arc;
+
+use inventory_web::extract::{LoginRef, PendingAuth, PendingFn};
 use inventory_web::{blocking, ApiError, AppState, Caller, JsonBody};
 use serde::Deserialize;
 
@@ -112,9 +114,10 @@ pub async fn login(
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", responses((status = 204, description = "Signed out")))]
 pub async fn logout(
     st: web::Data<AppState>,
-    Caller(ctx): Caller,
+    caller: Caller,
     session: Session,
 ) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.resolve(&st).await?;
     ctx.user()?;
     let core = st.core.clone();
     blocking(move || core.db.write(|c| users::record_logout(c, &ctx))).await?;
@@ -142,34 +145,29 @@ pub async fn authenticate(
     let session = req.get_session();
     let uid: Option<i64> = session.get(UID).unwrap_or(None);
     if let (Some(uid), Some(st)) = (uid, req.app_data::<web::Data<AppState>>().cloned()) {
-        let core = st.core.clone();
-        let found = blocking(move || core.db.read(|c| users::load_principal(c, uid))).await;
-        match found {
-            Ok(Some((principal, _))) => {
-                let is_login = req.path().trim_end_matches('/') == "/api/auth/login";
-                if is_unsafe(req.method()) && !is_login {
-                    let expected: Option<String> = session.get(CSRF).unwrap_or(None);
-                    let given = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-                    let ok = matches!((&expected, given), (Some(e), Some(g)) if !e.is_empty() && constant_eq(e, g));
-                    if !ok {
-                        let e = csrf_failed("CSRF token missing or incorrect.");
-                        return Ok(req.into_response(e.error_response()).map_into_right_body());
-                    }
-                    if !origin_allowed(req.request(), &st) {
-                        let e = csrf_failed(
-                            "Origin checking failed: the request's origin is not trusted.",
-                        );
-                        return Ok(req.into_response(e.error_response()).map_into_right_body());
-                    }
-                }
-                if let Ok(Some(lid)) = session.get::<String>(LOGIN_ID) {
-                    req.extensions_mut().insert(LoginRef(lid));
-                }
-                req.extensions_mut().insert(principal);
+        let is_login = req.path().trim_end_matches('/') == "/api/auth/login";
+        if is_unsafe(req.method()) && !is_login {
+            let expected: Option<String> = session.get(CSRF).unwrap_or(None);
+            let given = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+            let ok = matches!((&expected, given), (Some(e), Some(g)) if !e.is_empty() && constant_eq(e, g));
+            if !ok {
+                let e = csrf_failed("CSRF token missing or incorrect.");
+                return Ok(req.into_response(e.error_response()).map_into_right_body());
             }
-            Ok(None) => session.purge(),
-            Err(e) => return Ok(req.into_response(e.error_response()).map_into_right_body()),
+            if !origin_allowed(req.request(), &st) {
+                let e = csrf_failed("Origin checking failed: the request's origin is not trusted.");
+                return Ok(req.into_response(e.error_response()).map_into_right_body());
+            }
         }
+        if let Ok(Some(lid)) = session.get::<String>(LOGIN_ID) {
+            req.extensions_mut().insert(LoginRef(lid));
+        }
+        // The session says who; whether that user is still active is looked up with the
+        // handler's own database work (a deactivated user's request runs as a guest's).
+        let pending: Arc<PendingFn> = Arc::new(move |conn| {
+            Ok(users::load_principal(conn, uid)?.map(|(principal, _)| principal))
+        });
+        req.extensions_mut().insert(PendingAuth(pending));
     }
     next.call(req)
         .await

@@ -8,7 +8,11 @@ use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use inventory_core::services::{tokens as store, users};
 use inventory_web::api::{no_content, resource};
-use inventory_web::extract::LoginRef;
+use std::sync::Arc;
+
+use inventory_core::auth::Principal;
+use inventory_core::CoreError;
+use inventory_web::extract::{LoginRef, PendingAuth, PendingFn};
 use inventory_web::{blocking, ApiError, AppState, Caller, JsonBody};
 use serde::Deserialize;
 
@@ -187,9 +191,10 @@ pub async fn logout(
     st: web::Data<AppState>,
     keys: web::Data<Keys>,
     req: HttpRequest,
+    caller: Caller,
     body: JsonBody<RefreshInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let ctx = Caller::from_request_parts(&req);
+    let ctx = caller.resolve(&st).await?;
     let user_id = ctx.user()?.user_id;
     let access = req
         .extensions()
@@ -237,10 +242,7 @@ pub async fn authenticate(
                 .then(|| rest.trim().to_owned())
         });
     if let Some(token) = bearer {
-        let (Some(keys), Some(st)) = (
-            req.app_data::<web::Data<Keys>>().cloned(),
-            req.app_data::<web::Data<AppState>>().cloned(),
-        ) else {
+        let Some(keys) = req.app_data::<web::Data<Keys>>().cloned() else {
             return Ok(req
                 .into_response(ApiError::internal("auth state missing").error_response())
                 .map_into_right_body());
@@ -250,29 +252,21 @@ pub async fn authenticate(
                 .into_response(token_not_valid().error_response())
                 .map_into_right_body());
         };
-        let core = st.core.clone();
+        // Signature and expiry are checked; whether the user is active and the token (or its
+        // login) still unrevoked is looked up with the handler's own database work.
         let c2 = claims.clone();
-        let found = blocking(move || {
-            core.db.read(|conn| {
-                store::user_for_access(conn, c2.user_id, &c2.jti, &c2.fam)?
-                    .map(|u| Ok((inventory_core::auth::Principal::from_user(&u)?, u)))
-                    .transpose()
-            })
-        })
-        .await;
-        match found {
-            Ok(Some((principal, _))) => {
-                req.extensions_mut().insert(principal);
-                req.extensions_mut().insert(LoginRef(claims.fam.clone()));
-                req.extensions_mut().insert(claims);
+        let pending: Arc<PendingFn> = Arc::new(move |conn| {
+            match store::user_for_access(conn, c2.user_id, &c2.jti, &c2.fam)? {
+                Some(u) => Ok(Some(Principal::from_user(&u)?)),
+                None => Err(CoreError::Unauthenticated {
+                    code: "token_not_valid",
+                    detail: "Token is invalid or expired.".into(),
+                }),
             }
-            Ok(None) => {
-                return Ok(req
-                    .into_response(token_not_valid().error_response())
-                    .map_into_right_body())
-            }
-            Err(e) => return Ok(req.into_response(e.error_response()).map_into_right_body()),
-        }
+        });
+        req.extensions_mut().insert(PendingAuth(pending));
+        req.extensions_mut().insert(LoginRef(claims.fam.clone()));
+        req.extensions_mut().insert(claims);
     }
     next.call(req)
         .await

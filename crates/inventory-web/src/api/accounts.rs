@@ -26,20 +26,26 @@ fn detail(text: &str) -> serde_json::Value {
     responses((status = 201, body = inventory_core::models::User), (status = 403, description = "registration_closed")))]
 pub async fn register(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     body: JsonBody<RegisterInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let u = blocking(move || accounts::register(&st.core, &ctx, body.0)).await?;
+    let u = caller
+        .run(&st, move |core, ctx| accounts::register(core, ctx, body.0))
+        .await?;
     Ok(HttpResponse::Created().json(u))
 }
 
 #[utoipa::path(post, path = "/api/auth/verify-email", tag = "auth", request_body = TokenInput, responses((status = 200, description = "Activated"), (status = 400, description = "Invalid or used token")))]
 pub async fn verify_email(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     body: JsonBody<TokenInput>,
 ) -> Result<HttpResponse, ApiError> {
-    blocking(move || accounts::verify_email(&st.core, &ctx, &body.0.token)).await?;
+    caller
+        .run(&st, move |core, ctx| {
+            accounts::verify_email(core, ctx, &body.0.token)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(detail("Email verified; the account is active.")))
 }
 
@@ -54,10 +60,14 @@ pub async fn resend(st: State, body: JsonBody<EmailInput>) -> Result<HttpRespons
 #[utoipa::path(post, path = "/api/auth/password/reset", tag = "auth", request_body = EmailInput, responses((status = 202, description = "Sent if the address exists")))]
 pub async fn reset(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     body: JsonBody<EmailInput>,
 ) -> Result<HttpResponse, ApiError> {
-    blocking(move || accounts::request_reset(&st.core, &ctx, &body.0.email)).await?;
+    caller
+        .run(&st, move |core, ctx| {
+            accounts::request_reset(core, ctx, &body.0.email)
+        })
+        .await?;
     Ok(HttpResponse::Accepted().json(detail(
         "If the address has an account, a reset link is on its way.",
     )))
@@ -66,10 +76,14 @@ pub async fn reset(
 #[utoipa::path(post, path = "/api/auth/password/reset/confirm", tag = "auth", request_body = ResetConfirmInput, responses((status = 200, description = "Password set; every login revoked")))]
 pub async fn reset_confirm(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     body: JsonBody<ResetConfirmInput>,
 ) -> Result<HttpResponse, ApiError> {
-    blocking(move || accounts::confirm_reset(&st.core, &ctx, body.0)).await?;
+    caller
+        .run(&st, move |core, ctx| {
+            accounts::confirm_reset(core, ctx, body.0)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(detail(
         "Password changed; every session and token was revoked.",
     )))
@@ -78,10 +92,14 @@ pub async fn reset_confirm(
 #[utoipa::path(post, path = "/api/auth/password/change", tag = "auth", request_body = ChangePasswordInput, responses((status = 200, description = "Password changed; other logins revoked")))]
 pub async fn change(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     body: JsonBody<ChangePasswordInput>,
 ) -> Result<HttpResponse, ApiError> {
-    blocking(move || accounts::change_password(&st.core, &ctx, body.0)).await?;
+    caller
+        .run(&st, move |core, ctx| {
+            accounts::change_password(core, ctx, body.0)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(detail(
         "Password changed; your other sessions and tokens were revoked.",
     )))

@@ -7,7 +7,7 @@ use inventory_core::services::links;
 use super::{no_content, resource, State};
 use crate::error::ApiError;
 use crate::extract::{
-    blocking, paginate_vec, paginated, query, require_for_put, Caller, JsonBody, PageParams,
+    paginate_vec, paginated, query, require_for_put, Caller, JsonBody, PageParams,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -41,45 +41,59 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[utoipa::path(get, path = "/api/categories", tag = "catalog", params(ListQuery, PageParams), responses((status = 200, description = "A page of categories")))]
 pub async fn list_categories(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
     let q: ListQuery = query(&req)?;
-    let data = blocking(move || catalog::list_categories(&st.core, &ctx, &q, page)).await?;
+    let data = caller
+        .run(&st, move |core, ctx| {
+            catalog::list_categories(core, ctx, &q, page)
+        })
+        .await?;
     Ok(paginated(&req, page, data))
 }
 
 #[utoipa::path(post, path = "/api/categories", tag = "catalog", request_body = CategoryInput, responses((status = 201, body = inventory_core::models::Category)))]
 pub async fn create_category(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     body: JsonBody<CategoryInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let c = blocking(move || catalog::create_category(&st.core, &ctx, body.0)).await?;
+    let c = caller
+        .run(&st, move |core, ctx| {
+            catalog::create_category(core, ctx, body.0)
+        })
+        .await?;
     Ok(HttpResponse::Created().json(c))
 }
 
 #[utoipa::path(get, path = "/api/categories/{id}", tag = "catalog", responses((status = 200, body = inventory_core::models::Category)))]
 pub async fn get_category(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let c = blocking(move || catalog::get_category(&st.core, &ctx, id)).await?;
+    let c = caller
+        .run(&st, move |core, ctx| catalog::get_category(core, ctx, id))
+        .await?;
     Ok(HttpResponse::Ok().json(c))
 }
 
 #[utoipa::path(patch, path = "/api/categories/{id}", tag = "catalog", request_body = CategoryInput, responses((status = 200, body = inventory_core::models::Category)))]
 pub async fn update_category(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
     body: JsonBody<CategoryInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let c = blocking(move || catalog::update_category(&st.core, &ctx, id, body.0)).await?;
+    let c = caller
+        .run(&st, move |core, ctx| {
+            catalog::update_category(core, ctx, id, body.0)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(c))
 }
 
@@ -97,56 +111,74 @@ pub async fn replace_category(
 #[utoipa::path(delete, path = "/api/categories/{id}", tag = "catalog", responses((status = 204, description = "Deleted"), (status = 409, description = "In use")))]
 pub async fn delete_category(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    blocking(move || catalog::delete_category(&st.core, &ctx, id)).await?;
+    caller
+        .run(&st, move |core, ctx| {
+            catalog::delete_category(core, ctx, id)
+        })
+        .await?;
     Ok(no_content())
 }
 
 #[utoipa::path(get, path = "/api/suppliers", tag = "catalog", params(ListQuery, PageParams), responses((status = 200, description = "A page of suppliers")))]
 pub async fn list_suppliers(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
     let q: ListQuery = query(&req)?;
-    let data = blocking(move || catalog::list_suppliers(&st.core, &ctx, &q, page)).await?;
+    let data = caller
+        .run(&st, move |core, ctx| {
+            catalog::list_suppliers(core, ctx, &q, page)
+        })
+        .await?;
     Ok(paginated(&req, page, data))
 }
 
 #[utoipa::path(post, path = "/api/suppliers", tag = "catalog", request_body = SupplierInput, responses((status = 201, body = inventory_core::models::Supplier)))]
 pub async fn create_supplier(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     body: JsonBody<SupplierInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let s = blocking(move || catalog::create_supplier(&st.core, &ctx, body.0)).await?;
+    let s = caller
+        .run(&st, move |core, ctx| {
+            catalog::create_supplier(core, ctx, body.0)
+        })
+        .await?;
     Ok(HttpResponse::Created().json(s))
 }
 
 #[utoipa::path(get, path = "/api/suppliers/{id}", tag = "catalog", responses((status = 200, body = inventory_core::models::Supplier)))]
 pub async fn get_supplier(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let s = blocking(move || catalog::get_supplier(&st.core, &ctx, id)).await?;
+    let s = caller
+        .run(&st, move |core, ctx| catalog::get_supplier(core, ctx, id))
+        .await?;
     Ok(HttpResponse::Ok().json(s))
 }
 
 #[utoipa::path(patch, path = "/api/suppliers/{id}", tag = "catalog", request_body = SupplierInput, responses((status = 200, body = inventory_core::models::Supplier)))]
 pub async fn update_supplier(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
     body: JsonBody<SupplierInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let s = blocking(move || catalog::update_supplier(&st.core, &ctx, id, body.0)).await?;
+    let s = caller
+        .run(&st, move |core, ctx| {
+            catalog::update_supplier(core, ctx, id, body.0)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(s))
 }
 
@@ -164,23 +196,31 @@ pub async fn replace_supplier(
 #[utoipa::path(delete, path = "/api/suppliers/{id}", tag = "catalog", responses((status = 204, description = "Deleted")))]
 pub async fn delete_supplier(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    blocking(move || catalog::delete_supplier(&st.core, &ctx, id)).await?;
+    caller
+        .run(&st, move |core, ctx| {
+            catalog::delete_supplier(core, ctx, id)
+        })
+        .await?;
     Ok(no_content())
 }
 
 #[utoipa::path(get, path = "/api/suppliers/{id}/products", tag = "catalog", params(PageParams), responses((status = 200, description = "A page of the supplier's product links")))]
 pub async fn supplier_products(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let page = PageParams::from_req(&req)?;
-    let l = blocking(move || links::list_for_supplier(&st.core, &ctx, id)).await?;
+    let l = caller
+        .run(&st, move |core, ctx| {
+            links::list_for_supplier(core, ctx, id)
+        })
+        .await?;
     paginate_vec(&req, page, l)
 }

@@ -91,135 +91,159 @@ fn csv_response(name: &str, body: Vec<u8>) -> HttpResponse {
 #[utoipa::path(get, path = "/api/orders", tag = "orders", params(OrderFilter, PageParams), responses((status = 200, description = "A page of purchase orders")))]
 pub async fn list_orders(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
     let f: OrderFilter = query(&req)?;
-    let data = blocking(move || orders::list(&st.core, &ctx, &f, page)).await?;
+    let data = caller
+        .run(&st, move |core, ctx| orders::list(core, ctx, &f, page))
+        .await?;
     Ok(paginated(&req, page, data))
 }
 
 #[utoipa::path(post, path = "/api/orders", tag = "orders", request_body = OrderInput, responses((status = 201, body = orders::Order)))]
 pub async fn create_order(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     body: JsonBody<OrderInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let o = blocking(move || orders::create(&st.core, &ctx, body.0)).await?;
+    let o = caller
+        .run(&st, move |core, ctx| orders::create(core, ctx, body.0))
+        .await?;
     Ok(HttpResponse::Created().json(o))
 }
 
 #[utoipa::path(get, path = "/api/orders/{id}", tag = "orders", responses((status = 200, body = orders::Order)))]
 pub async fn get_order(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let o = blocking(move || orders::get(&st.core, &ctx, id)).await?;
+    let o = caller
+        .run(&st, move |core, ctx| orders::get(core, ctx, id))
+        .await?;
     Ok(HttpResponse::Ok().json(o))
 }
 
 #[utoipa::path(patch, path = "/api/orders/{id}", tag = "orders", request_body = OrderInput, responses((status = 200, body = orders::Order), (status = 409, description = "Not a draft")))]
 pub async fn update_order(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
     body: JsonBody<OrderInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let o = blocking(move || orders::update(&st.core, &ctx, id, body.0)).await?;
+    let o = caller
+        .run(&st, move |core, ctx| orders::update(core, ctx, id, body.0))
+        .await?;
     Ok(HttpResponse::Ok().json(o))
 }
 
 #[utoipa::path(delete, path = "/api/orders/{id}", tag = "orders", responses((status = 204, description = "Deleted draft"), (status = 409, description = "Not a draft")))]
 pub async fn delete_order(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    blocking(move || orders::delete(&st.core, &ctx, id)).await?;
+    caller
+        .run(&st, move |core, ctx| orders::delete(core, ctx, id))
+        .await?;
     Ok(no_content())
 }
 
 #[utoipa::path(post, path = "/api/orders/{id}/submit", tag = "orders", responses((status = 200, body = orders::Order)))]
 pub async fn submit_order(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let o = blocking(move || orders::submit(&st.core, &ctx, id)).await?;
+    let o = caller
+        .run(&st, move |core, ctx| orders::submit(core, ctx, id))
+        .await?;
     Ok(HttpResponse::Ok().json(o))
 }
 
 #[utoipa::path(post, path = "/api/orders/{id}/approve", tag = "orders", responses((status = 200, body = orders::Order), (status = 403, description = "self_approval")))]
 pub async fn approve_order(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let o = blocking(move || orders::approve(&st.core, &ctx, id)).await?;
+    let o = caller
+        .run(&st, move |core, ctx| orders::approve(core, ctx, id))
+        .await?;
     Ok(HttpResponse::Ok().json(o))
 }
 
 #[utoipa::path(post, path = "/api/orders/{id}/receive", tag = "orders", request_body = ReceiveInput, responses((status = 200, body = orders::Order), (status = 409, description = "over_receipt or invalid_transition")))]
 pub async fn receive_order(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
     body: JsonBody<ReceiveInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let o = blocking(move || orders::receive(&st.core, &ctx, id, body.0)).await?;
+    let o = caller
+        .run(&st, move |core, ctx| orders::receive(core, ctx, id, body.0))
+        .await?;
     Ok(HttpResponse::Ok().json(o))
 }
 
 #[utoipa::path(post, path = "/api/orders/{id}/cancel", tag = "orders", responses((status = 200, body = orders::Order)))]
 pub async fn cancel_order(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let o = blocking(move || orders::cancel(&st.core, &ctx, id)).await?;
+    let o = caller
+        .run(&st, move |core, ctx| orders::cancel(core, ctx, id))
+        .await?;
     Ok(HttpResponse::Ok().json(o))
 }
 
 #[utoipa::path(get, path = "/api/alerts", tag = "insight", params(AlertFilter, PageParams), responses((status = 200, description = "A page of alerts")))]
 pub async fn list_alerts(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
     let f: AlertFilter = query(&req)?;
-    let data = blocking(move || alerts::list(&st.core, &ctx, &f, page)).await?;
+    let data = caller
+        .run(&st, move |core, ctx| alerts::list(core, ctx, &f, page))
+        .await?;
     Ok(paginated(&req, page, data))
 }
 
 #[utoipa::path(post, path = "/api/alerts/{id}/acknowledge", tag = "insight", responses((status = 200, body = alerts::Alert)))]
 pub async fn acknowledge_alert(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let a = blocking(move || alerts::acknowledge(&st.core, &ctx, id)).await?;
+    let a = caller
+        .run(&st, move |core, ctx| alerts::acknowledge(core, ctx, id))
+        .await?;
     Ok(HttpResponse::Ok().json(a))
 }
 
 #[utoipa::path(get, path = "/api/reorder-suggestions", tag = "insight", responses((status = 200, description = "A page of suggestions")))]
 pub async fn suggestions(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
-    let all = blocking(move || insight::suggestions(&st.core, &ctx)).await?;
+    let all = caller
+        .run(&st, move |core, ctx| insight::suggestions(core, ctx))
+        .await?;
     let count = all.len() as i64;
     page.check_in_range(count)?;
     let results = all
@@ -235,8 +259,10 @@ pub async fn suggestions(
 }
 
 #[utoipa::path(post, path = "/api/reorder-suggestions/orders", tag = "insight", responses((status = 201, body = [orders::Order])))]
-pub async fn draft_orders(st: State, Caller(ctx): Caller) -> Result<HttpResponse, ApiError> {
-    let o = blocking(move || insight::draft_orders(&st.core, &ctx)).await?;
+pub async fn draft_orders(st: State, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let o = caller
+        .run(&st, move |core, ctx| insight::draft_orders(core, ctx))
+        .await?;
     Ok(HttpResponse::Created().json(o))
 }
 
@@ -248,13 +274,15 @@ pub struct ValuationQuery {
 #[utoipa::path(get, path = "/api/reports/valuation", tag = "insight", params(ValuationQuery), responses((status = 200, body = insight::Valuation)))]
 pub async fn valuation(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let csv = wants_csv(&req)?;
     let q: ValuationQuery = query(&req)?;
     let group = q.group_by.unwrap_or_else(|| "category".into());
-    let v = blocking(move || insight::valuation(&st.core, &ctx, &group)).await?;
+    let v = caller
+        .run(&st, move |core, ctx| insight::valuation(core, ctx, &group))
+        .await?;
     if csv {
         let body = blocking(move || csvio::to_csv(&v.rows)).await?;
         return Ok(csv_response("valuation", body));
@@ -265,12 +293,14 @@ pub async fn valuation(
 #[utoipa::path(get, path = "/api/reports/movements", tag = "insight", params(MovementQuery), responses((status = 200, body = insight::Movements)))]
 pub async fn movements(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let csv = wants_csv(&req)?;
     let q: MovementQuery = query(&req)?;
-    let m = blocking(move || insight::movements(&st.core, &ctx, &q)).await?;
+    let m = caller
+        .run(&st, move |core, ctx| insight::movements(core, ctx, &q))
+        .await?;
     if csv {
         let body = blocking(move || csvio::to_csv(&m.rows)).await?;
         return Ok(csv_response("movements", body));
@@ -283,16 +313,19 @@ pub async fn movements(
 #[utoipa::path(get, path = "/api/products/export", tag = "catalog", responses((status = 200, content_type = "text/csv", description = "Every live product")))]
 pub async fn export_products(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let q: FormatQuery = query(&req)?;
     if q.format.as_deref().is_some_and(|f| f != "csv") {
         return Err(inventory_core::CoreError::validation("format", "Only csv is offered.").into());
     }
-    // Check access before the 200 goes out.
-    let (st2, ctx2) = (st.clone(), ctx.clone());
-    let first = blocking(move || csvio::export_chunk(&st2.core, &ctx2, 0, 1000)).await?;
+    // Check access (and read the first chunk) before the 200 goes out.
+    let (first, ctx) = caller
+        .run(&st, move |core, ctx| {
+            Ok((csvio::export_chunk(core, ctx, 0, 1000)?, ctx.clone()))
+        })
+        .await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
     let _ = tx.send(Ok(web::Bytes::from(csvio::header_line()))).await;
     if let Some((last, bytes)) = first {
@@ -338,7 +371,7 @@ fn tokio_stream_from<T: 'static>(
     responses((status = 200, body = csvio::ImportResult), (status = 400, description = "Per-row errors; nothing changed")))]
 pub async fn import_products(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     req: HttpRequest,
     mut payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
@@ -374,17 +407,21 @@ pub async fn import_products(
         }
         body.extend_from_slice(&chunk);
     }
-    let r = blocking(move || csvio::import(&st.core, &ctx, &body)).await?;
+    let r = caller
+        .run(&st, move |core, ctx| csvio::import(core, ctx, &body))
+        .await?;
     Ok(HttpResponse::Ok().json(r))
 }
 
 /// The audit log as CSV (`GET /api/audit-logs?format=csv`).
 pub async fn audit_csv(
     st: State,
-    ctx: inventory_core::auth::Ctx,
+    caller: Caller,
     f: AuditFilter,
 ) -> Result<HttpResponse, ApiError> {
-    let body = blocking(move || audit_log::export_csv(&st.core, &ctx, &f)).await?;
+    let body = caller
+        .run(&st, move |core, ctx| audit_log::export_csv(core, ctx, &f))
+        .await?;
     Ok(csv_response("audit-log", body))
 }
 

@@ -5,7 +5,7 @@ use inventory_core::services::{audit_log, dashboard};
 
 use super::{resource, State};
 use crate::error::ApiError;
-use crate::extract::{blocking, paginated, query, Caller, PageParams};
+use crate::extract::{paginated, query, Caller, PageParams};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/health").route(web::get().to(health)))
@@ -41,8 +41,10 @@ pub async fn ready(st: State) -> HttpResponse {
 }
 
 #[utoipa::path(get, path = "/api/dashboard", tag = "insight", responses((status = 200, body = dashboard::Dashboard)))]
-pub async fn get_dashboard(st: State, Caller(ctx): Caller) -> Result<HttpResponse, ApiError> {
-    let d = blocking(move || dashboard::dashboard(&st.core, &ctx)).await?;
+pub async fn get_dashboard(st: State, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let d = caller
+        .run(&st, move |core, ctx| dashboard::dashboard(core, ctx))
+        .await?;
     Ok(HttpResponse::Ok().json(d))
 }
 
@@ -50,14 +52,16 @@ pub async fn get_dashboard(st: State, Caller(ctx): Caller) -> Result<HttpRespons
     responses((status = 200, description = "A page of audit entries")))]
 pub async fn list_audit(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let f: audit_log::AuditFilter = query(&req)?;
     if super::insight::audit_wants_csv(&req)? {
-        return super::insight::audit_csv(st, ctx, f).await;
+        return super::insight::audit_csv(st, caller, f).await;
     }
     let page = PageParams::from_req(&req)?;
-    let data = blocking(move || audit_log::list(&st.core, &ctx, &f, page)).await?;
+    let data = caller
+        .run(&st, move |core, ctx| audit_log::list(core, ctx, &f, page))
+        .await?;
     Ok(paginated(&req, page, data))
 }

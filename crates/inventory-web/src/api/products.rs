@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::{no_content, resource, State};
 use crate::error::ApiError;
 use crate::extract::{
-    blocking, paginate_vec, paginated, query, require_for_put, Caller, JsonBody, PageParams,
+    paginate_vec, paginated, query, require_for_put, Caller, JsonBody, PageParams,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -39,24 +39,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 #[utoipa::path(get, path = "/api/products", tag = "catalog", params(ProductFilter, PageParams), responses((status = 200, description = "A page of products")))]
-pub async fn list(
-    st: State,
-    Caller(ctx): Caller,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(st: State, caller: Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
     let f: ProductFilter = query(&req)?;
-    let data = blocking(move || products::list(&st.core, &ctx, &f, page)).await?;
+    let data = caller
+        .run(&st, move |core, ctx| products::list(core, ctx, &f, page))
+        .await?;
     Ok(paginated(&req, page, data))
 }
 
 #[utoipa::path(post, path = "/api/products", tag = "catalog", request_body = ProductInput, responses((status = 201, body = inventory_core::models::ProductView)))]
 pub async fn create(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     body: JsonBody<ProductInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = blocking(move || products::create(&st.core, &ctx, body.0)).await?;
+    let p = caller
+        .run(&st, move |core, ctx| products::create(core, ctx, body.0))
+        .await?;
     Ok(HttpResponse::Created().json(p))
 }
 
@@ -68,13 +68,17 @@ struct DetailQuery {
 #[utoipa::path(get, path = "/api/products/{id}", tag = "catalog", responses((status = 200, body = inventory_core::models::ProductView)))]
 pub async fn get(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let q: DetailQuery = query(&req)?;
-    let p = blocking(move || products::get(&st.core, &ctx, id, q.include_deleted == Some(true)))
+    let include_deleted = q.include_deleted == Some(true);
+    let p = caller
+        .run(&st, move |core, ctx| {
+            products::get(core, ctx, id, include_deleted)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(p))
 }
@@ -82,12 +86,16 @@ pub async fn get(
 #[utoipa::path(patch, path = "/api/products/{id}", tag = "catalog", request_body = ProductInput, responses((status = 200, body = inventory_core::models::ProductView)))]
 pub async fn update(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
     body: JsonBody<ProductInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let p = blocking(move || products::update(&st.core, &ctx, id, body.0)).await?;
+    let p = caller
+        .run(&st, move |core, ctx| {
+            products::update(core, ctx, id, body.0)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(p))
 }
 
@@ -110,69 +118,83 @@ pub async fn replace(
 #[utoipa::path(delete, path = "/api/products/{id}", tag = "catalog", responses((status = 204, description = "Soft-deleted")))]
 pub async fn delete(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    blocking(move || products::delete(&st.core, &ctx, id)).await?;
+    caller
+        .run(&st, move |core, ctx| products::delete(core, ctx, id))
+        .await?;
     Ok(no_content())
 }
 
 #[utoipa::path(get, path = "/api/products/{id}/suppliers", tag = "catalog", params(PageParams), responses((status = 200, description = "A page of the product's supplier links")))]
 pub async fn list_links(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let page = PageParams::from_req(&req)?;
-    let l = blocking(move || links::list_for_product(&st.core, &ctx, id)).await?;
+    let l = caller
+        .run(&st, move |core, ctx| links::list_for_product(core, ctx, id))
+        .await?;
     paginate_vec(&req, page, l)
 }
 
 #[utoipa::path(get, path = "/api/products/{id}/suppliers/{supplier_id}", tag = "catalog", responses((status = 200, body = inventory_core::models::LinkView)))]
 pub async fn get_link(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, sid) = path.into_inner();
-    let l = blocking(move || links::get(&st.core, &ctx, id, sid)).await?;
+    let l = caller
+        .run(&st, move |core, ctx| links::get(core, ctx, id, sid))
+        .await?;
     Ok(HttpResponse::Ok().json(l))
 }
 
 #[utoipa::path(post, path = "/api/products/{id}/suppliers", tag = "catalog", request_body = LinkInput, responses((status = 201, body = inventory_core::models::LinkView), (status = 409, description = "Duplicate link")))]
 pub async fn create_link(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
     body: JsonBody<LinkInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let l = blocking(move || links::create(&st.core, &ctx, id, body.0)).await?;
+    let l = caller
+        .run(&st, move |core, ctx| links::create(core, ctx, id, body.0))
+        .await?;
     Ok(HttpResponse::Created().json(l))
 }
 
 #[utoipa::path(patch, path = "/api/products/{id}/suppliers/{supplier_id}", tag = "catalog", request_body = LinkInput, responses((status = 200, body = inventory_core::models::LinkView)))]
 pub async fn update_link(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<(i64, i64)>,
     body: JsonBody<LinkInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, sid) = path.into_inner();
-    let l = blocking(move || links::update(&st.core, &ctx, id, sid, body.0)).await?;
+    let l = caller
+        .run(&st, move |core, ctx| {
+            links::update(core, ctx, id, sid, body.0)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(l))
 }
 
 #[utoipa::path(delete, path = "/api/products/{id}/suppliers/{supplier_id}", tag = "catalog", responses((status = 204, description = "Unlinked")))]
 pub async fn delete_link(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, sid) = path.into_inner();
-    blocking(move || links::delete(&st.core, &ctx, id, sid)).await?;
+    caller
+        .run(&st, move |core, ctx| links::delete(core, ctx, id, sid))
+        .await?;
     Ok(no_content())
 }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::{no_content, resource, State};
 use crate::error::ApiError;
 use crate::extract::{
-    blocking, paginated, query, require_for_put, Caller, JsonBody, OptionalJson, PageParams,
+    paginated, query, require_for_put, Caller, JsonBody, OptionalJson, PageParams,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -55,45 +55,55 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[utoipa::path(get, path = "/api/locations", tag = "stock", params(LocationQuery, PageParams), responses((status = 200, description = "A page of locations")))]
 pub async fn list_locations(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
     let q: LocationQuery = query(&req)?;
-    let data = blocking(move || locations::list(&st.core, &ctx, &q, page)).await?;
+    let data = caller
+        .run(&st, move |core, ctx| locations::list(core, ctx, &q, page))
+        .await?;
     Ok(paginated(&req, page, data))
 }
 
 #[utoipa::path(post, path = "/api/locations", tag = "stock", request_body = LocationInput, responses((status = 201, body = inventory_core::models::Location)))]
 pub async fn create_location(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     body: JsonBody<LocationInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let l = blocking(move || locations::create(&st.core, &ctx, body.0)).await?;
+    let l = caller
+        .run(&st, move |core, ctx| locations::create(core, ctx, body.0))
+        .await?;
     Ok(HttpResponse::Created().json(l))
 }
 
 #[utoipa::path(get, path = "/api/locations/{id}", tag = "stock", responses((status = 200, body = inventory_core::models::Location)))]
 pub async fn get_location(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let l = blocking(move || locations::get(&st.core, &ctx, id)).await?;
+    let l = caller
+        .run(&st, move |core, ctx| locations::get(core, ctx, id))
+        .await?;
     Ok(HttpResponse::Ok().json(l))
 }
 
 #[utoipa::path(patch, path = "/api/locations/{id}", tag = "stock", request_body = LocationInput, responses((status = 200, body = inventory_core::models::Location)))]
 pub async fn update_location(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
     body: JsonBody<LocationInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let l = blocking(move || locations::update(&st.core, &ctx, id, body.0)).await?;
+    let l = caller
+        .run(&st, move |core, ctx| {
+            locations::update(core, ctx, id, body.0)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(l))
 }
 
@@ -114,47 +124,61 @@ pub async fn replace_location(
 #[utoipa::path(delete, path = "/api/locations/{id}", tag = "stock", responses((status = 204, description = "Deleted"), (status = 409, description = "Holds stock")))]
 pub async fn delete_location(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    blocking(move || locations::delete(&st.core, &ctx, id)).await?;
+    caller
+        .run(&st, move |core, ctx| locations::delete(core, ctx, id))
+        .await?;
     Ok(no_content())
 }
 
 #[utoipa::path(get, path = "/api/stock-levels", tag = "stock", params(LevelFilter, PageParams), responses((status = 200, description = "A page of stock levels")))]
 pub async fn stock_levels(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
     let f: LevelFilter = query(&req)?;
-    let data = blocking(move || ledger::stock_levels(&st.core, &ctx, &f, page)).await?;
+    let data = caller
+        .run(&st, move |core, ctx| {
+            ledger::stock_levels(core, ctx, &f, page)
+        })
+        .await?;
     Ok(paginated(&req, page, data))
 }
 
 #[utoipa::path(get, path = "/api/inventory/levels", tag = "stock", params(ProductFilter, PageParams), responses((status = 200, description = "A page of per-product inventory rows")))]
 pub async fn inventory_levels(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
     let f: ProductFilter = query(&req)?;
-    let data = blocking(move || ledger::inventory_levels(&st.core, &ctx, &f, page)).await?;
+    let data = caller
+        .run(&st, move |core, ctx| {
+            ledger::inventory_levels(core, ctx, &f, page)
+        })
+        .await?;
     Ok(paginated(&req, page, data))
 }
 
 #[utoipa::path(get, path = "/api/stock-adjustments", tag = "stock", params(AdjustmentFilter, PageParams), responses((status = 200, description = "A page of ledger rows, newest first")))]
 pub async fn list_adjustments(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
     let f: AdjustmentFilter = query(&req)?;
-    let data = blocking(move || ledger::list_adjustments(&st.core, &ctx, &f, page)).await?;
+    let data = caller
+        .run(&st, move |core, ctx| {
+            ledger::list_adjustments(core, ctx, &f, page)
+        })
+        .await?;
     Ok(paginated(&req, page, data))
 }
 
@@ -162,34 +186,42 @@ pub async fn list_adjustments(
     responses((status = 201, body = inventory_core::models::Adjustment), (status = 409, description = "insufficient_stock")))]
 pub async fn create_adjustment(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     body: JsonBody<AdjustmentInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let a = blocking(move || ledger::create_adjustment(&st.core, &ctx, body.0)).await?;
+    let a = caller
+        .run(&st, move |core, ctx| {
+            ledger::create_adjustment(core, ctx, body.0)
+        })
+        .await?;
     Ok(HttpResponse::Created().json(a))
 }
 
 #[utoipa::path(get, path = "/api/stock-adjustments/{id}", tag = "stock", responses((status = 200, body = inventory_core::models::Adjustment)))]
 pub async fn get_adjustment(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let a = blocking(move || ledger::get_adjustment(&st.core, &ctx, id)).await?;
+    let a = caller
+        .run(&st, move |core, ctx| ledger::get_adjustment(core, ctx, id))
+        .await?;
     Ok(HttpResponse::Ok().json(a))
 }
 
 #[utoipa::path(get, path = "/api/products/{id}/history", tag = "stock", params(PageParams), responses((status = 200, description = "The product's ledger, newest first")))]
 pub async fn history(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let page = PageParams::from_req(&req)?;
-    let data = blocking(move || ledger::history(&st.core, &ctx, id, page)).await?;
+    let data = caller
+        .run(&st, move |core, ctx| ledger::history(core, ctx, id, page))
+        .await?;
     Ok(paginated(&req, page, data))
 }
 
@@ -199,24 +231,24 @@ pub struct LookupQuery {
 }
 
 #[utoipa::path(get, path = "/api/products/lookup", tag = "stock", params(LookupQuery), responses((status = 200, body = inventory_core::models::Product), (status = 404)))]
-pub async fn lookup(
-    st: State,
-    Caller(ctx): Caller,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+pub async fn lookup(st: State, caller: Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let q: LookupQuery = query(&req)?;
     let code = q.barcode.unwrap_or_default();
-    let p = blocking(move || ledger::lookup(&st.core, &ctx, &code)).await?;
+    let p = caller
+        .run(&st, move |core, ctx| ledger::lookup(core, ctx, &code))
+        .await?;
     Ok(HttpResponse::Ok().json(p))
 }
 
 #[utoipa::path(post, path = "/api/scan", tag = "stock", request_body = ScanInput, responses((status = 201, body = inventory_core::models::Adjustment)))]
 pub async fn scan(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     body: JsonBody<ScanInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let a = blocking(move || ledger::scan(&st.core, &ctx, body.0)).await?;
+    let a = caller
+        .run(&st, move |core, ctx| ledger::scan(core, ctx, body.0))
+        .await?;
     Ok(HttpResponse::Created().json(a))
 }
 
@@ -240,11 +272,13 @@ pub fn barcode_svg_for(code: &str) -> Result<String, String> {
 #[utoipa::path(get, path = "/api/products/{id}/barcode.svg", tag = "stock", responses((status = 200, content_type = "image/svg+xml", description = "A label barcode")))]
 pub async fn barcode_svg(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let code = blocking(move || ledger::label_code(&st.core, &ctx, id)).await?;
+    let code = caller
+        .run(&st, move |core, ctx| ledger::label_code(core, ctx, id))
+        .await?;
     let svg = barcode_svg_for(&code).map_err(|e| {
         ApiError::bad_request("unencodable", format!("This code cannot be drawn: {e}"))
     })?;
@@ -256,33 +290,39 @@ pub async fn barcode_svg(
 #[utoipa::path(get, path = "/api/transfers", tag = "stock", params(TransferFilter, PageParams), responses((status = 200, description = "A page of transfers")))]
 pub async fn list_transfers(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
     let f: TransferFilter = query(&req)?;
-    let data = blocking(move || transfers::list(&st.core, &ctx, &f, page)).await?;
+    let data = caller
+        .run(&st, move |core, ctx| transfers::list(core, ctx, &f, page))
+        .await?;
     Ok(paginated(&req, page, data))
 }
 
 #[utoipa::path(post, path = "/api/transfers", tag = "stock", request_body = TransferInput, responses((status = 201, body = inventory_core::models::Transfer)))]
 pub async fn create_transfer(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     body: JsonBody<TransferInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let t = blocking(move || transfers::create(&st.core, &ctx, body.0)).await?;
+    let t = caller
+        .run(&st, move |core, ctx| transfers::create(core, ctx, body.0))
+        .await?;
     Ok(HttpResponse::Created().json(t))
 }
 
 #[utoipa::path(get, path = "/api/transfers/{id}", tag = "stock", responses((status = 200, body = inventory_core::models::Transfer)))]
 pub async fn get_transfer(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let t = blocking(move || transfers::get(&st.core, &ctx, id)).await?;
+    let t = caller
+        .run(&st, move |core, ctx| transfers::get(core, ctx, id))
+        .await?;
     Ok(HttpResponse::Ok().json(t))
 }
 
@@ -290,37 +330,47 @@ pub async fn get_transfer(
     responses((status = 200, body = inventory_core::models::Transfer), (status = 409, description = "insufficient_stock or invalid_transition")))]
 pub async fn approve_transfer(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let t = blocking(move || transfers::approve(&st.core, &ctx, id)).await?;
+    let t = caller
+        .run(&st, move |core, ctx| transfers::approve(core, ctx, id))
+        .await?;
     Ok(HttpResponse::Ok().json(t))
 }
 
 #[utoipa::path(post, path = "/api/transfers/{id}/reject", tag = "stock", request_body = DecisionInput, responses((status = 200, body = inventory_core::models::Transfer)))]
 pub async fn reject_transfer(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
     body: OptionalJson<DecisionInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let input = body.0;
-    let t = blocking(move || transfers::reject(&st.core, &ctx, id, input)).await?;
+    let t = caller
+        .run(&st, move |core, ctx| {
+            transfers::reject(core, ctx, id, input)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(t))
 }
 
 #[utoipa::path(post, path = "/api/transfers/{id}/cancel", tag = "stock", request_body = DecisionInput, responses((status = 200, body = inventory_core::models::Transfer)))]
 pub async fn cancel_transfer(
     st: State,
-    Caller(ctx): Caller,
+    caller: Caller,
     id: web::Path<i64>,
     body: OptionalJson<DecisionInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let input = body.0;
-    let t = blocking(move || transfers::cancel(&st.core, &ctx, id, input)).await?;
+    let t = caller
+        .run(&st, move |core, ctx| {
+            transfers::cancel(core, ctx, id, input)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(t))
 }
 
