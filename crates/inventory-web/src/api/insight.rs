@@ -241,9 +241,7 @@ pub async fn suggestions(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
-    let all = caller
-        .run(&st, move |core, ctx| insight::suggestions(core, ctx))
-        .await?;
+    let all = caller.run(&st, insight::suggestions).await?;
     let count = all.len() as i64;
     page.check_in_range(count)?;
     let results = all
@@ -260,9 +258,7 @@ pub async fn suggestions(
 
 #[utoipa::path(post, path = "/api/reorder-suggestions/orders", tag = "insight", responses((status = 201, body = [orders::Order])))]
 pub async fn draft_orders(st: State, caller: Caller) -> Result<HttpResponse, ApiError> {
-    let o = caller
-        .run(&st, move |core, ctx| insight::draft_orders(core, ctx))
-        .await?;
+    let o = caller.run(&st, insight::draft_orders).await?;
     Ok(HttpResponse::Created().json(o))
 }
 

@@ -42,9 +42,7 @@ pub async fn ready(st: State) -> HttpResponse {
 
 #[utoipa::path(get, path = "/api/dashboard", tag = "insight", responses((status = 200, body = dashboard::Dashboard)))]
 pub async fn get_dashboard(st: State, caller: Caller) -> Result<HttpResponse, ApiError> {
-    let d = caller
-        .run(&st, move |core, ctx| dashboard::dashboard(core, ctx))
-        .await?;
+    let d = caller.run(&st, dashboard::dashboard).await?;
     Ok(HttpResponse::Ok().json(d))
 }
 
