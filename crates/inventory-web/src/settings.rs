@@ -84,8 +84,9 @@ pub struct Settings {
     /// Database connections in the pool.
     #[arg(long, env = "DB_POOL_SIZE", default_value_t = 4)]
     pub db_pool_size: u32,
-    /// Threads that run database work off the async workers.
-    #[arg(long, env = "BLOCKING_THREADS", default_value_t = 4)]
+    /// Threads per HTTP worker that run database work off the async workers; on two cores a
+    /// few beat many (see docs/performance.md).
+    #[arg(long, env = "BLOCKING_THREADS", default_value_t = 2)]
     pub blocking_threads: usize,
 }
 
