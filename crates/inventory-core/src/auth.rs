@@ -180,6 +180,18 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     bcrypt::verify(password, hash).unwrap_or(false)
 }
 
+/// Checks a password against a stored hash, or (for an unknown username) spends the same work
+/// on a dummy one and answers `false`.
+pub fn verify_or_dummy(password: &str, hash: Option<&str>, cost: u32) -> bool {
+    match hash {
+        Some(h) => verify_password(password, h),
+        None => {
+            dummy_verify(password, cost);
+            false
+        }
+    }
+}
+
 /// Spends the same bcrypt work as a real check, so unknown usernames cost what known ones do.
 pub fn dummy_verify(password: &str, cost: u32) {
     static DUMMY: OnceLock<(u32, String)> = OnceLock::new();

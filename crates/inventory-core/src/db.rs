@@ -212,6 +212,9 @@ pub struct Core {
     pub db: Db,
     pub config: CoreConfig,
     pub mailer: std::sync::Arc<crate::email::Mailer>,
+    /// Per-process caches that stay exact because they are keyed by versions kept in the
+    /// database (see `products::PositionCache`).
+    pub positions: std::sync::Arc<crate::services::products::PositionCache>,
 }
 
 /// Now, in UTC, at microsecond precision so both backends store the same value.

@@ -239,6 +239,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     alerts,
     category_stats,
     supplier_stats,
+    list_versions,
 );
 
 diesel::table! {
@@ -302,5 +303,12 @@ diesel::table! {
         products -> BigInt,
         supplied_value -> BigInt,
         stock_value -> BigInt,
+    }
+}
+
+diesel::table! {
+    list_versions (name) {
+        name -> Text,
+        version -> BigInt,
     }
 }

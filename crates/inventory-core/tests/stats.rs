@@ -27,6 +27,7 @@ fn core() -> (Core, Ctx, std::path::PathBuf) {
             ..CoreConfig::default()
         },
         mailer: Arc::new(Mailer::new(None, "inventory@localhost", dir.join("outbox")).unwrap()),
+        positions: Arc::default(),
     };
     let ctx = Ctx {
         principal: Some(Principal {
@@ -154,5 +155,46 @@ fn a_product_page_costs_three_statements_however_many_links() {
         statements, 3,
         "a product page must not run one query per row"
     );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn deep_pages_of_the_plain_list_match_offset_paging_and_follow_deletions() {
+    let (core, ctx, dir) = core();
+    let mut ids = Vec::new();
+    for i in 0..2300 {
+        let p = products::create(
+            &core,
+            &ctx,
+            ProductInput {
+                sku: Some(format!("D{i}")),
+                name: Some(format!("Deep {i}")),
+                price: Some(serde_json::json!(1)),
+                ..ProductInput::default()
+            },
+        )
+        .unwrap();
+        ids.push(p.product.id);
+    }
+    let page_ids = |page: i64| -> Vec<i64> {
+        let req = inventory_core::paging::PageReq::new(Some(page), Some(20)).unwrap();
+        products::list_rows(&core, &ctx, &products::ProductFilter::default(), req)
+            .unwrap()
+            .results
+            .iter()
+            .map(|p| p.id)
+            .collect()
+    };
+    // Page 60 starts at offset 1180: past the first position mark.
+    assert_eq!(page_ids(60), ids[1180..1200].to_vec());
+    assert_eq!(page_ids(115), ids[2280..2300].to_vec());
+    // Deleting products before the page shifts it, at once.
+    for id in &ids[10..15] {
+        products::delete(&core, &ctx, *id).unwrap();
+    }
+    let mut live = ids.clone();
+    live.drain(10..15);
+    assert_eq!(page_ids(60), live[1180..1200].to_vec());
+    assert_eq!(page_ids(115), live[2280..2295].to_vec());
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -21,6 +21,8 @@ pub struct AppState {
     pub openapi: utoipa::openapi::OpenApi,
     /// Shared by every worker, so the per-IP budget is per server instance, not per thread.
     pub limiter: crate::ratelimit::AuthLimiter,
+    /// Password checks run here, off the threads that serve database work.
+    pub hasher: crate::login::Hasher,
 }
 
 impl AppState {
@@ -54,8 +56,10 @@ impl AppState {
                 db,
                 config,
                 mailer: Arc::new(mailer),
+                positions: Arc::default(),
             },
             limiter: crate::ratelimit::AuthLimiter::new(settings.auth_rate_limit_per_minute),
+            hasher: crate::login::Hasher::new(2, 256)?,
             settings: Arc::new(settings.clone()),
             secret,
             trusted_proxies,

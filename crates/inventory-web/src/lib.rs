@@ -8,6 +8,7 @@ pub mod app;
 pub mod cli;
 pub mod error;
 pub mod extract;
+pub mod login;
 pub mod middleware;
 pub mod openapi;
 pub mod ratelimit;

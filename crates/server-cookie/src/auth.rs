@@ -13,6 +13,7 @@ use inventory_web::api::{no_content, resource};
 use std::sync::Arc;
 
 use inventory_web::extract::{LoginRef, PendingAuth, PendingFn};
+use inventory_web::login::password_login;
 use inventory_web::{blocking, ApiError, AppState, Caller, JsonBody};
 use serde::Deserialize;
 
@@ -90,8 +91,7 @@ pub async fn login(
     }
     let ctx = Caller::from_request_parts(&req);
     let LoginInput { username, password } = body.0;
-    let core = st.core.clone();
-    let user = blocking(move || users::authenticate(&core, &ctx, &username, &password)).await?;
+    let user = password_login(&st, ctx, username, password).await?;
     session.renew();
     let token = new_csrf_token();
     session

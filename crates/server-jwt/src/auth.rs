@@ -13,6 +13,7 @@ use std::sync::Arc;
 use inventory_core::auth::Principal;
 use inventory_core::CoreError;
 use inventory_web::extract::{LoginRef, PendingAuth, PendingFn};
+use inventory_web::login::password_login;
 use inventory_web::{blocking, ApiError, AppState, Caller, JsonBody};
 use serde::Deserialize;
 
@@ -68,10 +69,10 @@ pub async fn obtain(
 ) -> Result<HttpResponse, ApiError> {
     let ctx = Caller::from_request_parts(&req);
     let ObtainInput { username, password } = body.0;
+    let user = password_login(&st, ctx, username, password).await?;
     let core = st.core.clone();
     let keys = keys.get_ref().clone();
     let pair = blocking(move || {
-        let user = users::authenticate(&core, &ctx, &username, &password)?;
         let fam = random_id();
         let pair = keys
             .pair(user.id, &fam)

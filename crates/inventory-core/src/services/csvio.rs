@@ -488,6 +488,7 @@ pub fn import(core: &Core, ctx: &Ctx, body: &[u8]) -> CoreResult<ImportResult> {
                         },
                     };
                     stats::attach(c, id)?;
+                    stats::bump_live_set(c)?;
                     let mut ch = Changes::new();
                     ch.set("sku", &r.sku);
                     ch.set("name", &r.name);

@@ -230,7 +230,21 @@ pub fn list_rows(
         } else {
             q.then_order_by(products::id.asc())
         };
-        let rows: Vec<Product> = if page.offset() >= DEFERRED_JOIN_FROM {
+        let plain = ordering.is_empty() && is_unfiltered(&v);
+        let rows: Vec<Product> = if plain && page.offset() >= MARK_EVERY {
+            let marks = core.positions.marks(c)?;
+            let k = page.offset() / MARK_EVERY;
+            match marks.get(usize::try_from(k).unwrap_or(usize::MAX)) {
+                Some(from) => products::table
+                    .filter(products::deleted_at.is_null())
+                    .filter(products::id.ge(*from))
+                    .order(products::id)
+                    .limit(page.page_size)
+                    .offset(page.offset() - k * MARK_EVERY)
+                    .load(c)?,
+                None => vec![],
+            }
+        } else if page.offset() >= DEFERRED_JOIN_FROM {
             // Deep pages: walk just the ids (an index-only scan), then fetch the page's rows.
             let ids: Vec<i64> = q
                 .select(products::id)
@@ -251,8 +265,57 @@ pub fn list_rows(
     })
 }
 
+/// Where every 1000th live product sits in id order, for the unfiltered list's deep pages:
+/// a page at offset 50,000 starts from the nearest mark instead of stepping over 50,000 index
+/// entries. Valid only for the live-set version it was built at (`stats::live_set_version`),
+/// which every instance reads from the database, so it is never stale.
+#[derive(Default)]
+pub struct PositionCache {
+    marks: std::sync::Mutex<Option<(i64, Vec<i64>)>>,
+}
+
+const MARK_EVERY: i64 = 1000;
+
+impl PositionCache {
+    fn marks(&self, conn: &mut DbConn) -> CoreResult<Vec<i64>> {
+        let version = stats::live_set_version(conn)?;
+        if let Ok(guard) = self.marks.lock() {
+            if let Some((v, marks)) = guard.as_ref() {
+                if *v == version {
+                    return Ok(marks.clone());
+                }
+            }
+        }
+        let ids: Vec<i64> = products::table
+            .filter(products::deleted_at.is_null())
+            .select(products::id)
+            .order(products::id)
+            .load(conn)?;
+        let marks: Vec<i64> = ids.iter().step_by(MARK_EVERY as usize).copied().collect();
+        if let Ok(mut guard) = self.marks.lock() {
+            *guard = Some((version, marks.clone()));
+        }
+        Ok(marks)
+    }
+}
+
 /// From this offset on, a page is read ids-first (see `list_rows`).
 const DEFERRED_JOIN_FROM: i64 = 1000;
+
+/// No filter at all (the deleted are hidden, as always).
+fn is_unfiltered(v: &ValidFilter) -> bool {
+    let f = &v.f;
+    f.category.is_none()
+        && f.supplier.is_none()
+        && f.location.is_none()
+        && f.owner.is_none()
+        && v.min_price.is_none()
+        && v.max_price.is_none()
+        && f.low_stock.is_none()
+        && f.low_stock_threshold.is_none()
+        && f.search.as_deref().is_none_or(|s| s.trim().is_empty())
+        && !v.include_deleted
+}
 
 /// The count from the kept aggregates when the filter is one they answer: none at all,
 /// `low_stock=true` alone, or `category` alone.
@@ -482,6 +545,7 @@ pub fn create(core: &Core, ctx: &Ctx, input: ProductInput) -> CoreResult<Product
             .returning(products::all_columns)
             .get_result(c)?;
         stats::attach(c, row.id)?;
+        stats::bump_live_set(c)?;
         audit::record(c, ctx, entry("create", &row, product_changes(None, &row)))?;
         let qty = v.quantity.unwrap_or(0);
         let row = if qty > 0 {
@@ -597,6 +661,7 @@ pub fn delete(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<()> {
             .first(c)?;
         ctx.modify_catalog(old.created_by)?;
         stats::detach(c, id)?;
+        stats::bump_live_set(c)?;
         let t = now();
         diesel::update(
             products::table

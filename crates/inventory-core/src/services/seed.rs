@@ -120,6 +120,7 @@ pub fn seed(db: &Db, n: u64) -> CoreResult<u64> {
                         .execute(c)?;
                 }
                 stats::attach(c, id)?;
+                stats::bump_live_set(c)?;
                 let loc = loc_ids[rng.gen_range(0..loc_ids.len())];
                 for a in 0..ADJUSTMENTS_PER_PRODUCT {
                     let (kind, delta) = if a % 3 == 0 {

@@ -35,6 +35,27 @@ pub fn ensure_supplier_row(conn: &mut DbConn, supplier_id: i64) -> CoreResult<()
     Ok(())
 }
 
+/// Marks the set of live products as changed (a product created, deleted or imported), so
+/// cached list positions are rebuilt; on the change's own transaction.
+pub fn bump_live_set(conn: &mut DbConn) -> CoreResult<()> {
+    use crate::schema::list_versions;
+    diesel::update(list_versions::table.find("products_live"))
+        .set(list_versions::version.eq(list_versions::version + 1))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The current version of the live product set.
+pub fn live_set_version(conn: &mut DbConn) -> CoreResult<i64> {
+    use crate::schema::list_versions;
+    Ok(list_versions::table
+        .find("products_live")
+        .select(list_versions::version)
+        .first(conn)
+        .optional()?
+        .unwrap_or(0))
+}
+
 /// Removes a product's whole contribution (call before changing it).
 pub fn detach(conn: &mut DbConn, product_id: i64) -> CoreResult<()> {
     apply(conn, product_id, -1)

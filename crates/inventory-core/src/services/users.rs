@@ -535,13 +535,29 @@ fn lockout_remaining(
     Ok((left > 0).then_some(left.max(1)))
 }
 
-/// Password login shared by both servers: lockout first (so even the right password is refused
-/// while locked), then bcrypt off the async workers, then the attempt and audit entry.
-pub fn authenticate(core: &Core, ctx: &Ctx, username: &str, password: &str) -> CoreResult<UserRow> {
+/// The first half of a password login: who the username is and whether it is locked. A locked
+/// username is refused here, before any password is looked at, so even the right password
+/// gets `account_locked` while the lock lasts.
+pub struct LoginCheck {
+    username: String,
+    user: Option<UserRow>,
+}
+
+impl LoginCheck {
+    /// The hash to check the password against; `None` for an unknown (or unusable) username,
+    /// which must still cost a full bcrypt check (see [`auth::verify_or_dummy`]).
+    pub fn hash(&self) -> Option<String> {
+        self.user.as_ref().map(|u| u.password_hash.clone())
+    }
+}
+
+pub fn login_check(core: &Core, ctx: &Ctx, username: &str) -> CoreResult<LoginCheck> {
     let username = username.trim();
     if username.is_empty() || username.chars().count() > 150 {
-        auth::dummy_verify(password, core.config.bcrypt_cost);
-        return Err(invalid_credentials());
+        return Ok(LoginCheck {
+            username: String::new(),
+            user: None,
+        });
     }
     let (user, locked) = core.db.read(|c| {
         let user = find_by_username(c, username)?;
@@ -565,15 +581,26 @@ pub fn authenticate(core: &Core, ctx: &Ctx, username: &str, password: &str) -> C
             retry_after: Some(secs),
         });
     }
-    let ok = match &user {
-        Some(u) => auth::verify_password(password, &u.password_hash),
-        None => {
-            auth::dummy_verify(password, core.config.bcrypt_cost);
-            false
-        }
-    };
+    Ok(LoginCheck {
+        username: username.to_owned(),
+        user,
+    })
+}
+
+/// The second half: record the attempt (and, on success, `last_login` and the audit entry).
+pub fn login_finish(
+    core: &Core,
+    ctx: &Ctx,
+    check: LoginCheck,
+    password_ok: bool,
+) -> CoreResult<UserRow> {
+    let LoginCheck { username, user } = check;
+    if username.is_empty() {
+        return Err(invalid_credentials());
+    }
+    let username = username.as_str();
     match user {
-        Some(u) if ok && u.is_active => core.db.write(|c| {
+        Some(u) if password_ok && u.is_active => core.db.write(|c| {
             let t = now();
             diesel::update(users::table.find(u.id))
                 .set(users::last_login.eq(t))
@@ -597,7 +624,7 @@ pub fn authenticate(core: &Core, ctx: &Ctx, username: &str, password: &str) -> C
                 ..u
             })
         }),
-        Some(u) if ok => {
+        Some(u) if password_ok => {
             core.db
                 .write(|c| record_attempt(c, ctx, username, Some(u.id), false, "inactive"))?;
             Err(invalid_credentials())
@@ -616,6 +643,14 @@ pub fn authenticate(core: &Core, ctx: &Ctx, username: &str, password: &str) -> C
             Err(invalid_credentials())
         }
     }
+}
+
+/// Password login in one call (check, bcrypt, finish), for callers already on a thread that
+/// may block for the bcrypt work.
+pub fn authenticate(core: &Core, ctx: &Ctx, username: &str, password: &str) -> CoreResult<UserRow> {
+    let check = login_check(core, ctx, username)?;
+    let ok = auth::verify_or_dummy(password, check.hash().as_deref(), core.config.bcrypt_cost);
+    login_finish(core, ctx, check, ok)
 }
 
 pub fn invalid_credentials() -> CoreError {

@@ -1,0 +1,97 @@
+//! Password logins that never tie up the threads serving database work: the bcrypt check
+//! (about a quarter of a second at cost 12) runs on its own small thread pool while the
+//! request waits asynchronously, so a stream of logins does not stall other requests.
+
+use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+
+use actix_web::http::StatusCode;
+use inventory_core::auth::{self, Ctx};
+use inventory_core::models::UserRow;
+use inventory_core::services::users;
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::extract::blocking;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A fixed pool of password-hashing threads fed by a bounded queue.
+#[derive(Clone)]
+pub struct Hasher {
+    jobs: SyncSender<Job>,
+}
+
+impl Hasher {
+    pub fn new(threads: usize, queue: usize) -> Result<Hasher, String> {
+        let (tx, rx) = sync_channel::<Job>(queue);
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..threads.max(1) {
+            let rx = Arc::clone(&rx);
+            std::thread::Builder::new()
+                .name(format!("bcrypt-{i}"))
+                .spawn(move || loop {
+                    let job = match rx.lock() {
+                        Ok(guard) => guard.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                })
+                .map_err(|e| format!("cannot start the password-hashing threads: {e}"))?;
+        }
+        Ok(Hasher { jobs: tx })
+    }
+
+    /// Runs `f` on a hashing thread; a full queue is a 429, never an unbounded wait.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = tx.send(f());
+        });
+        match self.jobs.try_send(job) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                return Err(ApiError {
+                    retry_after: Some(1),
+                    ..ApiError::new(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "throttled",
+                        "Too many logins at once; try again.",
+                    )
+                })
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                return Err(ApiError::internal("password hashing threads stopped"))
+            }
+        }
+        rx.await
+            .map_err(|_| ApiError::internal("password hashing thread dropped a job"))
+    }
+}
+
+/// Username and password → the signed-in user, with lockout, timing equalisation, the login
+/// attempt and the audit entry (both servers log in through here).
+pub async fn password_login(
+    st: &AppState,
+    ctx: Ctx,
+    username: String,
+    password: String,
+) -> Result<UserRow, ApiError> {
+    let core = st.core.clone();
+    let check_ctx = ctx.clone();
+    let check = blocking(move || users::login_check(&core, &check_ctx, &username)).await?;
+    let hash = check.hash();
+    let cost = st.core.config.bcrypt_cost;
+    let ok = st
+        .hasher
+        .run(move || auth::verify_or_dummy(&password, hash.as_deref(), cost))
+        .await?;
+    let core = st.core.clone();
+    blocking(move || users::login_finish(&core, &ctx, check, ok)).await
+}
