@@ -208,6 +208,37 @@ fn registration_open(s: &mut inventory_web::Settings) {
     s.registration = true;
 }
 
+/// Registration open, and mail going to an SMTP port where nothing listens.
+fn registration_with_mail_down(s: &mut inventory_web::Settings) {
+    s.registration = true;
+    s.email_url = Some(inventory_web::settings::Secret::new("smtp://127.0.0.1:9"));
+}
+
+/// Email goes out after the commit: a mail server that is down costs the message, never the
+/// change it announces.
+async fn a_failed_email_never_loses_the_change(app: TestApp) {
+    let guest = app.client();
+    let r = guest
+        .post(
+            "/api/auth/register",
+            json!({"username": "offline", "email": "offline@example.com", "password": USER_PASSWORD}),
+        )
+        .await;
+    let u = r.expect(201);
+    let root = app.root().await;
+    let r = root.get("/api/users?search=offline").await;
+    let listed = r.page();
+    assert_eq!(listed.len(), 1, "the registration committed");
+    assert_eq!(listed[0]["id"], u["id"]);
+    guest
+        .post(
+            "/api/auth/password/reset",
+            json!({"email": "root@example.com"}),
+        )
+        .await
+        .expect(202);
+}
+
 async fn a_registered_user_is_inactive_until_the_email_is_verified(app: TestApp) {
     let guest = app.client();
     let r = guest
@@ -415,6 +446,8 @@ async fn too_many_logins_from_one_address_are_rate_limited(app: TestApp) {
 }
 
 variants!(with rate_limited: too_many_logins_from_one_address_are_rate_limited);
+
+variants!(with registration_with_mail_down: a_failed_email_never_loses_the_change);
 
 variants!(
     with registration_open: a_registered_user_is_inactive_until_the_email_is_verified,
