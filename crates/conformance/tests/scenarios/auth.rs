@@ -214,6 +214,42 @@ fn registration_with_mail_down(s: &mut inventory_web::Settings) {
     s.email_url = Some(inventory_web::settings::Secret::new("smtp://127.0.0.1:9"));
 }
 
+/// Asking for a new verification link says nothing about whether the address exists, and only
+/// an unverified account gets mail.
+async fn resending_a_verification_link_does_not_reveal_accounts(app: TestApp) {
+    let guest = app.client();
+    guest
+        .post(
+            "/api/auth/register",
+            json!({"username": "late", "email": "late@example.com", "password": USER_PASSWORD}),
+        )
+        .await
+        .expect(201);
+    let before = app.outbox().len();
+    let known = guest
+        .post(
+            "/api/auth/verify-email/resend",
+            json!({"email": "late@example.com"}),
+        )
+        .await;
+    let unknown = guest
+        .post(
+            "/api/auth/verify-email/resend",
+            json!({"email": "nobody@example.com"}),
+        )
+        .await;
+    assert_eq!(known.status.as_u16(), 202, "{known:?}");
+    assert_eq!(unknown.status.as_u16(), 202, "{unknown:?}");
+    assert_eq!(known.body, unknown.body, "the same answer either way");
+    let mail = app.wait_for_email("late@example.com", "verify-email").await;
+    assert!(!mail.is_empty());
+    assert_eq!(
+        app.outbox().len(),
+        before + 1,
+        "one new message, for the real account"
+    );
+}
+
 /// Email goes out after the commit: a mail server that is down costs the message, never the
 /// change it announces.
 async fn a_failed_email_never_loses_the_change(app: TestApp) {
@@ -451,5 +487,6 @@ variants!(with registration_with_mail_down: a_failed_email_never_loses_the_chang
 
 variants!(
     with registration_open: a_registered_user_is_inactive_until_the_email_is_verified,
+    resending_a_verification_link_does_not_reveal_accounts,
     verifying_the_email_activates_a_registered_account_once
 );

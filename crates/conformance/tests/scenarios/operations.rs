@@ -103,6 +103,37 @@ async fn answers_carry_security_headers(app: TestApp) {
             .is_some_and(|c| c.starts_with("application/json")),
         "{r:?}"
     );
+    assert_eq!(
+        r.header("x-frame-options").as_deref(),
+        Some("DENY"),
+        "{r:?}"
+    );
+    assert!(
+        r.header("content-security-policy")
+            .is_some_and(|c| c.contains("frame-ancestors 'none'")),
+        "{r:?}"
+    );
+    assert_eq!(
+        r.header("referrer-policy").as_deref(),
+        Some("same-origin"),
+        "{r:?}"
+    );
+    // Plain HTTP on loopback in tests: no HSTS promise.
+    assert_eq!(r.header("strict-transport-security"), None, "{r:?}");
+}
+
+fn secure_cookies(s: &mut inventory_web::Settings) {
+    s.cookie_secure = Some(true);
+}
+
+/// With secure cookies on (production behind TLS), browsers are told to stay on HTTPS.
+async fn secure_deployments_send_hsts(app: TestApp) {
+    let r = app.client().get("/health").await;
+    assert!(
+        r.header("strict-transport-security")
+            .is_some_and(|h| h.contains("max-age=")),
+        "{r:?}"
+    );
 }
 
 variants!(
@@ -112,3 +143,5 @@ variants!(
     the_interactive_docs_are_served,
     answers_carry_security_headers,
 );
+
+variants!(with secure_cookies: secure_deployments_send_hsts);
