@@ -127,3 +127,41 @@ where
         >::new())
         .wrap(from_fn(crate::middleware::request_id))
 }
+
+/// Opens the application state on a blocking thread (it runs migrations and fills the pool),
+/// as both servers do at start.
+pub async fn open_state(
+    settings: &Settings,
+    extra_api: utoipa::openapi::OpenApi,
+) -> std::io::Result<AppState> {
+    let s = settings.clone();
+    tokio::task::spawn_blocking(move || AppState::new(&s, extra_api))
+        .await
+        .map_err(std::io::Error::other)?
+        .map_err(std::io::Error::other)
+}
+
+/// Builds, binds and runs the HTTP server around an app factory with the shared worker
+/// settings, on the current tokio runtime, so a server crate's `spawn` holds only what
+/// differs between the servers (their auth). Evaluates to `std::io::Result<Running>`.
+#[macro_export]
+macro_rules! serve {
+    ($settings:expr, $factory:expr) => {{
+        let settings: &$crate::Settings = &$settings;
+        let mut server = ::actix_web::HttpServer::new($factory)
+            .worker_max_blocking_threads(settings.blocking_threads.max(1));
+        if let Some(w) = settings.workers {
+            server = server.workers(w.max(1));
+        }
+        match server.bind(&settings.bind) {
+            Err(e) => Err(e),
+            Ok(server) => {
+                let port = server.addrs().first().map(|a| a.port()).unwrap_or(0);
+                let server = server.run();
+                let handle = server.handle();
+                let task = ::tokio::spawn(server);
+                Ok($crate::Running { port, handle, task })
+            }
+        }
+    }};
+}

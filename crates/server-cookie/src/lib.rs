@@ -8,8 +8,9 @@ use actix_session::config::{BrowserSession, CookieContentSecurity, TtlExtensionP
 use actix_session::SessionMiddleware;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::middleware::from_fn;
-use actix_web::{App, HttpServer};
-use inventory_web::{finish_app, AppState, Running, Settings};
+use actix_web::App;
+use inventory_web::app::open_state;
+use inventory_web::{finish_app, Running, Settings};
 use sha2::{Digest, Sha512};
 use utoipa::OpenApi;
 
@@ -21,20 +22,13 @@ struct CookieApi;
 
 /// Builds the app, binds `settings.bind` and runs the server on the current tokio runtime.
 pub async fn spawn(settings: Settings) -> std::io::Result<Running> {
-    let state = tokio::task::spawn_blocking({
-        let s = settings.clone();
-        move || AppState::new(&s, CookieApi::openapi())
-    })
-    .await
-    .map_err(std::io::Error::other)?
-    .map_err(std::io::Error::other)?;
+    let state = open_state(&settings, CookieApi::openapi()).await?;
     // actix's cookie key wants 64 bytes; derive them from SECRET_KEY of any length.
     let key = Key::from(&Sha512::digest(state.secret.expose().as_bytes())[..]);
     let secure = settings.cookie_secure();
     let idle = settings.session_idle_seconds;
     let store = DbSessionStore::new(state.core.db.clone());
-    let app_state = state.clone();
-    let mut server = HttpServer::new(move || {
+    inventory_web::serve!(settings, move || {
         let sessions = SessionMiddleware::builder(store.clone(), key.clone())
             .cookie_name("sessionid".into())
             .cookie_secure(secure)
@@ -51,16 +45,6 @@ pub async fn spawn(settings: Settings) -> std::io::Result<Running> {
             .configure(auth::configure)
             .wrap(from_fn(auth::authenticate))
             .wrap(sessions);
-        finish_app(app, &app_state)
-    });
-    server = server.worker_max_blocking_threads(settings.blocking_threads.max(1));
-    if let Some(w) = settings.workers {
-        server = server.workers(w.max(1));
-    }
-    let server = server.bind(&settings.bind)?;
-    let port = server.addrs().first().map(|a| a.port()).unwrap_or(0);
-    let server = server.run();
-    let handle = server.handle();
-    let task = tokio::spawn(server);
-    Ok(Running { port, handle, task })
+        finish_app(app, &state)
+    })
 }
