@@ -198,3 +198,24 @@ fn deep_pages_of_the_plain_list_match_offset_paging_and_follow_deletions() {
     assert_eq!(page_ids(115), live[2280..2295].to_vec());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn housekeeping_drops_dead_logins_and_keeps_live_ones() {
+    use inventory_core::services::tokens;
+    let (core, ctx, dir) = core();
+    let uid = ctx.principal.as_ref().unwrap().user_id;
+    let past = chrono::Utc::now().naive_utc() - chrono::Duration::hours(1);
+    let future = chrono::Utc::now().naive_utc() + chrono::Duration::hours(1);
+    tokens::start_family(&core.db, uid, "fam-dead", "refresh-dead", past).unwrap();
+    tokens::start_family(&core.db, uid, "fam-live", "refresh-live", future).unwrap();
+    let purged = tokens::purge_expired(&core.db).unwrap();
+    assert_eq!(purged, 2, "the expired refresh token and its family");
+    core.db
+        .read(|c| {
+            assert!(tokens::user_for_access(c, uid, "some-access", "fam-live")?.is_some());
+            assert!(tokens::user_for_access(c, uid, "some-access", "fam-dead")?.is_none());
+            Ok(())
+        })
+        .unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+}

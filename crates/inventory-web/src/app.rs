@@ -135,10 +135,38 @@ pub async fn open_state(
     extra_api: utoipa::openapi::OpenApi,
 ) -> std::io::Result<AppState> {
     let s = settings.clone();
-    tokio::task::spawn_blocking(move || AppState::new(&s, extra_api))
+    let state = tokio::task::spawn_blocking(move || AppState::new(&s, extra_api))
         .await
         .map_err(std::io::Error::other)?
-        .map_err(std::io::Error::other)
+        .map_err(std::io::Error::other)?;
+    spawn_housekeeping(state.core.clone());
+    Ok(state)
+}
+
+/// Every ten minutes (and once at start), drops expired cookie sessions and token rows, so
+/// those tables stay the size of the live logins.
+fn spawn_housekeeping(core: inventory_core::Core) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            let c = core.clone();
+            let done = tokio::task::spawn_blocking(move || {
+                let sessions = inventory_core::services::sessions::purge_expired(&c.db)?;
+                let tokens = inventory_core::services::tokens::purge_expired(&c.db)?;
+                Ok::<_, inventory_core::CoreError>((sessions, tokens))
+            })
+            .await;
+            match done {
+                Ok(Ok((s, t))) if s + t > 0 => {
+                    tracing::info!(sessions = s, tokens = t, "purged expired logins")
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "housekeeping failed"),
+                Err(e) => tracing::warn!(error = %e, "housekeeping task failed"),
+            }
+        }
+    });
 }
 
 /// Builds, binds and runs the HTTP server around an app factory with the shared worker

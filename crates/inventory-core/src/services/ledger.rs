@@ -9,7 +9,7 @@ use crate::auth::Ctx;
 use crate::db::{now, Core, DbConn};
 use crate::error::{CoreError, CoreResult, Errors};
 use crate::models::{Adjustment, Product, StockLevel};
-use crate::paging::{parse_ordering, PageReq, Paged};
+use crate::paging::{PageReq, Paged};
 use crate::schema::{categories, locations, products, stock_adjustments, stock_levels, users};
 use crate::services::alerts;
 use crate::services::audit_log::parse_instant;
@@ -516,9 +516,4 @@ pub fn label_code(core: &Core, ctx: &Ctx, product_id: i64) -> CoreResult<String>
         let p = live_product(c, product_id)?;
         Ok(p.barcode.unwrap_or(p.sku))
     })
-}
-
-/// Orderings accepted by the inventory view (the product list's).
-pub fn check_ordering(raw: Option<&str>) -> CoreResult<()> {
-    parse_ordering(raw, &catalog_products::ORDERING).map(|_| ())
 }

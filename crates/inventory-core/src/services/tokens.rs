@@ -208,3 +208,24 @@ pub fn user_for_access(
         .first(conn)
         .optional()?)
 }
+
+/// Drops token rows nobody can present any more: expired access and refresh tokens, then the
+/// login families left without a live refresh token (their access tokens, shorter-lived than
+/// any refresh token, have expired too). Revocations of live tokens stay.
+pub fn purge_expired(db: &Db) -> CoreResult<usize> {
+    db.write(|c| {
+        let t = now();
+        let tokens = diesel::delete(
+            jwt_tokens::table
+                .filter(jwt_tokens::token_type.ne("family"))
+                .filter(jwt_tokens::expires_at.le(t)),
+        )
+        .execute(c)?;
+        let families = diesel::sql_query(
+            "DELETE FROM jwt_tokens WHERE token_type = 'family' AND NOT EXISTS \
+             (SELECT 1 FROM jwt_tokens r WHERE r.family = jwt_tokens.jti AND r.token_type = 'refresh')",
+        )
+        .execute(c)?;
+        Ok(tokens + families)
+    })
+}

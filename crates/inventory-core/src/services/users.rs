@@ -645,14 +645,6 @@ pub fn login_finish(
     }
 }
 
-/// Password login in one call (check, bcrypt, finish), for callers already on a thread that
-/// may block for the bcrypt work.
-pub fn authenticate(core: &Core, ctx: &Ctx, username: &str, password: &str) -> CoreResult<UserRow> {
-    let check = login_check(core, ctx, username)?;
-    let ok = auth::verify_or_dummy(password, check.hash().as_deref(), core.config.bcrypt_cost);
-    login_finish(core, ctx, check, ok)
-}
-
 pub fn invalid_credentials() -> CoreError {
     CoreError::Unauthenticated {
         code: "invalid_credentials",
