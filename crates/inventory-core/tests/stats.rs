@@ -219,3 +219,13 @@ fn housekeeping_drops_dead_logins_and_keeps_live_ones() {
         .unwrap();
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The workspace builds SQLite with the query-planner stability guarantee; losing the flag
+/// (a changed `.cargo/config.toml`, a system SQLite) would silently make every paged query
+/// re-parse on each use.
+#[test]
+fn sqlite_keeps_prepared_statements_across_binds() {
+    let (core, _ctx, dir) = core();
+    assert!(core.db.sqlite_plans_are_stable().unwrap());
+    let _ = std::fs::remove_dir_all(dir);
+}
