@@ -1,7 +1,10 @@
 //! Database access: one connection type over SQLite and PostgreSQL, the pool, migrations,
 //! and the write-transaction helper every service uses.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use parking_lot::Mutex;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -11,6 +14,9 @@ use crate::error::{CoreError, CoreResult};
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+/// How long a write waits for its turn, as long as SQLite's own busy timeout.
+const WRITE_WAIT: Duration = Duration::from_secs(10);
 
 /// One connection type for both backends, chosen at runtime by the URL.
 #[derive(diesel::MultiConnection)]
@@ -92,6 +98,13 @@ pub type PooledConn = r2d2::PooledConnection<ConnManager>;
 pub struct Db {
     pool: Pool,
     backend: Backend,
+    /// SQLite's one write connection (`None` for PostgreSQL). SQLite admits one writer at a
+    /// time, so writes wait for this connection's mutex: the next writer wakes the moment the
+    /// last one commits, where SQLite's busy handler would sleep and poll (1, 2, 5 … 100 ms;
+    /// sales had a p99 of 350 ms). Its page cache also stays warm, because no other connection
+    /// of this process writes; with writes spread over the pool, every write began by reading
+    /// its pages again. Other processes sharing the file still meet the busy timeout.
+    writer: Option<Arc<Mutex<DbConn>>>,
 }
 
 impl Db {
@@ -100,6 +113,10 @@ impl Db {
     pub fn connect(url: &str, pool_size: u32) -> CoreResult<Db> {
         let backend = Backend::of_url(url)?;
         let manager = ConnManager {
+            url: url.to_owned(),
+            backend,
+        };
+        let manager_for_writes = ConnManager {
             url: url.to_owned(),
             backend,
         };
@@ -112,7 +129,29 @@ impl Db {
             .connection_timeout(Duration::from_secs(10))
             .build(manager)
             .map_err(|e| CoreError::Internal(format!("cannot open database: {e}")))?;
-        let db = Db { pool, backend };
+        let writer = match backend {
+            Backend::Sqlite => {
+                let mut conn = r2d2::ManageConnection::connect(&manager_for_writes)
+                    .map_err(|e| CoreError::Internal(format!("cannot open database: {e}")))?;
+                // Checkpoints run beside the writes (see `checkpoint_in_background`) instead
+                // of inside the commit that crosses the threshold, where their fsync held up
+                // every queued writer.
+                conn.batch_execute("PRAGMA journal_size_limit = 67108864")?;
+                let writer = Arc::new(Mutex::new(conn));
+                if checkpoint_in_background(Arc::downgrade(&writer), pool.clone()) {
+                    writer
+                        .lock()
+                        .batch_execute("PRAGMA wal_autocheckpoint = 0")?;
+                }
+                Some(writer)
+            }
+            Backend::Postgres => None,
+        };
+        let db = Db {
+            pool,
+            backend,
+            writer,
+        };
         db.migrate()?;
         if backend == Backend::Sqlite && !db.sqlite_plans_are_stable()? {
             tracing::warn!(
@@ -163,8 +202,15 @@ impl Db {
     /// SQLite gets `BEGIN IMMEDIATE`: a deferred transaction that reads first and then writes
     /// fails with SQLITE_BUSY under concurrent writers instead of waiting its turn.
     pub fn write<T>(&self, f: impl FnOnce(&mut DbConn) -> CoreResult<T>) -> CoreResult<T> {
-        let mut conn = self.conn()?;
-        write_tx(&mut conn, f)
+        match &self.writer {
+            Some(writer) => {
+                let mut conn = writer.try_lock_for(WRITE_WAIT).ok_or_else(|| {
+                    CoreError::Internal("timed out waiting for the database writer".into())
+                })?;
+                write_tx(&mut conn, f)
+            }
+            None => write_tx(&mut *self.conn()?, f),
+        }
     }
 
     /// Checks that the database answers (readiness probes).
@@ -179,6 +225,64 @@ impl Db {
         let mut conn = self.conn()?;
         f(&mut conn)
     }
+}
+
+/// How often the checkpointer looks for committed writes to copy into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
+/// Log frames (pages) after which the checkpointer also rewinds the log (≈ 16 MiB).
+const RESTART_AFTER_FRAMES: i64 = 4096;
+
+#[derive(diesel::QueryableByName)]
+struct CheckpointResult {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    log: i32,
+}
+
+/// Copies the write-ahead log into the database file from a thread of its own, so no commit
+/// pays for a checkpoint's copying and fsync. A passive checkpoint never waits for or blocks
+/// anyone; but under a steady stream of writes it never catches the log's end, and SQLite
+/// only rewinds a log that was checkpointed to the end, so the log grew by every write (half a
+/// gigabyte in five seconds of sales). Once the log is long, the checkpointer therefore takes
+/// the writer's turn for a `RESTART` checkpoint: with the bulk already copied it is short,
+/// and the next write starts the log from the beginning.
+///
+/// The thread ends once the last handle on the database is gone, after one final checkpoint.
+/// Returns `false` if no thread could be started (the writer then checkpoints as it commits).
+fn checkpoint_in_background(writer: std::sync::Weak<Mutex<DbConn>>, pool: Pool) -> bool {
+    let spawned = std::thread::Builder::new()
+        .name("sqlite-checkpoint".into())
+        .spawn(move || loop {
+            std::thread::sleep(CHECKPOINT_EVERY);
+            let live = writer.upgrade();
+            if let Err(e) = checkpoint(&pool, live.as_deref()) {
+                tracing::warn!(error = %e, "WAL checkpoint failed");
+            }
+            if live.is_none() {
+                break;
+            }
+        });
+    match spawned {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot start the WAL checkpointer");
+            false
+        }
+    }
+}
+
+fn checkpoint(pool: &Pool, writer: Option<&Mutex<DbConn>>) -> CoreResult<()> {
+    let passive: Vec<CheckpointResult> =
+        crate::sql::query("PRAGMA wal_checkpoint(PASSIVE)").load(&mut *pool.get()?)?;
+    let long = passive
+        .first()
+        .is_some_and(|r| i64::from(r.log) >= RESTART_AFTER_FRAMES);
+    if let (true, Some(writer)) = (long, writer) {
+        if let Some(mut conn) = writer.try_lock_for(WRITE_WAIT) {
+            conn.batch_execute("PRAGMA wal_checkpoint(RESTART)")?;
+        }
+    }
+    Ok(())
 }
 
 pub fn write_tx<T>(

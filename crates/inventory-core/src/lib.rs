@@ -14,6 +14,7 @@ pub mod models;
 pub mod paging;
 pub mod schema;
 pub mod services;
+pub mod sql;
 pub mod types;
 
 pub use db::{Core, CoreConfig, Db, DbConn};

@@ -123,13 +123,13 @@ const BY_SUPPLIER: &str = "SELECT s.id AS supplier_id, s.name AS supplier, \
 pub fn dashboard(core: &Core, ctx: &Ctx) -> CoreResult<Dashboard> {
     ctx.read_operations()?;
     core.db.read(|c| {
-        let totals: Totals = diesel::sql_query(TOTALS).get_result(c)?;
-        let mut by_category: Vec<CategoryCount> = diesel::sql_query(BY_CATEGORY).load(c)?;
-        let uncategorised: CategoryCount = diesel::sql_query(UNCATEGORISED).get_result(c)?;
+        let totals: Totals = crate::sql::query(TOTALS).get_result(c)?;
+        let mut by_category: Vec<CategoryCount> = crate::sql::query(BY_CATEGORY).load(c)?;
+        let uncategorised: CategoryCount = crate::sql::query(UNCATEGORISED).get_result(c)?;
         if uncategorised.count > 0 {
             by_category.push(uncategorised);
         }
-        let suppliers: Vec<SupplierRow> = diesel::sql_query(BY_SUPPLIER).load(c)?;
+        let suppliers: Vec<SupplierRow> = crate::sql::query(BY_SUPPLIER).load(c)?;
         let by_supplier: Vec<SupplierCount> = suppliers
             .iter()
             .map(|s| SupplierCount {

@@ -89,7 +89,7 @@ pub fn suggestions(core: &Core, ctx: &Ctx) -> CoreResult<Vec<Suggestion>> {
     ctx.read_operations()?;
     let since = now() - Duration::days(30);
     core.db.read(|c| {
-        let rows: Vec<Candidate> = diesel::sql_query(CANDIDATES)
+        let rows: Vec<Candidate> = crate::sql::query(CANDIDATES)
             .bind::<Timestamp, _>(since)
             .load(c)?;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
@@ -261,8 +261,8 @@ pub fn valuation(core: &Core, ctx: &Ctx, group_by: &str) -> CoreResult<Valuation
         }
     };
     core.db.read(|c| {
-        let rows: Vec<VRow> = diesel::sql_query(sql).load(c)?;
-        let total: VRow = diesel::sql_query(TOTALS).get_result(c)?;
+        let rows: Vec<VRow> = crate::sql::query(sql).load(c)?;
+        let total: VRow = crate::sql::query(TOTALS).get_result(c)?;
         let unnamed = match group_by {
             "category" => "Uncategorised",
             _ => "No supplier",

@@ -72,7 +72,7 @@ pub fn bookable_location(conn: &mut DbConn, id: Option<i64>) -> CoreResult<i64> 
 /// `audit` count computes its difference from a value nobody else can change meanwhile.
 fn locked_level(conn: &mut DbConn, product_id: i64, location_id: i64) -> CoreResult<i64> {
     let t = now();
-    diesel::sql_query(
+    crate::sql::query(
         "INSERT INTO stock_levels (product_id, location_id, quantity, updated_at) \
          VALUES ($1, $2, 0, $3) ON CONFLICT (product_id, location_id) DO NOTHING",
     )

@@ -351,7 +351,7 @@ fn kept_count(conn: &mut DbConn, v: &ValidFilter) -> CoreResult<Option<i64>> {
         }
         _ => return Ok(None),
     };
-    let row: CountRow = diesel::sql_query(sql).get_result(conn)?;
+    let row: CountRow = crate::sql::query(sql).get_result(conn)?;
     Ok(Some(row.n))
 }
 

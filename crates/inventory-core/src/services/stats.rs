@@ -20,14 +20,14 @@ pub fn category_key(category_id: Option<i64>) -> i64 {
 }
 
 pub fn ensure_category_row(conn: &mut DbConn, category_id: i64) -> CoreResult<()> {
-    diesel::sql_query("INSERT INTO category_stats (category_key) VALUES ($1) ON CONFLICT (category_key) DO NOTHING")
+    crate::sql::query("INSERT INTO category_stats (category_key) VALUES ($1) ON CONFLICT (category_key) DO NOTHING")
         .bind::<BigInt, _>(category_id)
         .execute(conn)?;
     Ok(())
 }
 
 pub fn ensure_supplier_row(conn: &mut DbConn, supplier_id: i64) -> CoreResult<()> {
-    diesel::sql_query(
+    crate::sql::query(
         "INSERT INTO supplier_stats (supplier_id) VALUES ($1) ON CONFLICT (supplier_id) DO NOTHING",
     )
     .bind::<BigInt, _>(supplier_id)
@@ -90,7 +90,7 @@ fn apply(conn: &mut DbConn, product_id: i64, sign: i64) -> CoreResult<()> {
     let value = price
         .checked_mul(quantity)
         .ok_or_else(CoreError::out_of_range)?;
-    diesel::sql_query(
+    crate::sql::query(
         "UPDATE category_stats SET products = products + $1, low_stock = low_stock + $2, \
          out_of_stock = out_of_stock + $3, quantity = quantity + $4, value = value + $5 \
          WHERE category_key = $6",
@@ -102,7 +102,7 @@ fn apply(conn: &mut DbConn, product_id: i64, sign: i64) -> CoreResult<()> {
     .bind::<BigInt, _>(sign * value)
     .bind::<BigInt, _>(category_key(category_id))
     .execute(conn)?;
-    diesel::sql_query(
+    crate::sql::query(
         "UPDATE supplier_stats SET products = products + $1, \
          supplied_value = supplied_value + $2 * (SELECT ps.quantity FROM product_suppliers ps \
              WHERE ps.product_id = $3 AND ps.supplier_id = supplier_stats.supplier_id), \
@@ -140,7 +140,7 @@ pub fn quantity_changed(conn: &mut DbConn, c: &QuantityChange) -> CoreResult<()>
         .ok_or_else(CoreError::out_of_range)?;
     let low = i64::from(c.after <= c.reorder_level) - i64::from(c.before <= c.reorder_level);
     let out = i64::from(c.after == 0) - i64::from(c.before == 0);
-    diesel::sql_query(
+    crate::sql::query(
         "UPDATE category_stats SET low_stock = low_stock + $1, out_of_stock = out_of_stock + $2, \
          quantity = quantity + $3, value = value + $4 WHERE category_key = $5",
     )
@@ -150,7 +150,7 @@ pub fn quantity_changed(conn: &mut DbConn, c: &QuantityChange) -> CoreResult<()>
     .bind::<BigInt, _>(value_delta)
     .bind::<BigInt, _>(category_key(c.category_id))
     .execute(conn)?;
-    diesel::sql_query(
+    crate::sql::query(
         "UPDATE supplier_stats SET stock_value = stock_value + $1 \
          WHERE supplier_id IN (SELECT supplier_id FROM product_suppliers WHERE product_id = $2)",
     )
@@ -195,15 +195,15 @@ const FRESH_SUPPLIERS: &str = "SELECT ps.supplier_id AS k, CAST(COUNT(*) AS BIGI
 
 /// Recomputes the aggregates from the base tables and compares; `Err` names the first drift.
 pub fn verify(conn: &mut DbConn) -> CoreResult<()> {
-    let kept: Vec<Row6> = diesel::sql_query(KEPT_CATEGORIES).load(conn)?;
-    let fresh: Vec<Row6> = diesel::sql_query(FRESH_CATEGORIES).load(conn)?;
+    let kept: Vec<Row6> = crate::sql::query(KEPT_CATEGORIES).load(conn)?;
+    let fresh: Vec<Row6> = crate::sql::query(FRESH_CATEGORIES).load(conn)?;
     if kept != fresh {
         return Err(CoreError::Internal(format!(
             "category stats drifted: kept {kept:?}, fresh {fresh:?}"
         )));
     }
-    let kept: Vec<Row6> = diesel::sql_query(KEPT_SUPPLIERS).load(conn)?;
-    let fresh: Vec<Row6> = diesel::sql_query(FRESH_SUPPLIERS).load(conn)?;
+    let kept: Vec<Row6> = crate::sql::query(KEPT_SUPPLIERS).load(conn)?;
+    let fresh: Vec<Row6> = crate::sql::query(FRESH_SUPPLIERS).load(conn)?;
     let fresh: Vec<Row6> = fresh
         .into_iter()
         .filter(|r| r.a != 0 || r.b != 0 || r.c != 0)

@@ -68,7 +68,7 @@ pub struct Booking<'a> {
 /// A change that would leave the location below zero is `insufficient_stock`.
 pub fn book(conn: &mut DbConn, ctx: &Ctx, b: Booking<'_>) -> CoreResult<Adjustment> {
     let t = now();
-    diesel::sql_query(
+    crate::sql::query(
         "INSERT INTO stock_levels (product_id, location_id, quantity, updated_at) \
          VALUES ($1, $2, 0, $3) ON CONFLICT (product_id, location_id) DO NOTHING",
     )

@@ -221,7 +221,7 @@ pub fn purge_expired(db: &Db) -> CoreResult<usize> {
                 .filter(jwt_tokens::expires_at.le(t)),
         )
         .execute(c)?;
-        let families = diesel::sql_query(
+        let families = crate::sql::query(
             "DELETE FROM jwt_tokens WHERE token_type = 'family' AND NOT EXISTS \
              (SELECT 1 FROM jwt_tokens r WHERE r.family = jwt_tokens.jti AND r.token_type = 'refresh')",
         )
