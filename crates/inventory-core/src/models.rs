@@ -162,7 +162,8 @@ pub struct ProductView {
     pub suppliers: Vec<LinkView>,
 }
 
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, QueryableByName)]
+#[diesel(table_name = crate::schema::product_suppliers)]
 pub struct LinkRow {
     pub product_id: i64,
     pub supplier_id: i64,

@@ -27,20 +27,40 @@ pub struct LinkInput {
     pub is_preferred: Option<bool>,
 }
 
+#[derive(QueryableByName)]
+struct NamedLink {
+    #[diesel(embed)]
+    link: LinkRow,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    supplier_name: String,
+}
+
 /// All links of the given products, with supplier names, in one query (no N+1 in lists).
 pub fn links_for(conn: &mut DbConn, product_ids: &[i64]) -> CoreResult<Vec<LinkView>> {
     if product_ids.is_empty() {
         return Ok(vec![]);
     }
-    let rows: Vec<(LinkRow, String)> = product_suppliers::table
-        .inner_join(suppliers::table)
-        .filter(product_suppliers::product_id.eq_any(product_ids))
-        .select((product_suppliers::all_columns, suppliers::name))
-        .order((
-            product_suppliers::product_id,
-            product_suppliers::supplier_id,
-        ))
+    // The ids travel as one JSON array, so a page of any size is the same statement and its
+    // prepared form is kept (diesel's `eq_any` writes one placeholder per id and is
+    // re-prepared on every call).
+    const SQLITE: &str = "SELECT ps.*, s.name AS supplier_name FROM product_suppliers ps \
+        JOIN suppliers s ON s.id = ps.supplier_id \
+        WHERE ps.product_id IN (SELECT value FROM json_each($1)) \
+        ORDER BY ps.product_id, ps.supplier_id";
+    const POSTGRES: &str = "SELECT ps.*, s.name AS supplier_name FROM product_suppliers ps \
+        JOIN suppliers s ON s.id = ps.supplier_id \
+        WHERE ps.product_id IN (SELECT CAST(value AS BIGINT) FROM json_array_elements_text(CAST($1 AS json))) \
+        ORDER BY ps.product_id, ps.supplier_id";
+    let sql = match conn {
+        DbConn::Sqlite(_) => SQLITE,
+        DbConn::Pg(_) => POSTGRES,
+    };
+    let ids = serde_json::to_string(product_ids)
+        .map_err(|e| CoreError::Internal(format!("cannot encode ids: {e}")))?;
+    let rows: Vec<NamedLink> = crate::sql::query(sql)
+        .bind::<diesel::sql_types::Text, _>(ids)
         .load(conn)?;
+    let rows = rows.into_iter().map(|r| (r.link, r.supplier_name));
     // Sorted by supplier name here rather than in SQL, so the query walks the primary key in
     // order with no sort step.
     let mut links: Vec<LinkView> = rows.into_iter().map(|(r, n)| LinkView::new(r, n)).collect();

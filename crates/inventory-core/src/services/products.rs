@@ -181,8 +181,11 @@ pub fn list(
     f: &ProductFilter,
     page: PageReq,
 ) -> CoreResult<Paged<ProductView>> {
-    let rows = list_rows(core, ctx, f, page)?;
+    ctx.read_catalog(core.config.public_read)?;
+    let ordering = parse_ordering(f.ordering.as_deref(), &ORDERING)?;
+    let v = validate_filter(ctx, f)?;
     core.db.read(|c| {
+        let rows = page_rows(c, core, &v, &ordering, page)?;
         Ok(Paged {
             count: rows.count,
             results: with_links(c, rows.results)?,
@@ -200,68 +203,75 @@ pub fn list_rows(
     ctx.read_catalog(core.config.public_read)?;
     let ordering = parse_ordering(f.ordering.as_deref(), &ORDERING)?;
     let v = validate_filter(ctx, f)?;
-    core.db.read(|c| {
-        let count: i64 = match kept_count(c, &v)? {
-            Some(n) => n,
-            None => filtered(&v).count().get_result(c)?,
+    core.db.read(|c| page_rows(c, core, &v, &ordering, page))
+}
+
+fn page_rows(
+    c: &mut DbConn,
+    core: &Core,
+    v: &ValidFilter,
+    ordering: &[(String, bool)],
+    page: PageReq,
+) -> CoreResult<Paged<Product>> {
+    let count: i64 = match kept_count(c, v)? {
+        Some(n) => n,
+        None => filtered(v).count().get_result(c)?,
+    };
+    page.check_in_range(count)?;
+    let mut q = filtered(v);
+    for (field, desc) in ordering {
+        q = match (field.as_str(), *desc) {
+            ("name", false) => q.then_order_by(products::name.asc()),
+            ("name", true) => q.then_order_by(products::name.desc()),
+            ("sku", false) => q.then_order_by(products::sku.asc()),
+            ("sku", true) => q.then_order_by(products::sku.desc()),
+            ("price", false) => q.then_order_by(products::price_cents.asc()),
+            ("price", true) => q.then_order_by(products::price_cents.desc()),
+            ("quantity", false) => q.then_order_by(products::quantity.asc()),
+            ("quantity", true) => q.then_order_by(products::quantity.desc()),
+            ("created_at", false) => q.then_order_by(products::created_at.asc()),
+            ("created_at", true) => q.then_order_by(products::created_at.desc()),
+            (_, false) => q.then_order_by(products::updated_at.asc()),
+            (_, true) => q.then_order_by(products::updated_at.desc()),
         };
-        page.check_in_range(count)?;
-        let mut q = filtered(&v);
-        for (field, desc) in &ordering {
-            q = match (field.as_str(), *desc) {
-                ("name", false) => q.then_order_by(products::name.asc()),
-                ("name", true) => q.then_order_by(products::name.desc()),
-                ("sku", false) => q.then_order_by(products::sku.asc()),
-                ("sku", true) => q.then_order_by(products::sku.desc()),
-                ("price", false) => q.then_order_by(products::price_cents.asc()),
-                ("price", true) => q.then_order_by(products::price_cents.desc()),
-                ("quantity", false) => q.then_order_by(products::quantity.asc()),
-                ("quantity", true) => q.then_order_by(products::quantity.desc()),
-                ("created_at", false) => q.then_order_by(products::created_at.asc()),
-                ("created_at", true) => q.then_order_by(products::created_at.desc()),
-                (_, false) => q.then_order_by(products::updated_at.asc()),
-                (_, true) => q.then_order_by(products::updated_at.desc()),
-            };
-        }
-        // Ties end with id, in the direction of the last key, so an index on (key, id) serves
-        // the whole ordering without a sort.
-        let q = if ordering.last().is_some_and(|(_, desc)| *desc) {
-            q.then_order_by(products::id.desc())
-        } else {
-            q.then_order_by(products::id.asc())
-        };
-        let plain = ordering.is_empty() && is_unfiltered(&v);
-        let rows: Vec<Product> = if plain && page.offset() >= MARK_EVERY {
-            let marks = core.positions.marks(c)?;
-            let k = page.offset() / MARK_EVERY;
-            match marks.get(usize::try_from(k).unwrap_or(usize::MAX)) {
-                Some(from) => products::table
-                    .filter(products::deleted_at.is_null())
-                    .filter(products::id.ge(*from))
-                    .order(products::id)
-                    .limit(page.page_size)
-                    .offset(page.offset() - k * MARK_EVERY)
-                    .load(c)?,
-                None => vec![],
-            }
-        } else if page.offset() >= DEFERRED_JOIN_FROM {
-            // Deep pages: walk just the ids (an index-only scan), then fetch the page's rows.
-            let ids: Vec<i64> = q
-                .select(products::id)
+    }
+    // Ties end with id, in the direction of the last key, so an index on (key, id) serves
+    // the whole ordering without a sort.
+    let q = if ordering.last().is_some_and(|(_, desc)| *desc) {
+        q.then_order_by(products::id.desc())
+    } else {
+        q.then_order_by(products::id.asc())
+    };
+    let plain = ordering.is_empty() && is_unfiltered(&v);
+    let rows: Vec<Product> = if plain && page.offset() >= MARK_EVERY {
+        let marks = core.positions.marks(c)?;
+        let k = page.offset() / MARK_EVERY;
+        match marks.get(usize::try_from(k).unwrap_or(usize::MAX)) {
+            Some(from) => products::table
+                .filter(products::deleted_at.is_null())
+                .filter(products::id.ge(*from))
+                .order(products::id)
                 .limit(page.page_size)
-                .offset(page.offset())
-                .load(c)?;
-            let mut rows: Vec<Product> =
-                products::table.filter(products::id.eq_any(&ids)).load(c)?;
-            rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
-            rows
-        } else {
-            q.limit(page.page_size).offset(page.offset()).load(c)?
-        };
-        Ok(Paged {
-            count,
-            results: rows,
-        })
+                .offset(page.offset() - k * MARK_EVERY)
+                .load(c)?,
+            None => vec![],
+        }
+    } else if page.offset() >= DEFERRED_JOIN_FROM {
+        // Deep pages: walk just the ids (an index-only scan), then fetch the page's rows.
+        let ids: Vec<i64> = q
+            .select(products::id)
+            .limit(page.page_size)
+            .offset(page.offset())
+            .load(c)?;
+        let mut rows: Vec<Product> = products::table.filter(products::id.eq_any(&ids)).load(c)?;
+        rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
+        rows
+    } else {
+        q.limit(page.page_size).offset(page.offset()).load(c)?
+    };
+    Ok(Paged {
+        count,
+        results: rows,
     })
 }
 
