@@ -242,7 +242,7 @@ fn page_rows(
     } else {
         q.then_order_by(products::id.asc())
     };
-    let plain = ordering.is_empty() && is_unfiltered(&v);
+    let plain = ordering.is_empty() && is_unfiltered(v);
     let rows: Vec<Product> = if plain && page.offset() >= MARK_EVERY {
         let marks = core.positions.marks(c)?;
         let k = page.offset() / MARK_EVERY;
