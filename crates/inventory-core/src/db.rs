@@ -153,31 +153,42 @@ impl Db {
             writer,
         };
         db.migrate()?;
-        if backend == Backend::Sqlite && !db.sqlite_plans_are_stable()? {
+        let missing = db.missing_sqlite_options()?;
+        if !missing.is_empty() {
             tracing::warn!(
-                "this SQLite was built without SQLITE_ENABLE_QPSG: paged queries are parsed again \
-                 on every use (build through the workspace, whose .cargo/config.toml sets it)"
+                missing = ?missing,
+                "this SQLite was built without the options the workspace sets in \
+                 .cargo/config.toml; expect requests at a third of their speed"
             );
         }
         Ok(db)
     }
 
-    /// Whether SQLite keeps cached statements across re-binding. Without the query-planner
-    /// stability guarantee a statement whose plan looked at a bound value (every `LIMIT ?`
-    /// diesel writes) expires at the next bind, and the statement cache saves nothing: detail
-    /// and list requests ran at a third of their speed. PostgreSQL has no such switch.
-    pub fn sqlite_plans_are_stable(&self) -> CoreResult<bool> {
+    /// The compile-time options our SQLite should have and lacks (none for PostgreSQL).
+    ///
+    /// - `ENABLE_QPSG`: without the query-planner stability guarantee a statement whose plan
+    ///   looked at a bound value (every `LIMIT ?` diesel writes) expires at the next bind, so
+    ///   the statement cache saved nothing: detail and list ran at a third of their speed.
+    /// - `THREADSAFE=2`: a connection is used by one thread at a time, so the per-call
+    ///   connection mutex of the default mode is pure cost (about a quarter of a list request).
+    /// - `DEFAULT_MEMSTATUS=0`: no global allocation statistics, one mutex less per malloc.
+    pub fn missing_sqlite_options(&self) -> CoreResult<Vec<&'static str>> {
+        const WANTED: [&str; 3] = ["ENABLE_QPSG", "THREADSAFE=2", "DEFAULT_MEMSTATUS=0"];
         let mut conn = self.conn()?;
-        match &mut *conn {
-            DbConn::Sqlite(c) => Ok(diesel::select(
-                diesel::dsl::sql::<diesel::sql_types::Integer>(
-                    "sqlite_compileoption_used('ENABLE_QPSG')",
-                ),
-            )
-            .get_result::<i32>(c)?
-                == 1),
-            DbConn::Pg(_) => Ok(true),
+        let DbConn::Sqlite(c) = &mut *conn else {
+            return Ok(vec![]);
+        };
+        let mut missing = vec![];
+        for option in WANTED {
+            let used: i32 = crate::sql::query("SELECT sqlite_compileoption_used($1) AS used")
+                .bind::<diesel::sql_types::Text, _>(option)
+                .get_result::<OptionUsed>(c)?
+                .used;
+            if used != 1 {
+                missing.push(option);
+            }
         }
+        Ok(missing)
     }
 
     pub fn backend(&self) -> Backend {
@@ -232,6 +243,12 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 
 /// Log frames (pages) after which the checkpointer also rewinds the log (≈ 16 MiB).
 const RESTART_AFTER_FRAMES: i64 = 4096;
+
+#[derive(diesel::QueryableByName)]
+struct OptionUsed {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    used: i32,
+}
 
 #[derive(diesel::QueryableByName)]
 struct CheckpointResult {
