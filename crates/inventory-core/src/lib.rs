@@ -15,6 +15,7 @@ pub mod paging;
 pub mod schema;
 pub mod services;
 pub mod sql;
+pub mod ts;
 pub mod types;
 
 pub use db::{Core, CoreConfig, Db, DbConn};

@@ -24,10 +24,14 @@ pub struct UserRow {
     pub is_staff: bool,
     pub is_superuser: bool,
     pub email_verified: bool,
+    #[diesel(deserialize_as = crate::ts::SqlTs)]
     pub date_joined: NaiveDateTime,
+    #[diesel(deserialize_as = crate::ts::SqlTsOpt)]
     pub last_login: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = crate::ts::SqlTs)]
     pub auth_epoch: NaiveDateTime,
     /// Failed logins before this moment no longer count toward a lockout (admin unlock).
+    #[diesel(deserialize_as = crate::ts::SqlTsOpt)]
     pub lockout_reset_at: Option<NaiveDateTime>,
 }
 
@@ -78,8 +82,10 @@ pub struct Category {
     pub description: String,
     pub created_by: Option<i64>,
     #[serde(serialize_with = "ser_ts")]
+    #[diesel(deserialize_as = crate::ts::SqlTs)]
     pub created_at: NaiveDateTime,
     #[serde(serialize_with = "ser_ts")]
+    #[diesel(deserialize_as = crate::ts::SqlTs)]
     pub updated_at: NaiveDateTime,
 }
 
@@ -101,8 +107,10 @@ pub struct Supplier {
     pub is_active: bool,
     pub created_by: Option<i64>,
     #[serde(serialize_with = "ser_ts")]
+    #[diesel(deserialize_as = crate::ts::SqlTs)]
     pub created_at: NaiveDateTime,
     #[serde(serialize_with = "ser_ts")]
+    #[diesel(deserialize_as = crate::ts::SqlTs)]
     pub updated_at: NaiveDateTime,
 }
 
@@ -124,8 +132,10 @@ pub struct Location {
     pub is_default: bool,
     pub created_by: Option<i64>,
     #[serde(serialize_with = "ser_ts")]
+    #[diesel(deserialize_as = crate::ts::SqlTs)]
     pub created_at: NaiveDateTime,
     #[serde(serialize_with = "ser_ts")]
+    #[diesel(deserialize_as = crate::ts::SqlTs)]
     pub updated_at: NaiveDateTime,
 }
 
@@ -146,10 +156,13 @@ pub struct Product {
     pub unit: String,
     pub created_by: Option<i64>,
     #[serde(serialize_with = "ser_ts")]
+    #[diesel(deserialize_as = crate::ts::SqlTs)]
     pub created_at: NaiveDateTime,
     #[serde(serialize_with = "ser_ts")]
+    #[diesel(deserialize_as = crate::ts::SqlTs)]
     pub updated_at: NaiveDateTime,
     #[serde(serialize_with = "ser_ts_opt")]
+    #[diesel(deserialize_as = crate::ts::SqlTsOpt)]
     pub deleted_at: Option<NaiveDateTime>,
     pub deleted_by: Option<i64>,
 }
@@ -173,7 +186,9 @@ pub struct LinkRow {
     pub contract_ref: String,
     pub is_preferred: bool,
     pub created_by: Option<i64>,
+    #[diesel(deserialize_as = crate::ts::SqlTs)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::ts::SqlTs)]
     pub updated_at: NaiveDateTime,
 }
 
@@ -219,6 +234,7 @@ pub struct StockLevel {
     pub location_id: i64,
     pub quantity: i64,
     #[serde(serialize_with = "ser_ts")]
+    #[diesel(deserialize_as = crate::ts::SqlTs)]
     pub updated_at: NaiveDateTime,
 }
 
@@ -235,6 +251,7 @@ pub struct Adjustment {
     pub reference: String,
     pub user_id: Option<i64>,
     #[serde(serialize_with = "ser_ts")]
+    #[diesel(deserialize_as = crate::ts::SqlTs)]
     pub created_at: NaiveDateTime,
 }
 
@@ -250,17 +267,21 @@ pub struct Transfer {
     pub requested_by: i64,
     pub approved_by: Option<i64>,
     #[serde(serialize_with = "ser_ts_opt")]
+    #[diesel(deserialize_as = crate::ts::SqlTsOpt)]
     pub decided_at: Option<NaiveDateTime>,
     pub reason: String,
     #[serde(serialize_with = "ser_ts")]
+    #[diesel(deserialize_as = crate::ts::SqlTs)]
     pub created_at: NaiveDateTime,
     #[serde(serialize_with = "ser_ts")]
+    #[diesel(deserialize_as = crate::ts::SqlTs)]
     pub updated_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, Queryable)]
 pub struct AuditRow {
     pub id: i64,
+    #[diesel(deserialize_as = crate::ts::SqlTs)]
     pub at: NaiveDateTime,
     pub user_id: Option<i64>,
     pub username: String,
@@ -318,5 +339,6 @@ pub struct LoginAttempt {
     pub success: bool,
     pub reason: String,
     #[serde(serialize_with = "ser_ts")]
+    #[diesel(deserialize_as = crate::ts::SqlTs)]
     pub at: NaiveDateTime,
 }

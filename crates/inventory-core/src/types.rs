@@ -115,10 +115,7 @@ pub fn ser_ts_opt<S: Serializer>(
     }
 }
 
-pub fn fmt_ts(t: &chrono::NaiveDateTime) -> String {
-    t.and_utc()
-        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
-}
+pub use crate::ts::fmt_ts;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
