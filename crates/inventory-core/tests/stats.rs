@@ -290,3 +290,28 @@ fn the_write_ahead_log_stays_short_under_steady_writes_and_reads() {
     assert!(largest < 48 << 20, "the log reached {} MiB", largest >> 20);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The demo data the benchmarks run on has low-stock and sold-out products (so the low-stock
+/// list is not trivially empty) and its kept aggregates agree with the base tables.
+#[test]
+fn seeded_data_has_low_stock_and_sold_out_products() {
+    use inventory_core::services::seed;
+    let (core, ctx, dir) = core();
+    assert_eq!(seed::seed(&core.db, 100).unwrap(), 100);
+    let req = inventory_core::paging::PageReq::new(Some(1), Some(100)).unwrap();
+    let low = products::list_rows(
+        &core,
+        &ctx,
+        &products::ProductFilter {
+            low_stock: Some(true),
+            ..Default::default()
+        },
+        req,
+    )
+    .unwrap();
+    assert!(low.count >= 10, "{} low-stock products", low.count);
+    let sold_out = low.results.iter().filter(|p| p.quantity == 0).count();
+    assert!(sold_out >= 2, "{sold_out} sold out");
+    core.db.read(stats::verify).unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+}

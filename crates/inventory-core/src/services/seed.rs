@@ -86,7 +86,13 @@ pub fn seed(db: &Db, n: u64) -> CoreResult<u64> {
             for k in 0..batch {
                 let idx = start as u64 + made + k;
                 let price: i64 = rng.gen_range(50..50_000);
-                let reorder: i64 = rng.gen_range(0..40);
+                // One product in ten sits at or below its reorder level and one in fifty is
+                // sold out, so the low-stock list, alerts and the dashboard have real work.
+                let reorder: i64 = if idx % 10 == 0 {
+                    rng.gen_range(250..400)
+                } else {
+                    rng.gen_range(0..40)
+                };
                 let id: i64 = diesel::insert_into(products::table)
                     .values((
                         products::sku.eq(format!("SEED-{idx:07}")),
@@ -122,6 +128,7 @@ pub fn seed(db: &Db, n: u64) -> CoreResult<u64> {
                 stats::attach(c, id)?;
                 stats::bump_live_set(c)?;
                 let loc = loc_ids[rng.gen_range(0..loc_ids.len())];
+                let mut on_hand = 0;
                 for a in 0..ADJUSTMENTS_PER_PRODUCT {
                     let (kind, delta) = if a % 3 == 0 {
                         ("receive", rng.gen_range(20..100))
@@ -141,9 +148,24 @@ pub fn seed(db: &Db, n: u64) -> CoreResult<u64> {
                         },
                     );
                     match r {
-                        Ok(_) | Err(crate::CoreError::Conflict { .. }) => {}
+                        Ok(adj) => on_hand = adj.quantity_after,
+                        Err(crate::CoreError::Conflict { .. }) => {}
                         Err(e) => return Err(e),
                     }
+                }
+                if idx % 50 == 0 && on_hand > 0 {
+                    stock::book(
+                        c,
+                        &ctx,
+                        Booking {
+                            product_id: id,
+                            location_id: loc,
+                            kind: "sale",
+                            delta: -on_hand,
+                            reason: "seed",
+                            reference: "",
+                        },
+                    )?;
                 }
             }
             Ok(())
