@@ -88,7 +88,7 @@ pub fn seed(db: &Db, n: u64) -> CoreResult<u64> {
                 let price: i64 = rng.gen_range(50..50_000);
                 // One product in ten sits at or below its reorder level and one in fifty is
                 // sold out, so the low-stock list, alerts and the dashboard have real work.
-                let reorder: i64 = if idx % 10 == 0 {
+                let reorder: i64 = if idx.is_multiple_of(10) {
                     rng.gen_range(250..400)
                 } else {
                     rng.gen_range(0..40)
@@ -153,7 +153,7 @@ pub fn seed(db: &Db, n: u64) -> CoreResult<u64> {
                         Err(e) => return Err(e),
                     }
                 }
-                if idx % 50 == 0 && on_hand > 0 {
+                if idx.is_multiple_of(50) && on_hand > 0 {
                     stock::book(
                         c,
                         &ctx,
