@@ -30,11 +30,16 @@ pub struct Hasher {
 fn yield_to_requests() {
     use thread_priority::{
         set_thread_priority_and_policy, thread_native_id, NormalThreadSchedulePolicy,
-        ThreadPriority, ThreadSchedulePolicy,
+        ThreadPriority, ThreadPriorityValue, ThreadSchedulePolicy,
     };
     let policy = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch);
-    if let Err(e) = set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Min, policy)
-    {
+    // 22 of 0–99 maps to nice 10: a tenth of a request thread's share when the cores are
+    // saturated (nice 19 left a login waiting five seconds there), all of a core when idle.
+    let priority = match ThreadPriorityValue::try_from(22u8) {
+        Ok(v) => ThreadPriority::Crossplatform(v),
+        Err(_) => ThreadPriority::Min,
+    };
+    if let Err(e) = set_thread_priority_and_policy(thread_native_id(), priority, policy) {
         tracing::warn!(error = ?e, "cannot lower the priority of a password-hashing thread");
     }
 }
