@@ -1,7 +1,8 @@
 //! Small builders for the objects scenarios need, each asserting the create succeeded.
 
-use crate::client::Client;
+use crate::client::{Client, Resp};
 use serde_json::{json, Value};
+use std::future::Future;
 
 /// Creates a category and returns its id.
 pub async fn category(c: &Client, name: &str) -> i64 {
@@ -123,4 +124,70 @@ pub fn cents(v: &Value) -> i64 {
         .unwrap_or_else(|| panic!("money has two decimal places, got {s:?}"));
     assert_eq!(frac.len(), 2, "money has two decimal places, got {s:?}");
     whole.parse::<i64>().unwrap() * 100 + frac.parse::<i64>().unwrap()
+}
+
+// Stock: bookings and the ledger, shared by the stock and procurement suites.
+
+/// The id of the default location a fresh database has, `MAIN`.
+pub async fn main_location(c: &Client) -> i64 {
+    find_id(c, "/api/locations", "code", "MAIN").await
+}
+
+/// The body of an adjustment request.
+pub fn adjustment(product: i64, location: Option<i64>, kind: &str, quantity: i64) -> Value {
+    let mut body = json!({
+        "product_id": product,
+        "kind": kind,
+        "quantity": quantity,
+        "reason": format!("{kind} of {quantity}"),
+    });
+    if let Some(l) = location {
+        body["location_id"] = json!(l);
+    }
+    body
+}
+
+/// `POST /api/stock-adjustments`.
+pub async fn adjust(
+    c: &Client,
+    product: i64,
+    location: Option<i64>,
+    kind: &str,
+    quantity: i64,
+) -> Resp {
+    c.post(
+        "/api/stock-adjustments",
+        adjustment(product, location, kind, quantity),
+    )
+    .await
+}
+
+/// Books an adjustment, asserting 201, and returns the ledger row.
+#[track_caller]
+pub fn book<'a>(
+    c: &'a Client,
+    product: i64,
+    location: Option<i64>,
+    kind: &'a str,
+    quantity: i64,
+) -> impl Future<Output = Value> + 'a {
+    let caller = std::panic::Location::caller();
+    async move {
+        let r = adjust(c, product, location, kind, quantity).await;
+        assert_eq!(
+            r.status.as_u16(),
+            201,
+            "booking {kind} {quantity} failed (called at {caller}): {r:?}"
+        );
+        r.body.clone()
+    }
+}
+
+/// Every ledger row matching `query` (e.g. `product=3&kind=sale`).
+pub async fn ledger(c: &Client, query: &str) -> Vec<Value> {
+    if query.is_empty() {
+        all_pages(c, "/api/stock-adjustments").await
+    } else {
+        all_pages(c, &format!("/api/stock-adjustments?{query}")).await
+    }
 }

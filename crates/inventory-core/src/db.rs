@@ -54,7 +54,7 @@ pub fn sqlite_path(url: &str) -> &str {
 }
 
 /// Picks the backend by scheme so a connection failure reports its real cause.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ConnManager {
     url: String,
     backend: Backend,
@@ -117,10 +117,7 @@ impl Db {
             url: url.to_owned(),
             backend,
         };
-        let manager_for_writes = ConnManager {
-            url: url.to_owned(),
-            backend,
-        };
+        let manager_for_writes = manager.clone();
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
             // A SQLite connection is a file handle that cannot go stale; checking it on every
@@ -211,8 +208,9 @@ impl Db {
 
     /// Runs `f` in one write transaction.
     ///
-    /// SQLite gets `BEGIN IMMEDIATE`: a deferred transaction that reads first and then writes
-    /// fails with SQLITE_BUSY under concurrent writers instead of waiting its turn.
+    /// SQLite writes take turns on the one writer connection and open with `BEGIN IMMEDIATE`
+    /// (another process on the same file may hold the lock; a deferred transaction that reads
+    /// first and then writes would fail with SQLITE_BUSY instead of waiting its turn).
     pub fn write<T>(&self, f: impl FnOnce(&mut DbConn) -> CoreResult<T>) -> CoreResult<T> {
         match &self.writer {
             Some(writer) => {

@@ -1,7 +1,7 @@
 //! Helpers for the procurement and insight scenarios: a cast of users, bookings, orders, an
 //! SMTP sink, a small CSV reader and the test-expanding macros this target needs.
 
-use conformance::fixtures::{all_pages, find_id};
+pub use conformance::fixtures::{adjust, book, ledger, main_location};
 use conformance::{json, Client, Resp, TestApp, Value};
 use std::future::Future;
 use std::io::{BufRead, BufReader, Write};
@@ -373,11 +373,6 @@ pub fn email_of(c: &Client) -> String {
         .to_owned()
 }
 
-/// The id of the default location, `MAIN`.
-pub async fn main_location(c: &Client) -> i64 {
-    find_id(c, "/api/locations", "code", "MAIN").await
-}
-
 /// Creates a product from `fields` (adding a name and price when missing) and returns its id.
 #[track_caller]
 pub fn product<'a>(c: &'a Client, sku: &'a str, fields: Value) -> impl Future<Output = i64> + 'a {
@@ -438,41 +433,6 @@ pub async fn link_quantity(c: &Client, product: i64, supplier: i64) -> i64 {
 // ---------------------------------------------------------------------------------------------
 // Stock
 
-/// Books an adjustment, asserting 201, and returns the ledger row.
-#[track_caller]
-pub fn book<'a>(
-    c: &'a Client,
-    product: i64,
-    location: Option<i64>,
-    kind: &'a str,
-    quantity: i64,
-) -> impl Future<Output = Value> + 'a {
-    let caller = std::panic::Location::caller();
-    async move {
-        let r = adjust(c, product, location, kind, quantity).await;
-        assert_eq!(
-            r.status.as_u16(),
-            201,
-            "booking {kind} {quantity} failed (called at {caller}): {r:?}"
-        );
-        r.body.clone()
-    }
-}
-
-pub async fn adjust(
-    c: &Client,
-    product: i64,
-    location: Option<i64>,
-    kind: &str,
-    quantity: i64,
-) -> Resp {
-    let mut body = json!({"product_id": product, "kind": kind, "quantity": quantity, "reason": format!("{kind} {quantity}")});
-    if let Some(l) = location {
-        body["location_id"] = json!(l);
-    }
-    c.post("/api/stock-adjustments", body).await
-}
-
 /// The product's total quantity.
 #[track_caller]
 pub fn quantity<'a>(c: &'a Client, product: i64) -> impl Future<Output = i64> + 'a {
@@ -500,11 +460,6 @@ pub async fn level(c: &Client, product: i64, location: i64) -> i64 {
         .find(|r| r["product_id"] == json!(product) && r["location_id"] == json!(location))
         .map(|r| r["quantity"].as_i64().expect("integer quantity"))
         .unwrap_or(0)
-}
-
-/// Every ledger row matching `query` (e.g. `product=3&kind=sale`).
-pub async fn ledger(c: &Client, query: &str) -> Vec<Value> {
-    all_pages(c, &format!("/api/stock-adjustments?{query}")).await
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,14 +1,9 @@
 //! Helpers for the stock scenarios: bookings, level and ledger snapshots.
 
-use conformance::fixtures::{all_pages, find_id};
-use conformance::{json, Client, Resp, Value};
+use conformance::fixtures::all_pages;
+pub use conformance::fixtures::{adjust, adjustment, book, ledger, main_location};
+use conformance::{json, Client, Value};
 use std::collections::BTreeMap;
-use std::future::Future;
-
-/// The id of the default location a fresh database has, `MAIN`.
-pub async fn main_location(c: &Client) -> i64 {
-    find_id(c, "/api/locations", "code", "MAIN").await
-}
 
 /// Creates a location with `code` (needs a manager or above) and returns its id.
 pub async fn new_location(c: &Client, code: &str) -> i64 {
@@ -18,56 +13,6 @@ pub async fn new_location(c: &Client, code: &str) -> i64 {
 /// Creates a product with no stock and returns its id.
 pub async fn new_product(c: &Client, sku: &str) -> i64 {
     conformance::fixtures::simple_product(c, sku, "2.50").await
-}
-
-/// The body of an adjustment request.
-pub fn adjustment(product: i64, location: Option<i64>, kind: &str, quantity: i64) -> Value {
-    let mut body = json!({
-        "product_id": product,
-        "kind": kind,
-        "quantity": quantity,
-        "reason": format!("{kind} of {quantity}"),
-    });
-    if let Some(l) = location {
-        body["location_id"] = json!(l);
-    }
-    body
-}
-
-/// `POST /api/stock-adjustments`.
-pub async fn adjust(
-    c: &Client,
-    product: i64,
-    location: Option<i64>,
-    kind: &str,
-    quantity: i64,
-) -> Resp {
-    c.post(
-        "/api/stock-adjustments",
-        adjustment(product, location, kind, quantity),
-    )
-    .await
-}
-
-/// Books an adjustment, asserting 201, and returns the ledger row.
-#[track_caller]
-pub fn book<'a>(
-    c: &'a Client,
-    product: i64,
-    location: Option<i64>,
-    kind: &'a str,
-    quantity: i64,
-) -> impl Future<Output = Value> + 'a {
-    let caller = std::panic::Location::caller();
-    async move {
-        let r = adjust(c, product, location, kind, quantity).await;
-        assert_eq!(
-            r.status.as_u16(),
-            201,
-            "booking {kind} {quantity} failed (called at {caller}): {r:?}"
-        );
-        r.body.clone()
-    }
 }
 
 /// The quantity of `product` at `location` per `GET /api/stock-levels` (0 when there is no row).
@@ -105,15 +50,6 @@ pub async fn total(c: &Client, product: i64) -> i64 {
     r.expect(200)["quantity"]
         .as_i64()
         .unwrap_or_else(|| panic!("product has an integer quantity: {r:?}"))
-}
-
-/// Every ledger row matching `query` (e.g. `product=3&kind=sale`).
-pub async fn ledger(c: &Client, query: &str) -> Vec<Value> {
-    if query.is_empty() {
-        all_pages(c, "/api/stock-adjustments").await
-    } else {
-        all_pages(c, &format!("/api/stock-adjustments?{query}")).await
-    }
 }
 
 /// The number of ledger rows matching `query`.

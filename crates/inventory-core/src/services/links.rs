@@ -60,10 +60,12 @@ pub fn links_for(conn: &mut DbConn, product_ids: &[i64]) -> CoreResult<Vec<LinkV
     let rows: Vec<NamedLink> = crate::sql::query(sql)
         .bind::<diesel::sql_types::Text, _>(ids)
         .load(conn)?;
-    let rows = rows.into_iter().map(|r| (r.link, r.supplier_name));
     // Sorted by supplier name here rather than in SQL, so the query walks the primary key in
     // order with no sort step.
-    let mut links: Vec<LinkView> = rows.into_iter().map(|(r, n)| LinkView::new(r, n)).collect();
+    let mut links: Vec<LinkView> = rows
+        .into_iter()
+        .map(|r| LinkView::new(r.link, r.supplier_name))
+        .collect();
     links.sort_by(|a, b| {
         (a.product_id, &a.supplier_name, a.supplier_id).cmp(&(
             b.product_id,

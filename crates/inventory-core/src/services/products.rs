@@ -181,9 +181,7 @@ pub fn list(
     f: &ProductFilter,
     page: PageReq,
 ) -> CoreResult<Paged<ProductView>> {
-    ctx.read_catalog(core.config.public_read)?;
-    let ordering = parse_ordering(f.ordering.as_deref(), &ORDERING)?;
-    let v = validate_filter(ctx, f)?;
+    let (v, ordering) = checked_filter(core, ctx, f)?;
     core.db.read(|c| {
         let rows = page_rows(c, core, &v, &ordering, page)?;
         Ok(Paged {
@@ -200,10 +198,20 @@ pub fn list_rows(
     f: &ProductFilter,
     page: PageReq,
 ) -> CoreResult<Paged<Product>> {
+    let (v, ordering) = checked_filter(core, ctx, f)?;
+    core.db.read(|c| page_rows(c, core, &v, &ordering, page))
+}
+
+/// What every product listing starts with: the read permission, the checked filter and the
+/// parsed ordering.
+fn checked_filter(
+    core: &Core,
+    ctx: &Ctx,
+    f: &ProductFilter,
+) -> CoreResult<(ValidFilter, Vec<(String, bool)>)> {
     ctx.read_catalog(core.config.public_read)?;
     let ordering = parse_ordering(f.ordering.as_deref(), &ORDERING)?;
-    let v = validate_filter(ctx, f)?;
-    core.db.read(|c| page_rows(c, core, &v, &ordering, page))
+    Ok((validate_filter(ctx, f)?, ordering))
 }
 
 fn page_rows(
