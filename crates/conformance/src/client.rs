@@ -251,7 +251,11 @@ impl Resp {
                 panic!("contract §2.4: no answer carries a `{key}` field: {self:?}");
             }
         }
-        if self.status.is_client_error() && self.method != Method::HEAD {
+        // Pages for people (the emailed-link pages) answer errors as HTML pages.
+        let is_page = self
+            .header("content-type")
+            .is_some_and(|c| c.starts_with("text/html"));
+        if self.status.is_client_error() && self.method != Method::HEAD && !is_page {
             assert!(
                 self.body["detail"].is_string()
                     && self.body["code"].as_str().is_some_and(is_snake_case),

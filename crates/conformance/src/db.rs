@@ -85,6 +85,18 @@ impl TestDb {
     }
 }
 
+/// Runs `sql` as the PostgreSQL superuser on the server the tests use (fault tests: refuse or
+/// cut the connections of one test's database).
+pub fn postgres_admin(sql: &str) -> Result<(), String> {
+    psql(&postgres_server()?, sql)
+}
+
+/// The database name of a PostgreSQL URL.
+pub fn database_name(url: &str) -> String {
+    let base = url.split('?').next().unwrap_or(url);
+    base.rsplit('/').next().unwrap_or("").to_owned()
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         match &self.cleanup {

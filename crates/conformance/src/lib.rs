@@ -18,16 +18,18 @@
 //! With neither, those variants are skipped with a note, unless `CI=true`, where they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
 
+pub mod admin;
 mod app;
 mod client;
 mod db;
 pub mod fixtures;
 pub mod jwt;
 pub mod mail;
+pub mod tools;
 
 pub use app::{run, Auth, TestApp, ROOT_PASSWORD, ROOT_USERNAME, USER_PASSWORD};
 pub use client::{Client, Raw, Resp};
-pub use db::{Backend, DbError, TestDb};
+pub use db::{database_name, postgres_admin, Backend, DbError, TestDb};
 pub use reqwest::{Method, StatusCode};
 pub use serde_json::{json, Value};
 

@@ -15,8 +15,17 @@ use crate::error::{CoreError, CoreResult};
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
-/// How long a write waits for its turn, as long as SQLite's own busy timeout.
-const WRITE_WAIT: Duration = Duration::from_secs(10);
+/// How long a write waits for its turn before it is answered 503 (retry later). Long enough
+/// that a big import ahead of it never makes it fail.
+const WRITE_WAIT: Duration = Duration::from_secs(30);
+
+/// How long a request waits for a database connection. PostgreSQL being down must answer 503
+/// within two seconds, not hang for the outage.
+const CONNECT_WAIT: Duration = Duration::from_millis(1500);
+
+/// After a failed connection, how long requests fail at once instead of each waiting
+/// [`CONNECT_WAIT`] again; the first request after it tries the database afresh.
+const BREAKER_OPEN: Duration = Duration::from_secs(1);
 
 /// One connection type for both backends, chosen at runtime by the URL.
 #[derive(diesel::MultiConnection)]
@@ -60,6 +69,21 @@ pub struct ConnManager {
     backend: Backend,
 }
 
+impl ConnManager {
+    /// A manager for `url`; a PostgreSQL URL without `connect_timeout` gets two seconds, so an
+    /// unreachable host fails fast instead of waiting for the operating system's TCP timeout.
+    pub fn new(url: &str) -> CoreResult<ConnManager> {
+        let backend = Backend::of_url(url)?;
+        let url = if backend == Backend::Postgres && !url.contains("connect_timeout=") {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{sep}connect_timeout=2")
+        } else {
+            url.to_owned()
+        };
+        Ok(ConnManager { url, backend })
+    }
+}
+
 impl r2d2::ManageConnection for ConnManager {
     type Connection = DbConn;
     type Error = ConnectionError;
@@ -94,6 +118,14 @@ impl r2d2::ManageConnection for ConnManager {
 pub type Pool = r2d2::Pool<ConnManager>;
 pub type PooledConn = r2d2::PooledConnection<ConnManager>;
 
+/// How many pooled connections exist and how many wait idle (busy = the difference).
+#[derive(Debug, Clone, Copy)]
+pub struct PoolState {
+    pub connections: u32,
+    pub idle_connections: u32,
+    pub max_size: u32,
+}
+
 /// The connection pool plus which backend it talks to.
 #[derive(Clone)]
 pub struct Db {
@@ -106,17 +138,23 @@ pub struct Db {
     /// of this process writes; with writes spread over the pool, every write began by reading
     /// its pages again. Other processes sharing the file still meet the busy timeout.
     writer: Option<Arc<Mutex<DbConn>>>,
+    /// Until when (ms since the Unix epoch) requests fail fast after a failed connection.
+    breaker: Arc<std::sync::atomic::AtomicI64>,
+    /// The readiness probe's own connection, outside the pool and its queue.
+    probe: Arc<Mutex<Option<DbConn>>>,
+    manager: ConnManager,
+}
+
+fn epoch_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
 impl Db {
     /// Opens the pool and brings the schema up to date, so every command starts on a current
     /// schema (API.md §8).
     pub fn connect(url: &str, pool_size: u32) -> CoreResult<Db> {
-        let backend = Backend::of_url(url)?;
-        let manager = ConnManager {
-            url: url.to_owned(),
-            backend,
-        };
+        let manager = ConnManager::new(url)?;
+        let backend = manager.backend;
         let manager_for_writes = manager.clone();
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
@@ -124,8 +162,8 @@ impl Db {
             // checkout would add a statement to every request. PostgreSQL ones are checked.
             .test_on_check_out(backend == Backend::Postgres)
             .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(10))
-            .build(manager)
+            .connection_timeout(CONNECT_WAIT)
+            .build(manager_for_writes.clone())
             .map_err(|e| CoreError::Internal(format!("cannot open database: {e}")))?;
         let writer = match backend {
             Backend::Sqlite => {
@@ -149,8 +187,12 @@ impl Db {
             pool,
             backend,
             writer,
+            breaker: Arc::default(),
+            probe: Arc::default(),
+            manager,
         };
         db.migrate()?;
+        db.fill_username_keys()?;
         let missing = db.missing_sqlite_options()?;
         if !missing.is_empty() {
             tracing::warn!(
@@ -160,6 +202,44 @@ impl Db {
             );
         }
         Ok(db)
+    }
+
+    /// Gives users created before look-alike keys existed their key (the skeleton tables are
+    /// not SQL, so the migration leaves it empty). Should two old names already look alike,
+    /// the later keeps an empty key and a warning says so; new names are checked on creation.
+    fn fill_username_keys(&self) -> CoreResult<()> {
+        use crate::schema::users;
+        let pending: Vec<(i64, String)> = self.read(|c| {
+            Ok(users::table
+                .filter(users::username_key.eq(""))
+                .select((users::id, users::username))
+                .order(users::id)
+                .load(c)?)
+        })?;
+        for (id, name) in pending {
+            let key = crate::types::username_key(&name);
+            self.write(|c| {
+                let taken: Option<i64> = users::table
+                    .filter(users::username_key.eq(&key))
+                    .select(users::id)
+                    .first(c)
+                    .optional()?;
+                match taken {
+                    Some(other) => tracing::warn!(
+                        id,
+                        other,
+                        "username looks like another user's; left without a look-alike key"
+                    ),
+                    None => {
+                        diesel::update(users::table.find(id))
+                            .set(users::username_key.eq(&key))
+                            .execute(c)?;
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        Ok(())
     }
 
     /// The compile-time options our SQLite should have and lacks (none for PostgreSQL).
@@ -189,21 +269,58 @@ impl Db {
         Ok(missing)
     }
 
+    /// The pool's connections now, for the operator's metrics.
+    pub fn pool_state(&self) -> PoolState {
+        let st = self.pool.state();
+        PoolState {
+            connections: st.connections,
+            idle_connections: st.idle_connections,
+            max_size: self.pool.max_size(),
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
 
+    /// Brings the schema up to date. On PostgreSQL, instances starting together take turns
+    /// under a session advisory lock: without it, two fresh instances both create the same
+    /// tables and one fails on a duplicate type.
     pub fn migrate(&self) -> CoreResult<()> {
         let mut conn = self.conn()?;
         let result = match &mut *conn {
-            DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+            DbConn::Pg(c) => {
+                use diesel::connection::SimpleConnection;
+                c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+                let ran = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ());
+                let unlocked =
+                    c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
+                match (ran, unlocked) {
+                    (Ok(()), Err(e)) => return Err(e.into()),
+                    (ran, _) => ran,
+                }
+            }
             DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
         };
         result.map_err(|e| CoreError::Internal(format!("migration failed: {e}")))
     }
 
+    /// A pooled connection, or a quick 503 while the database is known to be down.
     pub fn conn(&self) -> CoreResult<PooledConn> {
-        Ok(self.pool.get()?)
+        use std::sync::atomic::Ordering;
+        if epoch_ms() < self.breaker.load(Ordering::Relaxed) {
+            return Err(CoreError::Unavailable(
+                "the database was unreachable a moment ago".into(),
+            ));
+        }
+        match self.pool.get() {
+            Ok(c) => Ok(c),
+            Err(e) => {
+                let until = epoch_ms() + BREAKER_OPEN.as_millis() as i64;
+                self.breaker.store(until, Ordering::Relaxed);
+                Err(e.into())
+            }
+        }
     }
 
     /// Runs `f` in one write transaction.
@@ -215,7 +332,7 @@ impl Db {
         match &self.writer {
             Some(writer) => {
                 let mut conn = writer.try_lock_for(WRITE_WAIT).ok_or_else(|| {
-                    CoreError::Internal("timed out waiting for the database writer".into())
+                    CoreError::Unavailable("timed out waiting for the database writer".into())
                 })?;
                 write_tx(&mut conn, f)
             }
@@ -223,10 +340,58 @@ impl Db {
         }
     }
 
-    /// Checks that the database answers (readiness probes).
-    pub fn ping(&self) -> CoreResult<()> {
+    /// Writes a consistent copy of the whole database to `path` while the service runs
+    /// (SQLite's `VACUUM INTO`: one read transaction, so writers go on beside it and the copy
+    /// is the database as of one instant, compacted). PostgreSQL has its own tool for this:
+    /// the error says how to use `pg_dump`.
+    pub fn backup(&self, path: &std::path::Path) -> CoreResult<()> {
+        if self.backend == Backend::Postgres {
+            return Err(CoreError::Internal(
+                "for PostgreSQL use its own tools, which copy a running database consistently: \
+                 pg_dump --format=custom --file=BACKUP \"$DATABASE_URL\" to back up, and \
+                 pg_restore --clean --if-exists --dbname=\"$DATABASE_URL\" BACKUP to restore"
+                    .into(),
+            ));
+        }
+        if path.exists() {
+            return Err(CoreError::Internal(format!(
+                "{} exists already; choose a new file",
+                path.display()
+            )));
+        }
+        let target = path
+            .to_str()
+            .ok_or_else(|| CoreError::Internal("the backup path is not UTF-8".into()))?
+            .replace('\'', "''");
         let mut conn = self.conn()?;
-        conn.batch_execute("SELECT 1")?;
+        conn.batch_execute(&format!("VACUUM INTO '{target}'"))?;
+        Ok(())
+    }
+
+    /// Checks that the database answers, on a connection of its own: a readiness probe must
+    /// not queue behind requests for a pooled connection. Callers bound its time (a dead
+    /// network can hold a statement); a probe that finds the connection busy with an earlier,
+    /// stuck probe fails at once.
+    pub fn ping(&self) -> CoreResult<()> {
+        let Some(mut slot) = self.probe.try_lock() else {
+            return Err(CoreError::Unavailable(
+                "an earlier probe is still waiting".into(),
+            ));
+        };
+        if slot.is_none() {
+            *slot = Some(
+                r2d2::ManageConnection::connect(&self.manager)
+                    .map_err(|e| CoreError::Unavailable(e.to_string()))?,
+            );
+        }
+        let ok = match slot.as_mut() {
+            Some(conn) => conn.batch_execute("SELECT 1"),
+            None => return Err(CoreError::Unavailable("no probe connection".into())),
+        };
+        if let Err(e) = ok {
+            *slot = None;
+            return Err(CoreError::Unavailable(e.to_string()));
+        }
         Ok(())
     }
 
@@ -236,6 +401,78 @@ impl Db {
         f(&mut conn)
     }
 }
+
+/// Puts a backup made by [`Db::backup`] in place of the SQLite database at `target_url`,
+/// after checking it: SQLite's integrity check, then the schema brought up to date on the
+/// copy, then the ledger, the stock levels and the kept aggregates verified. The database
+/// must not be in use (a `-wal` file beside it says it may be) unless `force`.
+pub fn restore(backup: &std::path::Path, target_url: &str, force: bool) -> CoreResult<()> {
+    if Backend::of_url(target_url)? == Backend::Postgres {
+        return Err(CoreError::Internal(
+            "for PostgreSQL restore with its own tool: \
+             pg_restore --clean --if-exists --dbname=\"$DATABASE_URL\" BACKUP"
+                .into(),
+        ));
+    }
+    let internal = |e: std::io::Error| CoreError::Internal(e.to_string());
+    let target = std::path::PathBuf::from(sqlite_path(target_url));
+    let wal = std::path::PathBuf::from(format!("{}-wal", target.display()));
+    if wal.exists() && !force {
+        return Err(CoreError::Internal(format!(
+            "{} exists: the database may be in use; stop the server first (or pass --force)",
+            wal.display()
+        )));
+    }
+    let backup_str = backup
+        .to_str()
+        .ok_or_else(|| CoreError::Internal("the backup path is not UTF-8".into()))?;
+    if !backup.is_file() {
+        return Err(CoreError::Internal(format!("{backup_str} is not a file")));
+    }
+    let mut source = SqliteConnection::establish(backup_str)
+        .map_err(|e| CoreError::Internal(format!("cannot open the backup: {e}")))?;
+    #[derive(diesel::QueryableByName)]
+    struct Check {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        integrity_check: String,
+    }
+    let checks: Vec<Check> = diesel::sql_query("PRAGMA integrity_check").load(&mut source)?;
+    if checks.first().map(|c| c.integrity_check.as_str()) != Some("ok") {
+        return Err(CoreError::Internal(
+            "the backup fails SQLite's integrity check; it was not restored".into(),
+        ));
+    }
+    let staging = std::path::PathBuf::from(format!("{}.restoring", target.display()));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", staging.display()));
+    }
+    let staging_str = staging
+        .to_str()
+        .ok_or_else(|| CoreError::Internal("the database path is not UTF-8".into()))?
+        .replace('\'', "''");
+    source.batch_execute(&format!("VACUUM INTO '{staging_str}'"))?;
+    drop(source);
+    {
+        // A rollback journal, not WAL, on the copy: when it closes, everything is in the one
+        // file that is renamed into place.
+        let mut copy = SqliteConnection::establish(&staging.display().to_string())
+            .map_err(|e| CoreError::Internal(format!("cannot open the copy: {e}")))?;
+        copy.batch_execute("PRAGMA journal_mode = DELETE; PRAGMA foreign_keys = ON;")?;
+        copy.run_pending_migrations(SQLITE_MIGRATIONS)
+            .map_err(|e| CoreError::Internal(format!("migration of the backup failed: {e}")))?;
+        let mut copy = DbConn::Sqlite(copy);
+        crate::services::stats::verify(&mut copy)?;
+        crate::services::stats::verify_ledger(&mut copy)?;
+    }
+    std::fs::rename(&staging, &target).map_err(internal)?;
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", target.display()));
+    }
+    Ok(())
+}
+
+/// The advisory-lock key migrations hold on PostgreSQL ("inventor" in ASCII).
+const MIGRATION_LOCK: i64 = 0x696e_7665_6e74_6f72;
 
 /// How often the checkpointer looks for committed writes to copy into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
@@ -305,60 +542,43 @@ pub fn write_tx<T>(
     conn: &mut DbConn,
     f: impl FnOnce(&mut DbConn) -> CoreResult<T>,
 ) -> CoreResult<T> {
+    crate::metrics::begin();
+    let result = write_tx_inner(conn, f);
+    crate::metrics::end(result.is_ok());
+    result
+}
+
+fn write_tx_inner<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> CoreResult<T>,
+) -> CoreResult<T> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
     match conn {
         DbConn::Pg(_) => conn.transaction(f),
-        DbConn::Sqlite(_) => {
-            conn.batch_execute("BEGIN IMMEDIATE")?;
-            match f(conn) {
-                Ok(v) => match conn.batch_execute("COMMIT") {
+        DbConn::Sqlite(inner) => {
+            // `BEGIN IMMEDIATE` through diesel's transaction manager, so it knows a
+            // transaction is open: statements that want one of their own (a multi-row insert)
+            // nest as savepoints inside it.
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+            let result = f(conn);
+            let DbConn::Sqlite(inner) = conn else {
+                return Err(CoreError::Internal("the connection changed kind".into()));
+            };
+            match result {
+                Ok(v) => match AnsiTransactionManager::commit_transaction(inner) {
                     Ok(()) => Ok(v),
                     Err(e) => {
-                        let _ = conn.batch_execute("ROLLBACK");
+                        let _ = AnsiTransactionManager::rollback_transaction(inner);
                         Err(e.into())
                     }
                 },
                 Err(e) => {
-                    let _ = conn.batch_execute("ROLLBACK");
+                    let _ = AnsiTransactionManager::rollback_transaction(inner);
                     Err(e)
                 }
             }
         }
     }
-}
-
-/// Settings of the core that are policy, not plumbing.
-#[derive(Debug, Clone)]
-pub struct CoreConfig {
-    pub public_read: bool,
-    pub bcrypt_cost: u32,
-    pub lockout_threshold: i32,
-    pub lockout_minutes: i64,
-    pub registration: bool,
-    pub registration_role: crate::types::Role,
-}
-
-impl Default for CoreConfig {
-    fn default() -> Self {
-        CoreConfig {
-            public_read: true,
-            bcrypt_cost: 12,
-            lockout_threshold: 5,
-            lockout_minutes: 15,
-            registration: false,
-            registration_role: crate::types::Role::Employee,
-        }
-    }
-}
-
-/// What a service needs: the database and the policy settings.
-#[derive(Clone)]
-pub struct Core {
-    pub db: Db,
-    pub config: CoreConfig,
-    pub mailer: std::sync::Arc<crate::email::Mailer>,
-    /// Per-process caches that stay exact because they are keyed by versions kept in the
-    /// database (see `products::PositionCache`).
-    pub positions: std::sync::Arc<crate::services::products::PositionCache>,
 }
 
 /// Now, in UTC, at microsecond precision so both backends store the same value.

@@ -36,6 +36,10 @@ pub enum CoreError {
     /// Not authenticated, or bad credentials or token.
     #[error("{detail}")]
     Unauthenticated { code: &'static str, detail: String },
+    /// The database cannot be reached (or its writer was not free in time): a 503 the client
+    /// may retry, never a hang. The text goes to the log only.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     /// Anything unexpected; the text goes to the log only.
     #[error("internal error: {0}")]
     Internal(String),
@@ -129,6 +133,34 @@ impl Errors {
         }
     }
 
+    /// The value when parsing succeeded; otherwise records the message and gives a stand-in
+    /// that never escapes, because [`Errors::finish`] then refuses the whole input. So a
+    /// validation reads as one value per field, with no "cannot happen" branch after it.
+    pub fn field<T: Default>(&mut self, field: &str, r: Result<T, String>) -> T {
+        self.take(field, r).unwrap_or_default()
+    }
+
+    /// The 400 of what was gathered, for a check that cannot go on (the rest depends on a
+    /// field already found wrong).
+    pub fn into_error(self) -> CoreError {
+        CoreError::from_fields(self.0)
+    }
+
+    /// Ends the checks with the value they built from `take`n fields: a field that failed
+    /// left `None` and its message, so the value exists exactly when nothing failed.
+    pub fn finish_with<T>(mut self, value: Option<T>) -> CoreResult<T> {
+        match value {
+            Some(v) if self.0.is_empty() => Ok(v),
+            Some(_) => Err(self.into_error()),
+            None => {
+                if self.0.is_empty() {
+                    self.add("non_field_errors", "Invalid input.");
+                }
+                Err(self.into_error())
+            }
+        }
+    }
+
     pub fn finish(self) -> Result<(), CoreError> {
         if self.0.is_empty() {
             Ok(())
@@ -189,6 +221,13 @@ impl From<DieselError> for CoreError {
             DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
                 CoreError::conflict("in_use", "The object is referenced by other objects.")
             }
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => CoreError::Unavailable(info.message().to_owned()),
+            DieselError::DatabaseError(_, info) if lost_connection(info.message()) => {
+                CoreError::Unavailable(info.message().to_owned())
+            }
             DieselError::DatabaseError(_, info)
                 if info.message().contains("out of range")
                     || info.message().contains("integer overflow") =>
@@ -200,9 +239,22 @@ impl From<DieselError> for CoreError {
     }
 }
 
+/// Messages of a PostgreSQL connection that went away under a statement (server restart,
+/// administrator shutdown, network loss).
+fn lost_connection(message: &str) -> bool {
+    const SIGNS: [&str; 5] = [
+        "server closed the connection",
+        "terminating connection",
+        "connection to server",
+        "no connection to the server",
+        "the database system is",
+    ];
+    SIGNS.iter().any(|s| message.contains(s))
+}
+
 impl From<r2d2::Error> for CoreError {
     fn from(e: r2d2::Error) -> Self {
-        CoreError::Internal(format!("database pool: {e}"))
+        CoreError::Unavailable(format!("database pool: {e}"))
     }
 }
 

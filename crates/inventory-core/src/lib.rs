@@ -7,16 +7,21 @@
 
 pub mod audit;
 pub mod auth;
+pub mod context;
+pub mod csvsafe;
 pub mod db;
 pub mod email;
 pub mod error;
+pub mod metrics;
 pub mod models;
 pub mod paging;
+pub mod positions;
 pub mod schema;
 pub mod services;
 pub mod sql;
 pub mod ts;
 pub mod types;
 
-pub use db::{Core, CoreConfig, Db, DbConn};
+pub use context::{Core, CoreConfig};
+pub use db::{Db, DbConn};
 pub use error::{CoreError, FieldErrors};

@@ -33,6 +33,8 @@ pub struct UserRow {
     /// Failed logins before this moment no longer count toward a lockout (admin unlock).
     #[diesel(deserialize_as = crate::ts::SqlTsOpt)]
     pub lockout_reset_at: Option<NaiveDateTime>,
+    /// The username's look-alike key (`types::username_key`), unique among users.
+    pub username_key: String,
 }
 
 /// A user as the API shows it: the hash and the lockout bookkeeping stay inside.

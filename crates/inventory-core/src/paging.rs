@@ -1,5 +1,11 @@
 //! Page requests and ordering parsed from query strings, shared by every list.
 
+use diesel::dsl::{CountStar, Limit, Offset, Select};
+use diesel::query_dsl::methods::{LimitDsl, OffsetDsl, SelectDsl};
+use diesel::query_dsl::LoadQuery;
+use diesel::RunQueryDsl;
+
+use crate::db::DbConn;
 use crate::error::{CoreError, CoreResult};
 
 #[derive(Debug, Clone, Copy)]
@@ -32,6 +38,46 @@ impl PageReq {
 
     pub fn offset(&self) -> i64 {
         (self.page - 1).saturating_mul(self.page_size)
+    }
+
+    /// The one way a list reads a page: the total of what `filtered` matches, the range check,
+    /// then this page of it in the list's `order`. Counting the unordered query matters on
+    /// PostgreSQL, which refuses `COUNT(*)` beside an `ORDER BY` column.
+    pub fn load<Q, O, T>(
+        &self,
+        conn: &mut DbConn,
+        filtered: impl Fn() -> Q,
+        order: impl FnOnce(Q) -> O,
+    ) -> CoreResult<Paged<T>>
+    where
+        Q: SelectDsl<CountStar>,
+        Select<Q, CountStar>: RunQueryDsl<DbConn> + for<'a> LoadQuery<'a, DbConn, i64>,
+        O: LimitDsl,
+        Limit<O>: OffsetDsl,
+        Offset<Limit<O>>: RunQueryDsl<DbConn> + for<'a> LoadQuery<'a, DbConn, T>,
+    {
+        let count: i64 =
+            SelectDsl::select(filtered(), diesel::dsl::count_star()).get_result(conn)?;
+        self.check_in_range(count)?;
+        let results = OffsetDsl::offset(
+            LimitDsl::limit(order(filtered()), self.page_size),
+            self.offset(),
+        )
+        .load(conn)?;
+        Ok(Paged { count, results })
+    }
+
+    /// This page of a list that is small by nature and already in memory (an object's links,
+    /// the reorder suggestions), by the same rules as [`PageReq::load`].
+    pub fn slice<T>(&self, all: Vec<T>) -> CoreResult<Paged<T>> {
+        let count = i64::try_from(all.len()).unwrap_or(i64::MAX);
+        self.check_in_range(count)?;
+        let results = all
+            .into_iter()
+            .skip(usize::try_from(self.offset()).unwrap_or(usize::MAX))
+            .take(usize::try_from(self.page_size).unwrap_or(0))
+            .collect();
+        Ok(Paged { count, results })
     }
 
     /// A page past the end is a 404, as in DRF; page 1 of an empty list is not.

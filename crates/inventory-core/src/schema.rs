@@ -21,6 +21,7 @@ diesel::table! {
         last_login -> Nullable<Timestamp>,
         auth_epoch -> Timestamp,
         lockout_reset_at -> Nullable<Timestamp>,
+        username_key -> Text,
     }
 }
 
@@ -293,7 +294,8 @@ diesel::table! {
         low_stock -> BigInt,
         out_of_stock -> BigInt,
         quantity -> BigInt,
-        value -> BigInt,
+        value_lo -> BigInt,
+        value_hi -> BigInt,
     }
 }
 
@@ -301,8 +303,10 @@ diesel::table! {
     supplier_stats (supplier_id) {
         supplier_id -> BigInt,
         products -> BigInt,
-        supplied_value -> BigInt,
-        stock_value -> BigInt,
+        supplied_value_lo -> BigInt,
+        stock_value_lo -> BigInt,
+        supplied_value_hi -> BigInt,
+        stock_value_hi -> BigInt,
     }
 }
 

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::error::{CoreError, CoreResult};
+
 /// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`) in PATCH bodies.
 pub fn double_option<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
 where
@@ -117,34 +119,150 @@ pub fn ser_ts_opt<S: Serializer>(
 
 pub use crate::ts::fmt_ts;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Admin,
-    Manager,
-    Employee,
-    Auditor,
+/// A closed set of words the contract allows: parsed once into a variant, so code past the
+/// edge matches on variants (the compiler checks every case) and never compares strings.
+macro_rules! choices {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal $label:literal,)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+        pub enum $name {
+            $(#[serde(rename = $text)] $variant,)*
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+
+            /// Each word with the label a person reads (the staff site's choices).
+            pub const CHOICES: &'static [(&'static str, &'static str)] = &[$(($text, $label),)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                }
+            }
+
+            /// The variant a request names, or the contract's message for a word outside the set.
+            pub fn parse(s: &str) -> Result<$name, String> {
+                match s {
+                    $($text => Ok($name::$variant),)*
+                    other => Err(format!("\"{other}\" is not a valid choice.")),
+                }
+            }
+
+            /// The words of `set`, for a SQL `IN` list.
+            pub fn strs(set: &[$name]) -> Vec<&'static str> {
+                set.iter().map(|v| v.as_str()).collect()
+            }
+
+            /// As [`Self::parse`], as the 400 of the field the word came in.
+            pub fn parse_field(field: &str, s: &str) -> CoreResult<$name> {
+                Self::parse(s).map_err(|m| CoreError::validation(field, m))
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
 }
 
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Manager => "manager",
-            Role::Employee => "employee",
-            Role::Auditor => "auditor",
-        }
+choices! {
+    /// What a user may do; see API.md §2.3 for the table of who may do what.
+    Role {
+        Admin = "admin" "Admin",
+        Manager = "manager" "Manager",
+        Employee = "employee" "Employee",
+        Auditor = "auditor" "Auditor",
     }
+}
 
-    pub fn parse(s: &str) -> Result<Role, String> {
-        match s {
-            "admin" => Ok(Role::Admin),
-            "manager" => Ok(Role::Manager),
-            "employee" => Ok(Role::Employee),
-            "auditor" => Ok(Role::Auditor),
-            other => Err(format!("\"{other}\" is not a valid choice.")),
+choices! {
+    /// Why a ledger row changed a quantity. The last three are booked by the system only (a
+    /// transfer's two legs and a purchase order's receipt).
+    AdjustmentKind {
+        Receive = "receive" "Receive",
+        Sale = "sale" "Sale",
+        Remove = "remove" "Remove",
+        Loss = "loss" "Loss",
+        Correction = "correction" "Correction",
+        Audit = "audit" "Audit",
+        TransferOut = "transfer_out" "Transfer out",
+        TransferIn = "transfer_in" "Transfer in",
+        OrderReceipt = "order_receipt" "Order receipt",
+    }
+}
+
+impl AdjustmentKind {
+    /// For the kinds a person books through the adjustments endpoint, whether it takes a
+    /// manager (those that can rewrite history's totals); `None` for the system's kinds.
+    pub fn needs_manager(self) -> Option<bool> {
+        match self {
+            AdjustmentKind::Receive | AdjustmentKind::Sale | AdjustmentKind::Remove => Some(false),
+            AdjustmentKind::Correction | AdjustmentKind::Audit | AdjustmentKind::Loss => Some(true),
+            AdjustmentKind::TransferOut
+            | AdjustmentKind::TransferIn
+            | AdjustmentKind::OrderReceipt => None,
         }
     }
+}
+
+choices! {
+    /// Where a purchase order stands, from draft to received (API.md §5).
+    OrderStatus {
+        Draft = "draft" "Draft",
+        Submitted = "submitted" "Submitted",
+        Approved = "approved" "Approved",
+        PartiallyReceived = "partially_received" "Partially received",
+        Received = "received" "Received",
+        Cancelled = "cancelled" "Cancelled",
+    }
+}
+
+impl OrderStatus {
+    /// The statuses of an order still expected to bring goods.
+    pub const OPEN: [OrderStatus; 4] = [
+        OrderStatus::Draft,
+        OrderStatus::Submitted,
+        OrderStatus::Approved,
+        OrderStatus::PartiallyReceived,
+    ];
+}
+
+choices! {
+    /// Where a transfer between locations stands: decided once, from pending.
+    TransferStatus {
+        Pending = "pending" "Pending",
+        Completed = "completed" "Completed",
+        Rejected = "rejected" "Rejected",
+        Cancelled = "cancelled" "Cancelled",
+    }
+}
+
+choices! {
+    /// Where a low-stock alert stands: open until acknowledged or until stock recovers.
+    AlertStatus {
+        Open = "open" "Open",
+        Acknowledged = "acknowledged" "Acknowledged",
+        Resolved = "resolved" "Resolved",
+    }
+}
+
+/// A username as stored: NFKC-normalised, so the fullwidth `ａｄｍｉｎ` a phone keyboard may
+/// type is the plain `admin`.
+pub fn normalize_username(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.trim().nfkc().collect()
+}
+
+/// The look-alike key of a username: NFKC, case-folded, then the Unicode confusable skeleton
+/// (UTS #39), so `Admin`, `ａｄｍｉｎ` and a Cyrillic `аdmin` share one key and only one of
+/// them can exist. Kept in a unique column beside the username.
+pub fn username_key(username: &str) -> String {
+    let folded = normalize_username(username).to_lowercase();
+    let skeleton: String = unicode_security::confusable_detection::skeleton(&folded).collect();
+    skeleton.to_lowercase()
 }
 
 /// Trims and bounds a required text field.
@@ -170,8 +288,120 @@ pub fn bounded_text(s: &str, max: usize) -> Result<String, String> {
     Ok(s.to_owned())
 }
 
-/// A stock-keeping unit: printable, no spaces, at most 64 characters.
-pub fn parse_sku(s: &str) -> Result<String, String> {
+/// Text that passed its type's checks; only `parse` makes one, so holding it is the proof.
+macro_rules! checked_text {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, diesel::AsExpression)]
+        #[serde(transparent)]
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        pub struct $name(String);
+
+        impl<DB: diesel::backend::Backend> diesel::serialize::ToSql<diesel::sql_types::Text, DB>
+            for $name
+        where
+            str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+        {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, DB>,
+            ) -> diesel::serialize::Result {
+                <str as diesel::serialize::ToSql<diesel::sql_types::Text, DB>>::to_sql(
+                    self.0.as_str(),
+                    out,
+                )
+            }
+        }
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(v: $name) -> String {
+                v.0
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+checked_text! {
+    /// A stock-keeping unit: printable ASCII, no spaces, at most 64 characters.
+    Sku
+}
+
+checked_text! {
+    /// A barcode: numeric 8/12/13-digit codes carry a valid EAN/UPC check digit; anything
+    /// else is printable ASCII of at most 48 characters (Code 128 can draw it).
+    Barcode
+}
+
+checked_text! {
+    /// An email address of the plain `local@domain.tld` form, trimmed.
+    EmailAddress
+}
+
+impl Sku {
+    pub fn parse(s: &str) -> Result<Sku, String> {
+        parse_sku(s).map(Sku)
+    }
+}
+
+impl Barcode {
+    pub fn parse(s: &str) -> Result<Barcode, String> {
+        parse_barcode(s).map(Barcode)
+    }
+}
+
+impl EmailAddress {
+    pub fn parse(s: &str) -> Result<EmailAddress, String> {
+        parse_email(s).map(EmailAddress)
+    }
+}
+
+/// A count of units that passed the bounds every quantity shares: not negative, and small
+/// enough that sums of many stay far from overflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Quantity(i64);
+
+impl Quantity {
+    pub const MAX: i64 = 1_000_000_000_000;
+
+    pub fn parse(v: i64) -> Result<Quantity, String> {
+        if v < 0 {
+            Err("Ensure this value is greater than or equal to 0.".into())
+        } else if v > Self::MAX {
+            Err(format!(
+                "Ensure this value is less than or equal to {}.",
+                Self::MAX
+            ))
+        } else {
+            Ok(Quantity(v))
+        }
+    }
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+fn parse_sku(s: &str) -> Result<String, String> {
     let t = s.trim();
     if t.is_empty() {
         return Err("This field may not be blank.".into());
@@ -185,9 +415,7 @@ pub fn parse_sku(s: &str) -> Result<String, String> {
     Ok(t.to_owned())
 }
 
-/// A barcode: numeric 8/12/13-digit codes must carry a valid EAN/UPC check digit; anything
-/// else is printable ASCII of at most 48 characters (Code 128 can draw it).
-pub fn parse_barcode(s: &str) -> Result<String, String> {
+fn parse_barcode(s: &str) -> Result<String, String> {
     let t = s.trim();
     if t.is_empty() {
         return Err("This field may not be blank.".into());
@@ -218,7 +446,7 @@ pub fn gtin_valid(code: &str) -> bool {
 }
 
 /// A plausible email address: one `@`, a dotted domain, no spaces, at most 254 characters.
-pub fn parse_email(s: &str) -> Result<String, String> {
+fn parse_email(s: &str) -> Result<String, String> {
     let t = s.trim();
     let ok = t.len() <= 254
         && !t.chars().any(|c| c.is_whitespace() || c.is_control())
@@ -236,18 +464,6 @@ pub fn parse_email(s: &str) -> Result<String, String> {
         Ok(t.to_owned())
     } else {
         Err("Enter a valid email address.".into())
-    }
-}
-
-/// A non-negative whole quantity within a bound that keeps sums far from overflow.
-pub fn parse_quantity(v: i64) -> Result<i64, String> {
-    const MAX: i64 = 1_000_000_000_000;
-    if v < 0 {
-        Err("Ensure this value is greater than or equal to 0.".into())
-    } else if v > MAX {
-        Err(format!("Ensure this value is less than or equal to {MAX}."))
-    } else {
-        Ok(v)
     }
 }
 
@@ -278,6 +494,17 @@ mod tests {
         assert_eq!(Money::parse_json(&v), Ok(Money(10)));
         let v: serde_json::Value = serde_json::from_str("1.005").unwrap();
         assert!(Money::parse_json(&v).is_err());
+    }
+
+    #[test]
+    fn look_alike_usernames_share_a_key() {
+        let admin = username_key("admin");
+        assert_eq!(username_key("Admin"), admin);
+        assert_eq!(username_key("ａｄｍｉｎ"), admin, "fullwidth");
+        assert_eq!(username_key("\u{0430}dmin"), admin, "Cyrillic a");
+        assert_ne!(username_key("admin2"), admin);
+        assert_eq!(normalize_username("ａｄｍｉｎ"), "admin");
+        assert_eq!(normalize_username(" dana "), "dana");
     }
 
     #[test]

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use diesel::connection::SimpleConnection;
 use inventory_core::auth::{Ctx, Principal};
-use inventory_core::db::{Core, CoreConfig, Db};
+use inventory_core::context::{Core, CoreConfig};
+use inventory_core::db::Db;
 use inventory_core::email::Mailer;
 use inventory_core::services::ledger::{self, AdjustmentInput};
 use inventory_core::services::products::{self, ProductInput};

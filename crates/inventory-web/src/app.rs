@@ -6,7 +6,8 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, DefaultHeaders};
 use actix_web::{web, App, Error};
-use inventory_core::db::{Core, CoreConfig, Db};
+use inventory_core::context::{Core, CoreConfig};
+use inventory_core::db::Db;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::settings::{Secret, Settings};
@@ -23,16 +24,23 @@ pub struct AppState {
     pub limiter: crate::ratelimit::AuthLimiter,
     /// Password checks run here, off the threads that serve database work.
     pub hasher: crate::login::Hasher,
+    /// The session store (one per process, so its touch cache is shared by every worker).
+    pub sessions: crate::session::DbSessionStore,
+    /// CSV imports whose bodies may be in memory at once (each up to 64 MiB).
+    pub imports: Arc<tokio::sync::Semaphore>,
+    /// Each documented path and its `Allow` value, for OPTIONS.
+    pub allow: Arc<Vec<(actix_web::dev::ResourceDef, String)>>,
 }
 
 impl AppState {
     /// Opens the database (bringing the schema up to date) and resolves the secret.
     pub fn new(
         settings: &Settings,
-        extra_api: utoipa::openapi::OpenApi,
+        extra_api: crate::router::Document,
     ) -> Result<AppState, String> {
         let secret = settings.resolve_secret()?;
         let trusted_proxies = settings.trusted_proxy_nets()?;
+        settings.cors_origins()?;
         let db = Db::connect(&settings.database_url, settings.db_pool_size)
             .map_err(|e| e.to_string())?;
         let config = CoreConfig {
@@ -43,6 +51,7 @@ impl AppState {
             registration: settings.registration,
             registration_role: inventory_core::types::Role::parse(&settings.registration_role)
                 .map_err(|e| format!("REGISTRATION_ROLE: {e}"))?,
+            public_url: settings.email_base_url(),
         };
         let mailer = inventory_core::email::Mailer::new(
             settings.email_url.as_ref().map(|s| s.expose()),
@@ -50,20 +59,26 @@ impl AppState {
             settings.email_outbox_dir.clone(),
         )?;
         let mut openapi = crate::openapi::base();
-        openapi.merge(extra_api);
+        extra_api.merge_into(&mut openapi);
+        crate::openapi::finish(&mut openapi);
+        let allow = Arc::new(crate::router::allowed_methods(&openapi));
+        let core = Core {
+            db,
+            config,
+            mailer: Arc::new(mailer),
+            positions: Arc::default(),
+        };
         Ok(AppState {
-            core: Core {
-                db,
-                config,
-                mailer: Arc::new(mailer),
-                positions: Arc::default(),
-            },
+            sessions: crate::session::DbSessionStore::new(core.db.clone()),
+            core,
             limiter: crate::ratelimit::AuthLimiter::new(settings.auth_rate_limit_per_minute),
             hasher: crate::login::Hasher::new(2, 256)?,
+            imports: Arc::new(tokio::sync::Semaphore::new(2)),
             settings: Arc::new(settings.clone()),
             secret,
             trusted_proxies,
             openapi,
+            allow,
         })
     }
 }
@@ -75,11 +90,21 @@ pub struct Running {
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
+/// Where the staff site's session comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminSessions {
+    /// The server's own session middleware already wraps everything (cookie server).
+    Shared,
+    /// The staff site needs a session of its own, scoped to `/admin/` (JWT server).
+    Own,
+}
+
 /// Adds the shared routes, state and middleware to an app the server crate has started with
 /// its own auth routes and middleware; the shared middleware wraps outermost.
 pub fn finish_app<T, B>(
     app: App<T>,
     state: &AppState,
+    admin: AdminSessions,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -116,23 +141,65 @@ where
             web::PathConfig::default()
                 .error_handler(|_, _| crate::error::ApiError::not_found().into()),
         )
+        .service(
+            crate::admin::scope().wrap(actix_web::middleware::Condition::new(
+                admin == AdminSessions::Own,
+                crate::session::middleware(state, "/admin/"),
+            )),
+        )
         .configure(crate::api::configure)
+        .configure(crate::pages::configure)
         .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", state.openapi.clone()))
         .default_service(web::to(crate::error::not_found))
         .wrap(from_fn(crate::ratelimit::limit_auth))
+        .wrap(from_fn(crate::middleware::head_and_options))
+        .wrap(cors(state, admin))
+        .wrap(from_fn(crate::middleware::cors_refusal))
         .wrap(headers)
         .wrap(from_fn(crate::middleware::trim_trailing_slash))
+        .wrap(from_fn(crate::middleware::reject_nul))
         .wrap(tracing_actix_web::TracingLogger::<
             crate::middleware::RootSpan,
         >::new())
         .wrap(from_fn(crate::middleware::request_id))
 }
 
+/// CORS per API.md §12: nothing unless `CORS_ALLOWED_ORIGINS` names origins; then preflights
+/// from those origins are answered (before our own OPTIONS) and their answers carry the
+/// `Access-Control-Allow-*` headers. Credentials only where the API is authenticated by the
+/// session cookie (`server-cookie`); on `server-jwt` the token travels in a header, and the
+/// staff site's cookie must never be usable cross-origin.
+fn cors(
+    state: &AppState,
+    admin: AdminSessions,
+) -> actix_web::middleware::Condition<actix_cors::Cors> {
+    let origins = state.settings.cors_origins().unwrap_or_default();
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+        .allowed_headers([
+            "Accept",
+            "Authorization",
+            "Content-Type",
+            "Idempotency-Key",
+            "X-CSRFToken",
+            "X-Request-Id",
+        ])
+        .expose_headers(["Location", "Retry-After", "X-Request-Id", "Link"])
+        .max_age(3600);
+    for o in &origins {
+        cors = cors.allowed_origin(o);
+    }
+    if admin == AdminSessions::Shared {
+        cors = cors.supports_credentials();
+    }
+    actix_web::middleware::Condition::new(!origins.is_empty(), cors)
+}
+
 /// Opens the application state on a blocking thread (it runs migrations and fills the pool),
 /// as both servers do at start.
 pub async fn open_state(
     settings: &Settings,
-    extra_api: utoipa::openapi::OpenApi,
+    extra_api: crate::router::Document,
 ) -> std::io::Result<AppState> {
     let s = settings.clone();
     let state = tokio::task::spawn_blocking(move || AppState::new(&s, extra_api))
@@ -140,6 +207,7 @@ pub async fn open_state(
         .map_err(std::io::Error::other)?
         .map_err(std::io::Error::other)?;
     spawn_housekeeping(state.core.clone());
+    crate::metrics::spawn(&state)?;
     Ok(state)
 }
 
@@ -181,7 +249,7 @@ macro_rules! serve {
         if let Some(w) = settings.workers {
             server = server.workers(w.max(1));
         }
-        match server.bind(&settings.bind) {
+        match server.bind(settings.listen_addr()) {
             Err(e) => Err(e),
             Ok(server) => {
                 let port = server.addrs().first().map(|a| a.port()).unwrap_or(0);

@@ -54,6 +54,19 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not_found", "Not found.")
     }
 
+    /// The database is down or busy beyond waiting: 503 with `Retry-After`, cause in the log.
+    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
+        tracing::warn!(%cause, "database unavailable");
+        ApiError {
+            retry_after: Some(1),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                "The database is unavailable; try again shortly.",
+            )
+        }
+    }
+
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");
         Self::new(
@@ -94,6 +107,7 @@ impl From<CoreError> for ApiError {
             CoreError::Unauthenticated { code, detail } => {
                 ApiError::new(StatusCode::UNAUTHORIZED, code, detail)
             }
+            CoreError::Unavailable(cause) => ApiError::unavailable(cause),
             CoreError::Internal(cause) => ApiError::internal(cause),
         }
     }
@@ -113,17 +127,41 @@ impl ResponseError for ApiError {
     }
 }
 
+/// The 400 for a NUL character in `field`: no text of ours may hold one, and PostgreSQL cannot
+/// store it.
+pub fn nul_refused(field: &str) -> ApiError {
+    let mut errors = FieldErrors::new();
+    errors.insert(
+        field.to_owned(),
+        vec!["NUL characters are not allowed.".to_owned()],
+    );
+    ApiError::bad_request("invalid", "Invalid input.").with_errors(errors)
+}
+
 /// JSON 404 for unknown paths, instead of actix's empty body.
 pub async fn not_found() -> HttpResponse {
     ApiError::not_found().error_response()
 }
 
-/// JSON 405 for a known path with a method it does not take.
-pub async fn method_not_allowed() -> HttpResponse {
-    ApiError::new(
+/// JSON 405 for a known path with a method it does not take, with the `Allow` the client
+/// needs to correct itself.
+pub async fn method_not_allowed(req: actix_web::HttpRequest) -> HttpResponse {
+    let mut res = ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
         "Method not allowed.",
     )
-    .error_response()
+    .error_response();
+    let allow = req
+        .app_data::<actix_web::web::Data<crate::AppState>>()
+        .and_then(|st| {
+            st.allow
+                .iter()
+                .find(|(def, _)| def.is_match(req.path()))
+                .map(|(_, a)| a.clone())
+        });
+    if let Some(v) = allow.and_then(|a| actix_web::http::header::HeaderValue::from_str(&a).ok()) {
+        res.headers_mut().insert(actix_web::http::header::ALLOW, v);
+    }
+    res
 }

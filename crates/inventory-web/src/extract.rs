@@ -12,7 +12,8 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 use inventory_core::auth::{Ctx, Principal};
-use inventory_core::db::{Core, DbConn};
+use inventory_core::context::Core;
+use inventory_core::db::DbConn;
 use inventory_core::paging::{PageReq, Paged};
 use inventory_core::{CoreError, FieldErrors};
 use serde::de::DeserializeOwned;
@@ -83,11 +84,14 @@ pub type PendingFn = dyn Fn(&mut DbConn) -> Result<Option<Principal>, CoreError>
 pub struct Caller {
     pub ctx: Ctx,
     pending: Option<PendingAuth>,
+    /// Where the access log learns who the caller turned out to be.
+    user: Option<crate::middleware::UserSlot>,
 }
 
 impl Caller {
+    /// The request's context; the principal is left to the pending authentication the
+    /// server's middleware set (resolved in the handler's own blocking call).
     pub fn from_request_parts(req: &HttpRequest) -> Ctx {
-        let principal = req.extensions().get::<Principal>().cloned();
         let request_id = req
             .extensions()
             .get::<RequestId>()
@@ -98,7 +102,7 @@ impl Caller {
             .map(|s| s.trusted_proxies.clone())
             .unwrap_or_default();
         Ctx {
-            principal,
+            principal: None,
             ip: client_ip(req, &trusted),
             request_id,
             user_agent: req
@@ -120,15 +124,31 @@ impl Caller {
         T: Send + 'static,
         F: FnOnce(&Core, &Ctx) -> Result<T, CoreError> + Send + 'static,
     {
-        let Caller { mut ctx, pending } = self;
+        let Caller {
+            mut ctx,
+            pending,
+            user,
+        } = self;
         let core = st.core.clone();
         blocking(move || {
             if let Some(p) = pending {
                 ctx.principal = core.db.read(|c| (p.0)(c))?;
             }
+            if let Some(slot) = &user {
+                slot.set(ctx.user_id());
+            }
             f(&core, &ctx)
         })
         .await
+    }
+
+    /// A caller whose authentication is already resolved.
+    pub fn resolved(ctx: Ctx) -> Caller {
+        Caller {
+            ctx,
+            pending: None,
+            user: None,
+        }
     }
 
     /// The finished context, for the few handlers that need the principal before their
@@ -150,6 +170,10 @@ impl FromRequest for Caller {
         ready(Ok(Caller {
             ctx: Caller::from_request_parts(req),
             pending,
+            user: req
+                .extensions()
+                .get::<crate::middleware::UserSlot>()
+                .cloned(),
         }))
     }
 }
@@ -183,6 +207,35 @@ pub fn too_large() -> ApiError {
     )
 }
 
+/// How long a body may pause between two of its chunks (`BODY_TIMEOUT_SECONDS`).
+pub fn body_idle(req: &HttpRequest) -> std::time::Duration {
+    let secs = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.settings.body_timeout_seconds)
+        .unwrap_or(20);
+    std::time::Duration::from_secs(secs.max(1))
+}
+
+/// The next chunk of a body, or 408 when none arrives within `idle`: a client that stops
+/// sending must not hold a connection and its buffer for ever.
+pub async fn next_chunk<S, T>(
+    payload: &mut S,
+    idle: std::time::Duration,
+) -> Result<Option<T>, ApiError>
+where
+    S: futures_util::Stream<Item = T> + Unpin,
+{
+    tokio::time::timeout(idle, payload.next())
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "The request body stopped arriving.",
+            )
+        })
+}
+
 /// Reads a body up to the limit.
 pub async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<BytesMut, ApiError> {
     let declared = req
@@ -194,7 +247,8 @@ pub async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<Bytes
         return Err(too_large());
     }
     let mut body = BytesMut::new();
-    while let Some(chunk) = payload.next().await {
+    let idle = body_idle(req);
+    while let Some(chunk) = next_chunk(payload, idle).await? {
         let chunk = chunk.map_err(|_| {
             ApiError::bad_request("parse_error", "The request body could not be read.")
         })?;
@@ -206,6 +260,37 @@ pub async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<Bytes
     Ok(body)
 }
 
+/// The field (top-level key, or `non_field_errors`) of a JSON string holding an escaped NUL
+/// character, if any. Only bodies that contain the escape are parsed twice.
+fn nul_field(bytes: &[u8]) -> Option<String> {
+    const ESCAPE: &[u8] = b"\\u0000";
+    if !bytes.windows(ESCAPE.len()).any(|w| w == ESCAPE) {
+        return None;
+    }
+    fn holds_nul(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::String(s) => s.contains('\0'),
+            serde_json::Value::Array(a) => a.iter().any(holds_nul),
+            serde_json::Value::Object(m) => m.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+            _ => false,
+        }
+    }
+    match serde_json::from_slice::<serde_json::Value>(bytes).ok()? {
+        serde_json::Value::Object(m) => m
+            .iter()
+            .find(|(k, v)| k.contains('\0') || holds_nul(v))
+            .map(|(k, _)| {
+                if k.contains('\0') {
+                    "non_field_errors".to_owned()
+                } else {
+                    k.clone()
+                }
+            }),
+        v if holds_nul(&v) => Some("non_field_errors".to_owned()),
+        _ => None,
+    }
+}
+
 /// Turns a serde failure into the contract's error body, with the field path when known.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -213,6 +298,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             "parse_error",
             "The request body is empty; JSON was expected.",
         ));
+    }
+    if let Some(field) = nul_field(bytes) {
+        return Err(crate::error::nul_refused(&field));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
@@ -288,6 +376,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 
 /// `?page=&page_size=` checked against the contract's bounds.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageParams {
     pub page: Option<String>,
     pub page_size: Option<String>,
@@ -312,16 +401,46 @@ impl PageParams {
 }
 
 /// A list body as DRF's PageNumberPagination writes it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PageBody<T: Serialize> {
+    /// How many rows match, across all pages.
     pub count: i64,
+    /// The next page's URL; null on the last page.
     pub next: Option<String>,
+    /// The previous page's URL; null on the first page.
     pub previous: Option<String>,
     pub results: Vec<T>,
 }
 
+/// The scheme and host clients reach us at: `PUBLIC_URL` when set; what a trusted proxy
+/// says (`Forwarded`, `X-Forwarded-Proto`/`-Host`) when the peer is one; else plain http and
+/// the `Host` header. A client's forwarding headers never shape links or origin checks.
+pub fn external_base(req: &HttpRequest) -> String {
+    let Some(st) = req.app_data::<web::Data<AppState>>() else {
+        let info = req.connection_info();
+        return format!("{}://{}", info.scheme(), info.host());
+    };
+    if let Some(u) = &st.settings.public_url {
+        return u.trim_end_matches('/').to_owned();
+    }
+    let peer_trusted = req
+        .peer_addr()
+        .is_some_and(|a| st.trusted_proxies.iter().any(|n| n.contains(&a.ip())));
+    if peer_trusted {
+        let info = req.connection_info();
+        return format!("{}://{}", info.scheme(), info.host());
+    }
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| req.app_config().host().to_owned());
+    format!("http://{host}")
+}
+
 fn page_link(req: &HttpRequest, page: i64) -> String {
-    let conn = req.connection_info();
     let mut pairs: Vec<(String, String)> = url_pairs(req.query_string())
         .into_iter()
         .filter(|(k, _)| k != "page")
@@ -334,7 +453,7 @@ fn page_link(req: &HttpRequest, page: i64) -> String {
         .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
         .collect::<Vec<_>>()
         .join("&");
-    let base = format!("{}://{}{}", conn.scheme(), conn.host(), req.path());
+    let base = format!("{}{}", external_base(req), req.path());
     if qs.is_empty() {
         base
     } else {
@@ -441,12 +560,5 @@ pub fn paginate_vec<T: Serialize>(
     page: PageReq,
     all: Vec<T>,
 ) -> Result<HttpResponse, ApiError> {
-    let count = all.len() as i64;
-    page.check_in_range(count)?;
-    let results = all
-        .into_iter()
-        .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
-        .take(usize::try_from(page.page_size).unwrap_or(0))
-        .collect();
-    Ok(paginated(req, page, Paged { count, results }))
+    Ok(paginated(req, page, page.slice(all)?))
 }

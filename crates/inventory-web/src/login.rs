@@ -12,7 +12,7 @@ use inventory_core::services::users;
 
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::extract::blocking;
+use inventory_core::CoreError;
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -108,15 +108,57 @@ pub async fn password_login(
     username: String,
     password: String,
 ) -> Result<UserRow, ApiError> {
+    password_login_at(st, ctx, username, password, users::LoginSite::Api)
+        .await
+        .map_err(ApiError::from)
+}
+
+/// As [`password_login`] for a given site, with the core's error (the staff site shows it
+/// on its login page rather than as JSON).
+pub async fn password_login_at(
+    st: &AppState,
+    ctx: Ctx,
+    username: String,
+    password: String,
+    site: users::LoginSite,
+) -> Result<UserRow, LoginError> {
     let core = st.core.clone();
     let check_ctx = ctx.clone();
-    let check = blocking(move || users::login_check(&core, &check_ctx, &username)).await?;
+    let check = core_blocking(move || users::login_check(&core, &check_ctx, &username)).await?;
     let hash = check.hash();
     let cost = st.core.config.bcrypt_cost;
     let ok = st
         .hasher
         .run(move || auth::verify_or_dummy(&password, hash.as_deref(), cost))
-        .await?;
+        .await
+        .map_err(LoginError::Api)?;
     let core = st.core.clone();
-    blocking(move || users::login_finish(&core, &ctx, check, ok)).await
+    core_blocking(move || users::login_finish_at(&core, &ctx, check, ok, site)).await
+}
+
+/// Why a login failed: the core's refusal, or the plumbing's (a full hashing queue).
+#[derive(Debug)]
+pub enum LoginError {
+    Core(CoreError),
+    Api(ApiError),
+}
+
+impl From<LoginError> for ApiError {
+    fn from(e: LoginError) -> Self {
+        match e {
+            LoginError::Core(c) => c.into(),
+            LoginError::Api(a) => a,
+        }
+    }
+}
+
+async fn core_blocking<T, F>(f: F) -> Result<T, LoginError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, CoreError> + Send + 'static,
+{
+    match actix_web::web::block(f).await {
+        Ok(r) => r.map_err(LoginError::Core),
+        Err(e) => Err(LoginError::Api(ApiError::internal(e))),
+    }
 }

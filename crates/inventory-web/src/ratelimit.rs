@@ -18,7 +18,7 @@ use crate::error::ApiError;
 use crate::extract::client_ip;
 
 /// The paths (after trailing-slash trimming) that count against the budget.
-pub const LIMITED: [&str; 8] = [
+pub const LIMITED: [&str; 10] = [
     "/api/auth/login",
     "/api/token",
     "/api/token/refresh",
@@ -27,6 +27,9 @@ pub const LIMITED: [&str; 8] = [
     "/api/auth/password/reset/confirm",
     "/api/auth/verify-email",
     "/api/auth/verify-email/resend",
+    // The pages the emails link to spend the same tokens.
+    "/verify-email",
+    "/reset-password",
 ];
 
 #[derive(Clone)]

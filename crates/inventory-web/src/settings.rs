@@ -36,8 +36,13 @@ impl std::str::FromStr for Secret {
 pub struct Settings {
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://inventory.db")]
     pub database_url: String,
-    #[arg(long, env = "BIND", default_value = "127.0.0.1:8000")]
-    pub bind: String,
+    /// The address to listen on (default `127.0.0.1:8000`, or `0.0.0.0:$PORT` when a
+    /// platform sets `PORT`); see [`Settings::listen_addr`].
+    #[arg(long, env = "BIND")]
+    pub bind: Option<String>,
+    /// Set by Heroku-like platforms, which route to that port on every interface; `BIND` wins.
+    #[arg(long, env = "PORT")]
+    pub port: Option<u16>,
     #[arg(long, env = "SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<Secret>,
     #[arg(long, env = "PUBLIC_READ", default_value_t = true, action = ArgAction::Set)]
@@ -57,9 +62,18 @@ pub struct Settings {
     /// Comma-separated IPs or CIDRs whose `X-Forwarded-For` is believed.
     #[arg(long, env = "TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: String,
+    /// The external base URL (`https://inv.example.com`): links in answers and emails and the
+    /// origin checks use it. Unset, they use the `Host` header, or what a trusted proxy says.
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Extra origins allowed to send unsafe requests with a session (comma-separated).
     #[arg(long, env = "TRUSTED_ORIGINS", default_value = "")]
     pub trusted_origins: String,
+    /// Browser origins (`https://shop.example.com`, comma-separated) whose pages may call the
+    /// API from script; empty means no CORS headers at all, which is what a same-origin or
+    /// server-to-server deployment wants.
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", default_value = "")]
+    pub cors_allowed_origins: String,
     #[arg(long, env = "JWT_ACCESS_TTL_SECONDS", default_value_t = 300)]
     pub jwt_access_ttl_seconds: i64,
     #[arg(long, env = "JWT_REFRESH_TTL_SECONDS", default_value_t = 86400)]
@@ -76,8 +90,16 @@ pub struct Settings {
     pub email_from: String,
     #[arg(long, env = "EMAIL_OUTBOX_DIR", default_value = "./outbox")]
     pub email_outbox_dir: PathBuf,
+    /// Where Prometheus scrapes `/metrics` (e.g. `127.0.0.1:9100`); unset, no metrics are
+    /// kept. A separate address, so the scrape endpoint is not public by accident.
+    #[arg(long, env = "METRICS_BIND")]
+    pub metrics_bind: Option<String>,
     #[arg(long, env = "LOG_FORMAT", default_value = "pretty")]
     pub log_format: String,
+    /// Seconds a request body may pause between two chunks before the request is answered
+    /// 408 (a client that stops sending must not hold a connection for ever).
+    #[arg(long, env = "BODY_TIMEOUT_SECONDS", default_value_t = 20)]
+    pub body_timeout_seconds: u64,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "WORKERS")]
     pub workers: Option<usize>,
@@ -95,7 +117,8 @@ impl Settings {
     pub fn for_tests(database_url: impl Into<String>) -> Settings {
         Settings {
             database_url: database_url.into(),
-            bind: "127.0.0.1:0".into(),
+            bind: Some("127.0.0.1:0".into()),
+            port: None,
             secret_key: Some(Secret::new(
                 "test-secret-key-that-is-long-enough-0123456789",
             )),
@@ -107,7 +130,9 @@ impl Settings {
             lockout_minutes: 15,
             auth_rate_limit_per_minute: 0,
             trusted_proxies: String::new(),
+            public_url: None,
             trusted_origins: String::new(),
+            cors_allowed_origins: String::new(),
             jwt_access_ttl_seconds: 300,
             jwt_refresh_ttl_seconds: 86400,
             jwt_leeway_seconds: 0,
@@ -116,7 +141,9 @@ impl Settings {
             email_url: None,
             email_from: "inventory@localhost".into(),
             email_outbox_dir: std::env::temp_dir().join("inventory-test-outbox"),
+            metrics_bind: None,
             log_format: "pretty".into(),
+            body_timeout_seconds: 20,
             workers: Some(2),
             db_pool_size: 4,
             blocking_threads: 4,
@@ -127,14 +154,38 @@ impl Settings {
         Backend::of_url(&self.database_url).map_err(|e| e.to_string())
     }
 
+    /// Where the server listens: `BIND`; else every interface on `PORT` (a platform such as
+    /// Heroku routes there); else loopback only, so a developer's first run is not exposed.
+    pub fn listen_addr(&self) -> String {
+        match (&self.bind, self.port) {
+            (Some(b), _) => b.clone(),
+            (None, Some(p)) => format!("0.0.0.0:{p}"),
+            (None, None) => "127.0.0.1:8000".into(),
+        }
+    }
+
+    /// The base of links in emails: `PUBLIC_URL`, or where this process listens (right for a
+    /// developer's machine; `check --deploy` asks for `PUBLIC_URL` anywhere else).
+    pub fn email_base_url(&self) -> String {
+        if let Some(u) = self.public_url.as_deref().filter(|u| !u.is_empty()) {
+            return u.trim_end_matches('/').to_owned();
+        }
+        let addr = self.listen_addr();
+        let addr = addr
+            .strip_prefix("0.0.0.0:")
+            .map(|port| format!("localhost:{port}"))
+            .unwrap_or(addr);
+        format!("http://{addr}")
+    }
+
     /// Secure cookies unless SQLite on a loopback address (local development).
     pub fn cookie_secure(&self) -> bool {
         if let Some(v) = self.cookie_secure {
             return v;
         }
-        let loopback = self.bind.starts_with("127.")
-            || self.bind.starts_with("localhost")
-            || self.bind.starts_with("[::1]");
+        let bind = self.listen_addr();
+        let loopback =
+            bind.starts_with("127.") || bind.starts_with("localhost") || bind.starts_with("[::1]");
         !(loopback && matches!(self.backend(), Ok(Backend::Sqlite)))
     }
 
@@ -163,6 +214,29 @@ impl Settings {
                 Ok(Secret::new(key))
             }
         }
+    }
+
+    /// `CORS_ALLOWED_ORIGINS` as origins (`scheme://host[:port]`, no path): a typo such as a
+    /// trailing slash would otherwise silently never match and look like a browser bug.
+    pub fn cors_origins(&self) -> Result<Vec<String>, String> {
+        self.cors_allowed_origins
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|o| {
+                let rest = o
+                    .strip_prefix("https://")
+                    .or_else(|| o.strip_prefix("http://"))
+                    .unwrap_or("");
+                if rest.is_empty() || rest.contains(['/', '?', '#', ' ', '*']) {
+                    Err(format!(
+                        "CORS_ALLOWED_ORIGINS: not an origin such as https://shop.example.com: {o}"
+                    ))
+                } else {
+                    Ok(o.to_owned())
+                }
+            })
+            .collect()
     }
 
     pub fn trusted_proxy_nets(&self) -> Result<Vec<ipnet::IpNet>, String> {
@@ -198,6 +272,16 @@ pub fn check(s: &Settings, deploy: bool) -> Vec<String> {
     if let Err(e) = s.trusted_proxy_nets() {
         problems.push(e);
     }
+    if let Some(u) = &s.public_url {
+        if !(u.starts_with("http://") || u.starts_with("https://")) || u.contains(['?', '#', ' ']) {
+            problems.push(format!(
+                "PUBLIC_URL must be an http(s) base URL such as https://inv.example.com, not {u}"
+            ));
+        }
+    }
+    if let Err(e) = s.cors_origins() {
+        problems.push(e);
+    }
     if let Err(e) = s.backend() {
         problems.push(e);
     }
@@ -222,6 +306,16 @@ pub fn check(s: &Settings, deploy: bool) -> Vec<String> {
     }
     if !s.cookie_secure() {
         problems.push("COOKIE_SECURE is off: session cookies would travel over plain HTTP.".into());
+    }
+    match s.public_url.as_deref() {
+        None | Some("") => problems.push(
+            "PUBLIC_URL is not set: links in emails would point at this machine's own address."
+                .into(),
+        ),
+        Some(u) if u.starts_with("http://") => {
+            problems.push("PUBLIC_URL is not https: emailed links would travel unencrypted.".into())
+        }
+        Some(_) => {}
     }
     if s.bcrypt_cost < 10 {
         problems.push("BCRYPT_COST below 10 is too cheap for production.".into());

@@ -4,31 +4,24 @@ use actix_session::{Session, SessionExt};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{header, Method, StatusCode};
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use inventory_core::models::User;
 use inventory_core::services::users;
-use inventory_web::api::{no_content, resource};
+use inventory_core::CoreError;
+use inventory_web::api::no_content;
 use std::sync::Arc;
 
 use inventory_web::extract::{LoginRef, PendingAuth, PendingFn};
 use inventory_web::login::password_login;
+use inventory_web::session::{
+    constant_eq, new_csrf_token, origin_allowed, CSRF, CSRF_COOKIE, LOGIN_ID, UID,
+};
 use inventory_web::{blocking, ApiError, AppState, Caller, JsonBody};
 use serde::Deserialize;
 
-/// Session keys: the user's id and the session's CSRF secret.
-pub const UID: &str = "uid";
-pub const CSRF: &str = "csrf";
-/// Identifies this login across session-key renewals, so a password change can spare it.
-pub const LOGIN_ID: &str = "lid";
-const CSRF_COOKIE: &str = "csrftoken";
 const CSRF_HEADER: &str = "x-csrftoken";
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/api/auth/login").route(web::post().to(login)))
-        .service(resource("/api/auth/logout").route(web::post().to(logout)));
-}
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -39,40 +32,6 @@ pub struct LoginInput {
 
 fn csrf_failed(detail: &str) -> ApiError {
     ApiError::new(StatusCode::FORBIDDEN, "csrf_failed", detail)
-}
-
-/// True when `Origin` is absent, the server's own, or a configured trusted origin.
-fn origin_allowed(req: &HttpRequest, st: &AppState) -> bool {
-    let Some(origin) = req
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return true;
-    };
-    let origin = origin.trim_end_matches('/');
-    let info = req.connection_info();
-    let own = format!("{}://{}", info.scheme(), info.host());
-    if origin.eq_ignore_ascii_case(&own) {
-        return true;
-    }
-    // Behind a TLS proxy the scheme we see may be http while the browser says https.
-    let host_only = origin.split_once("://").map(|(_, h)| h).unwrap_or("");
-    if st.settings.trusted_proxies.is_empty()
-        && host_only.eq_ignore_ascii_case(info.host())
-        && origin.starts_with("https://")
-    {
-        return true;
-    }
-    st.settings
-        .trusted_origins
-        .split(',')
-        .map(|o| o.trim().trim_end_matches('/'))
-        .any(|o| !o.is_empty() && o.eq_ignore_ascii_case(origin))
-}
-
-fn new_csrf_token() -> String {
-    hex::encode(rand::random::<[u8; 32]>())
 }
 
 /// `POST /api/auth/login`: a new session id at every login (no fixation) and a CSRF token.
@@ -142,6 +101,14 @@ pub async fn authenticate(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    // The staff site checks its own CSRF field and loads its own user (admin::auth).
+    // The emailed-link pages authenticate by their token and never read the session.
+    if req.path().starts_with("/admin") || inventory_web::pages::PATHS.contains(&req.path()) {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    }
     let session = req.get_session();
     let uid: Option<i64> = session.get(UID).unwrap_or(None);
     if let (Some(uid), Some(st)) = (uid, req.app_data::<web::Data<AppState>>().cloned()) {
@@ -168,16 +135,13 @@ pub async fn authenticate(
             Ok(users::load_principal(conn, uid)?.map(|(principal, _)| principal))
         });
         req.extensions_mut().insert(PendingAuth(pending));
+    } else if req.app_data::<web::Data<AppState>>().is_some_and(|st| {
+        inventory_web::openapi::needs_credentials(req.method(), req.path(), st.settings.public_read)
+    }) {
+        let e = ApiError::from(CoreError::not_authenticated());
+        return Ok(req.into_response(e.error_response()).map_into_right_body());
     }
     next.call(req)
         .await
         .map(ServiceResponse::map_into_left_body)
-}
-
-fn constant_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }

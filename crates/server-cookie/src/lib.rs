@@ -2,49 +2,43 @@
 //! CSRF (`csrftoken` cookie + `X-CSRFToken` header) and the Origin check.
 
 mod auth;
-mod store;
 
-use actix_session::config::{BrowserSession, CookieContentSecurity, TtlExtensionPolicy};
-use actix_session::SessionMiddleware;
-use actix_web::cookie::{Key, SameSite};
 use actix_web::middleware::from_fn;
 use actix_web::App;
-use inventory_web::app::open_state;
+use inventory_web::app::{open_state, AdminSessions};
+use inventory_web::router::{Document, Server, Sink};
 use inventory_web::{finish_app, Running, Settings};
-use sha2::{Digest, Sha512};
-use utoipa::OpenApi;
 
-pub use store::DbSessionStore;
+pub use inventory_web::session::DbSessionStore;
 
-#[derive(OpenApi)]
-#[openapi(paths(auth::login, auth::logout))]
-struct CookieApi;
+/// How a caller signs in with a cookie: the routes this server adds to the shared API.
+fn table(s: &mut impl Sink) {
+    inventory_web::routes!(s; auth::login, auth::logout);
+}
+
+/// The operations this server adds, signed with the session cookie (and, on unsafe methods,
+/// the CSRF token in `X-CSRFToken`).
+fn document() -> Document {
+    use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+    Document::of(table).secured_by(
+        "session",
+        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+            "sessionid",
+            "The session cookie POST /api/auth/login sets. POST, PUT, PATCH and DELETE also \
+             send the csrftoken cookie's value as the X-CSRFToken header.",
+        ))),
+    )
+}
 
 /// Builds the app, binds `settings.bind` and runs the server on the current tokio runtime.
 pub async fn spawn(settings: Settings) -> std::io::Result<Running> {
-    let state = open_state(&settings, CookieApi::openapi()).await?;
-    // actix's cookie key wants 64 bytes; derive them from SECRET_KEY of any length.
-    let key = Key::from(&Sha512::digest(state.secret.expose().as_bytes())[..]);
-    let secure = settings.cookie_secure();
-    let idle = settings.session_idle_seconds;
-    let store = DbSessionStore::new(state.core.db.clone());
+    let state = open_state(&settings, document()).await?;
     inventory_web::serve!(settings, move || {
-        let sessions = SessionMiddleware::builder(store.clone(), key.clone())
-            .cookie_name("sessionid".into())
-            .cookie_secure(secure)
-            .cookie_http_only(true)
-            .cookie_same_site(SameSite::Lax)
-            .cookie_content_security(CookieContentSecurity::Signed)
-            .session_lifecycle(
-                BrowserSession::default()
-                    .state_ttl(actix_web::cookie::time::Duration::seconds(idle))
-                    .state_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
-            )
-            .build();
+        // One session for the API and the staff site, as in a Django project.
         let app = App::new()
-            .configure(auth::configure)
+            .configure(|cfg| Server::of(table).configure(cfg))
             .wrap(from_fn(auth::authenticate))
-            .wrap(sessions);
-        finish_app(app, &state)
+            .wrap(inventory_web::session::middleware(&state, "/"));
+        finish_app(app, &state, AdminSessions::Shared)
     })
 }

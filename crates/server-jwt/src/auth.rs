@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use inventory_core::services::{tokens as store, users};
-use inventory_web::api::{no_content, resource};
+use inventory_web::api::no_content;
 use std::sync::Arc;
 
 use inventory_core::auth::Principal;
@@ -18,14 +18,6 @@ use inventory_web::{blocking, ApiError, AppState, Caller, JsonBody};
 use serde::Deserialize;
 
 use crate::tokens::{random_id, Claims, Keys};
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/api/token").route(web::post().to(obtain)))
-        .service(resource("/api/token/refresh").route(web::post().to(refresh)))
-        .service(resource("/api/token/verify").route(web::post().to(verify)))
-        .service(resource("/api/token/blacklist").route(web::post().to(blacklist)))
-        .service(resource("/api/auth/logout").route(web::post().to(logout)));
-}
 
 fn token_not_valid() -> ApiError {
     ApiError::new(
@@ -242,6 +234,8 @@ pub async fn authenticate(
                 .eq_ignore_ascii_case("bearer")
                 .then(|| rest.trim().to_owned())
         });
+    // The staff site signs in with its own session, never with a token.
+    let bearer = bearer.filter(|_| !req.path().starts_with("/admin"));
     if let Some(token) = bearer {
         let Some(keys) = req.app_data::<web::Data<Keys>>().cloned() else {
             return Ok(req
@@ -268,6 +262,11 @@ pub async fn authenticate(
         req.extensions_mut().insert(PendingAuth(pending));
         req.extensions_mut().insert(LoginRef(claims.fam.clone()));
         req.extensions_mut().insert(claims);
+    } else if req.app_data::<web::Data<AppState>>().is_some_and(|st| {
+        inventory_web::openapi::needs_credentials(req.method(), req.path(), st.settings.public_read)
+    }) {
+        let e = ApiError::from(CoreError::not_authenticated());
+        return Ok(req.into_response(e.error_response()).map_into_right_body());
     }
     next.call(req)
         .await

@@ -149,6 +149,7 @@ fn migrate_and_check_deploy_report_on_the_configuration() {
     let said = text(&out);
     assert!(said.contains("SECRET_KEY"), "{said}");
     assert!(said.contains("COOKIE_SECURE"), "{said}");
+    assert!(said.contains("PUBLIC_URL"), "{said}");
     // A production-like configuration passes.
     let out = server(&dir)
         .args(["check", "--deploy"])
@@ -158,6 +159,7 @@ fn migrate_and_check_deploy_report_on_the_configuration() {
         )
         .env("COOKIE_SECURE", "true")
         .env("BCRYPT_COST", "12")
+        .env("PUBLIC_URL", "https://inv.example.com")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out));

@@ -16,5 +16,7 @@ mod concurrency;
 mod import_export;
 mod orders;
 mod perf;
+mod receiving;
 mod reports;
+mod round_trip;
 mod suggestions;

@@ -3,16 +3,20 @@
 //! and both databases, e.g. `catalog::deleting_a_category_in_use_is_a_conflict::cookie_sqlite`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod account_pages;
 mod audit;
 mod auth;
 mod auth_cookie;
 mod auth_jwt;
 mod catalog;
+mod cors;
 mod dashboard;
+mod fuzzing;
 mod links;
 mod lists;
 mod money;
 mod operations;
 mod permissions;
+mod products;
 mod users;
 mod validation;

@@ -9,14 +9,15 @@ use sha2::{Digest, Sha256};
 
 use crate::audit::{self, Entry};
 use crate::auth::{self, Ctx};
-use crate::db::{now, Core, DbConn};
+use crate::context::Core;
+use crate::db::{now, DbConn};
 use crate::email::Email;
 use crate::error::{CoreError, CoreResult, Errors};
 use crate::models::{User, UserRow};
 use crate::schema::{account_tokens, users};
 use crate::services::lower;
 use crate::services::users::{find_by_id, parse_username, revoke_logins};
-use crate::types::{bounded_text, parse_email};
+use crate::types::{bounded_text, EmailAddress};
 
 const VERIFY: &str = "verify_email";
 const RESET: &str = "password_reset";
@@ -112,19 +113,27 @@ fn password_errors(errs: &mut Errors, field: &str, password: &str, username: &st
     }
 }
 
-fn verification_email(u: &UserRow, token: &str) -> Email {
+/// The page an emailed link opens (`/verify-email?token=…`); tokens are URL-safe already.
+fn link(core: &Core, page: &str, token: &str) -> String {
+    format!("{}/{page}?token={token}", core.config.public_url)
+}
+
+fn verification_email(core: &Core, u: &UserRow, token: &str) -> Email {
     Email {
         to: u.email.clone(),
         subject: "Confirm your email address".into(),
         body: format!(
-            "Hello {},\n\nconfirm your address to activate your account by sending this token to \
-             POST /api/auth/verify-email:\n\n    {token}\n\nIt works once and expires in 24 hours.\n",
-            u.username
+            "Hello {},\n\nconfirm your address to activate your account by opening this link:\n\n\
+             {}\n\nIt works once and expires in 24 hours. A program can send the token itself \
+             to POST /api/auth/verify-email:\n\n    {token}\n",
+            u.username,
+            link(core, "verify-email", token)
         ),
     }
 }
 
 /// `POST /api/auth/register`: inactive until the emailed token is confirmed.
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn register(core: &Core, ctx: &Ctx, input: RegisterInput) -> CoreResult<User> {
     if !core.config.registration {
         return Err(CoreError::forbidden(
@@ -133,10 +142,10 @@ pub fn register(core: &Core, ctx: &Ctx, input: RegisterInput) -> CoreResult<User
         ));
     }
     let mut errs = Errors::default();
-    let username = errs.take("username", parse_username(&input.username));
-    let email = errs.take("email", parse_email(&input.email));
-    let first = errs.take("first_name", bounded_text(input.first_name.trim(), 150));
-    let last = errs.take("last_name", bounded_text(input.last_name.trim(), 150));
+    let username = errs.field("username", parse_username(&input.username));
+    let email = errs.take("email", EmailAddress::parse(&input.email));
+    let first = errs.field("first_name", bounded_text(input.first_name.trim(), 150));
+    let last = errs.field("last_name", bounded_text(input.last_name.trim(), 150));
     password_errors(
         &mut errs,
         "password",
@@ -144,10 +153,7 @@ pub fn register(core: &Core, ctx: &Ctx, input: RegisterInput) -> CoreResult<User
         &input.username,
         &input.email,
     );
-    errs.finish()?;
-    let (Some(username), Some(email)) = (username, email) else {
-        return Err(CoreError::Internal("validation inconsistency".into()));
-    };
+    let email = errs.finish_with(email)?;
     let hash = auth::hash_password(&input.password, core.config.bcrypt_cost)?;
     let role = core.config.registration_role;
     let (row, token) = core.db.write(|c| {
@@ -155,10 +161,11 @@ pub fn register(core: &Core, ctx: &Ctx, input: RegisterInput) -> CoreResult<User
         let row: UserRow = diesel::insert_into(users::table)
             .values((
                 users::username.eq(&username),
+                users::username_key.eq(crate::types::username_key(&username)),
                 users::email.eq(&email),
                 users::password_hash.eq(&hash),
-                users::first_name.eq(first.clone().unwrap_or_default()),
-                users::last_name.eq(last.clone().unwrap_or_default()),
+                users::first_name.eq(&first),
+                users::last_name.eq(&last),
                 users::role.eq(role.as_str()),
                 users::is_active.eq(false),
                 users::is_staff.eq(false),
@@ -175,21 +182,21 @@ pub fn register(core: &Core, ctx: &Ctx, input: RegisterInput) -> CoreResult<User
             ctx,
             Some(row.id),
             Some(&row.username),
-            Entry {
-                action: "register",
-                object_type: "user",
-                object_id: row.id.to_string(),
-                object_repr: row.username.clone(),
-                changes: serde_json::json!({"username": [null, row.username], "role": [null, row.role]}),
-            },
+            Entry::of(
+                "register",
+                &row,
+                serde_json::json!({"username": [null, row.username], "role": [null, row.role]}),
+            ),
         )?;
         Ok((row, token))
     })?;
-    core.mailer.send_all(&[verification_email(&row, &token)]);
+    core.mailer
+        .send_all(&[verification_email(core, &row, &token)]);
     Ok(row.into())
 }
 
 /// `POST /api/auth/verify-email`: activates the account; a token works once.
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn verify_email(core: &Core, ctx: &Ctx, token: &str) -> CoreResult<User> {
     core.db.write(|c| {
         let user_id = redeem(c, token, VERIFY)?;
@@ -202,13 +209,11 @@ pub fn verify_email(core: &Core, ctx: &Ctx, token: &str) -> CoreResult<User> {
             ctx,
             Some(row.id),
             Some(&row.username),
-            Entry {
-                action: "verify_email",
-                object_type: "user",
-                object_id: row.id.to_string(),
-                object_repr: row.username.clone(),
-                changes: serde_json::json!({"is_active": [false, true], "email_verified": [false, true]}),
-            },
+            Entry::of(
+                "verify_email",
+                &row,
+                serde_json::json!({"is_active": [false, true], "email_verified": [false, true]}),
+            ),
         )?;
         Ok(row.into())
     })
@@ -231,7 +236,7 @@ pub fn resend_verification(core: &Core, email: &str) -> CoreResult<()> {
             return Ok(None);
         }
         let token = issue(c, u.id, VERIFY, Duration::hours(24))?;
-        Ok(Some(verification_email(&u, &token)))
+        Ok(Some(verification_email(core, &u, &token)))
     })?;
     if let Some(e) = sent {
         core.mailer.send_all(&[e]);
@@ -240,9 +245,12 @@ pub fn resend_verification(core: &Core, email: &str) -> CoreResult<()> {
 }
 
 /// `POST /api/auth/password/reset`: answers the same whether or not the address exists.
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn request_reset(core: &Core, ctx: &Ctx, email: &str) -> CoreResult<()> {
     let sent = core.db.write(|c| {
-        let Some(u) = find_by_email(c, email)? else { return Ok(None) };
+        let Some(u) = find_by_email(c, email)? else {
+            return Ok(None);
+        };
         if !u.is_active {
             return Ok(None);
         }
@@ -252,22 +260,18 @@ pub fn request_reset(core: &Core, ctx: &Ctx, email: &str) -> CoreResult<()> {
             ctx,
             Some(u.id),
             Some(&u.username),
-            Entry {
-                action: "password_reset_request",
-                object_type: "user",
-                object_id: u.id.to_string(),
-                object_repr: u.username.clone(),
-                changes: serde_json::json!({}),
-            },
+            Entry::of("password_reset_request", &u, serde_json::json!({})),
         )?;
         Ok(Some(Email {
             to: u.email.clone(),
             subject: "Reset your password".into(),
             body: format!(
-                "Hello {},\n\nsomeone asked to reset your password. If it was you, send this token \
-                 with your new password to POST /api/auth/password/reset/confirm:\n\n    {token}\n\n\
-                 It works once and expires in 1 hour. If it was not you, ignore this message.\n",
-                u.username
+                "Hello {},\n\nsomeone asked to reset your password. If it was you, choose a new \
+                 one here:\n\n{}\n\nThe link works once and expires in 1 hour. If it was not you, \
+                 ignore this message. A program can send the token with the new password to \
+                 POST /api/auth/password/reset/confirm:\n\n    {token}\n",
+                u.username,
+                link(core, "reset-password", &token)
             ),
         }))
     })?;
@@ -303,17 +307,12 @@ fn set_password(
         ctx,
         Some(user.id),
         Some(&user.username),
-        Entry {
-            action,
-            object_type: "user",
-            object_id: user.id.to_string(),
-            object_repr: user.username.clone(),
-            changes: serde_json::json!({}),
-        },
+        Entry::of(action, user, serde_json::json!({})),
     )
 }
 
 /// `POST /api/auth/password/reset/confirm`: revokes every session and token of the user.
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn confirm_reset(core: &Core, ctx: &Ctx, input: ResetConfirmInput) -> CoreResult<()> {
     let hash_of = |u: &UserRow| -> CoreResult<String> {
         let mut errs = Errors::default();
@@ -355,6 +354,7 @@ pub fn confirm_reset(core: &Core, ctx: &Ctx, input: ResetConfirmInput) -> CoreRe
 }
 
 /// `POST /api/auth/password/change`: the caller's other sessions and tokens are revoked.
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn change_password(core: &Core, ctx: &Ctx, input: ChangePasswordInput) -> CoreResult<()> {
     let p = ctx.user()?.clone();
     let user = core.db.read(|c| find_by_id(c, p.user_id))?;

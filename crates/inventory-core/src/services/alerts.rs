@@ -7,11 +7,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Entry};
 use crate::auth::Ctx;
-use crate::db::{now, Core, DbConn};
+use crate::context::Core;
+use crate::db::{now, DbConn};
 use crate::email::Email;
 use crate::error::{CoreError, CoreResult};
 use crate::paging::{PageReq, Paged};
 use crate::schema::{alerts, products, users};
+use crate::types::AlertStatus;
 use crate::types::{ser_ts, ser_ts_opt, Role};
 
 #[derive(Debug, Clone, Queryable, Serialize, utoipa::ToSchema)]
@@ -32,6 +34,7 @@ pub struct Alert {
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AlertFilter {
     pub status: Option<String>,
     pub product: Option<i64>,
@@ -68,10 +71,10 @@ pub fn after_change(
         diesel::update(
             alerts::table
                 .filter(alerts::product_id.eq(product_id))
-                .filter(alerts::status.ne("resolved")),
+                .filter(alerts::status.ne(AlertStatus::Resolved.as_str())),
         )
         .set((
-            alerts::status.eq("resolved"),
+            alerts::status.eq(AlertStatus::Resolved.as_str()),
             alerts::resolved_at.eq(Some(t)),
         ))
         .execute(conn)?;
@@ -83,7 +86,7 @@ pub fn after_change(
     }
     let open: i64 = alerts::table
         .filter(alerts::product_id.eq(product_id))
-        .filter(alerts::status.ne("resolved"))
+        .filter(alerts::status.ne(AlertStatus::Resolved.as_str()))
         .count()
         .get_result(conn)?;
     if open > 0 {
@@ -100,7 +103,7 @@ pub fn after_change(
             alerts::kind.eq(kind),
             alerts::quantity.eq(quantity),
             alerts::threshold.eq(level),
-            alerts::status.eq("open"),
+            alerts::status.eq(AlertStatus::Open.as_str()),
             alerts::created_at.eq(t),
         ))
         .returning(alerts::all_columns)
@@ -162,46 +165,44 @@ pub fn notify(core: &Core, opened: &[Opened]) {
     core.mailer.send_all(&emails);
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn list(core: &Core, ctx: &Ctx, f: &AlertFilter, page: PageReq) -> CoreResult<Paged<Alert>> {
     ctx.read_operations()?;
-    if let Some(s) = &f.status {
-        if !["open", "acknowledged", "resolved"].contains(&s.as_str()) {
-            return Err(CoreError::validation(
-                "status",
-                format!("\"{s}\" is not a valid choice."),
-            ));
-        }
-    }
+    let status = f
+        .status
+        .as_deref()
+        .map(|s| AlertStatus::parse_field("status", s))
+        .transpose()?;
     let query = || {
         let mut q = alerts::table.into_boxed();
-        if let Some(s) = &f.status {
-            q = q.filter(alerts::status.eq(s.clone()));
+        if let Some(s) = status {
+            q = q.filter(alerts::status.eq(s.as_str()));
         }
         if let Some(p) = f.product {
             q = q.filter(alerts::product_id.eq(p));
         }
         q
     };
-    core.db.read(|c| {
-        let count: i64 = query().count().get_result(c)?;
-        page.check_in_range(count)?;
-        let results = query()
-            .order(alerts::id.desc())
-            .limit(page.page_size)
-            .offset(page.offset())
-            .load(c)?;
-        Ok(Paged { count, results })
-    })
+    core.db
+        .read(|c| page.load(c, query, |q| q.order(alerts::id.desc())))
 }
 
+/// One alert, for anyone who reads operations.
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
+pub fn get(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Alert> {
+    ctx.read_operations()?;
+    core.db.read(|c| Ok(alerts::table.find(id).first(c)?))
+}
+
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
 pub fn acknowledge(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Alert> {
     let p = ctx.basic_stock()?.clone();
     core.db.write(|c| {
         let t = now();
         let updated: Option<Alert> =
-            diesel::update(alerts::table.find(id).filter(alerts::status.eq("open")))
+            diesel::update(alerts::table.find(id).filter(alerts::status.eq(AlertStatus::Open.as_str())))
                 .set((
-                    alerts::status.eq("acknowledged"),
+                    alerts::status.eq(AlertStatus::Acknowledged.as_str()),
                     alerts::acknowledged_by.eq(Some(p.user_id)),
                     alerts::acknowledged_at.eq(Some(t)),
                 ))
@@ -230,7 +231,7 @@ pub fn acknowledge(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Alert> {
                 object_type: "alert",
                 object_id: a.id.to_string(),
                 object_repr: format!("{} of product {}", a.kind, a.product_id),
-                changes: serde_json::json!({"status": ["open", "acknowledged"]}),
+                changes: serde_json::json!({"status": [AlertStatus::Open.as_str(), AlertStatus::Acknowledged.as_str()]}),
             },
         )?;
         Ok(a)

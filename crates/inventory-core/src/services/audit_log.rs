@@ -5,13 +5,14 @@ use diesel::prelude::*;
 use serde::Deserialize;
 
 use crate::auth::Ctx;
-use crate::db::Core;
+use crate::context::Core;
 use crate::error::{CoreError, CoreResult};
 use crate::models::{AuditEntry, AuditRow};
 use crate::paging::{PageReq, Paged};
 use crate::schema::audit_logs;
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditFilter {
     pub user: Option<i64>,
     pub action: Option<String>,
@@ -35,6 +36,7 @@ pub fn parse_instant(field: &str, s: &str) -> CoreResult<NaiveDateTime> {
     ))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn list(
     core: &Core,
     ctx: &Ctx,
@@ -75,21 +77,23 @@ pub fn list(
         q
     };
     core.db.read(|c| {
-        let count: i64 = query().count().get_result(c)?;
-        page.check_in_range(count)?;
-        let rows: Vec<AuditRow> = query()
-            .order(audit_logs::id.desc())
-            .limit(page.page_size)
-            .offset(page.offset())
-            .load(c)?;
-        Ok(Paged {
-            count,
-            results: rows.into_iter().map(AuditEntry::from).collect(),
-        })
+        let rows: Paged<AuditRow> = page.load(c, query, |q| q.order(audit_logs::id.desc()))?;
+        Ok(rows.map(AuditEntry::from))
+    })
+}
+
+/// One entry, for those who read the audit log.
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
+pub fn get(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<AuditEntry> {
+    ctx.read_audit()?;
+    core.db.read(|c| {
+        let row: AuditRow = audit_logs::table.find(id).first(c)?;
+        Ok(row.into())
     })
 }
 
 /// Every entry matching the filter as CSV, oldest first, read in id-ordered chunks.
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn export_csv(core: &Core, ctx: &Ctx, f: &AuditFilter) -> CoreResult<Vec<u8>> {
     ctx.read_audit()?;
     let since = f
@@ -149,19 +153,22 @@ pub fn export_csv(core: &Core, ctx: &Ctx, f: &AuditFilter) -> CoreResult<Vec<u8>
         };
         after = last;
         for r in rows {
-            w.write_record([
-                r.id.to_string(),
-                crate::types::fmt_ts(&r.at),
-                r.user_id.map(|u| u.to_string()).unwrap_or_default(),
-                r.username,
-                r.action,
-                r.object_type,
-                r.object_id,
-                r.object_repr,
-                r.changes,
-                r.ip.unwrap_or_default(),
-                r.request_id,
-            ])
+            crate::csvsafe::write_record(
+                &mut w,
+                [
+                    r.id.to_string(),
+                    crate::types::fmt_ts(&r.at),
+                    r.user_id.map(|u| u.to_string()).unwrap_or_default(),
+                    r.username,
+                    r.action,
+                    r.object_type,
+                    r.object_id,
+                    r.object_repr,
+                    r.changes,
+                    r.ip.unwrap_or_default(),
+                    r.request_id,
+                ],
+            )
             .map_err(csv_err)?;
         }
     }

@@ -6,7 +6,8 @@ use serde::Deserialize;
 
 use crate::audit::{self, Changes, Entry};
 use crate::auth::Ctx;
-use crate::db::{now, Core};
+use crate::context::Core;
+use crate::db::{now, DbConn};
 use crate::error::{CoreError, CoreResult, Errors};
 use crate::models::{Category, Supplier};
 use crate::paging::{parse_ordering, PageReq, Paged};
@@ -15,7 +16,7 @@ use crate::schema::{
 };
 use crate::services::stats;
 use crate::services::{contains_pattern, lower};
-use crate::types::{bounded_text, double_option, parse_email, required_text};
+use crate::types::{bounded_text, double_option, required_text, EmailAddress};
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -25,27 +26,13 @@ pub struct CategoryInput {
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     pub ordering: Option<String>,
     pub search: Option<String>,
 }
 
-fn audit_entry<'a>(
-    action: &'a str,
-    object_type: &'a str,
-    id: i64,
-    repr: &str,
-    ch: Changes,
-) -> Entry<'a> {
-    Entry {
-        action,
-        object_type,
-        object_id: id.to_string(),
-        object_repr: repr.to_owned(),
-        changes: ch.into_value(),
-    }
-}
-
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn list_categories(
     core: &Core,
     ctx: &Ctx,
@@ -66,33 +53,29 @@ pub fn list_categories(
         b
     };
     core.db.read(|c| {
-        let count: i64 = query().count().get_result(c)?;
-        page.check_in_range(count)?;
-        let mut b = query();
-        for (field, desc) in &ordering {
-            b = match (field.as_str(), desc) {
-                ("name", false) => b.then_order_by(categories::name.asc()),
-                ("name", true) => b.then_order_by(categories::name.desc()),
-                (_, false) => b.then_order_by(categories::created_at.asc()),
-                (_, true) => b.then_order_by(categories::created_at.desc()),
-            };
-        }
-        let results = b
-            .then_order_by(categories::id.asc())
-            .limit(page.page_size)
-            .offset(page.offset())
-            .load(c)?;
-        Ok(Paged { count, results })
+        page.load(c, query, |mut b| {
+            for (field, desc) in &ordering {
+                b = match (field.as_str(), desc) {
+                    ("name", false) => b.then_order_by(categories::name.asc()),
+                    ("name", true) => b.then_order_by(categories::name.desc()),
+                    (_, false) => b.then_order_by(categories::created_at.asc()),
+                    (_, true) => b.then_order_by(categories::created_at.desc()),
+                };
+            }
+            b.then_order_by(categories::id.asc())
+        })
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
 pub fn get_category(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Category> {
     ctx.read_catalog(core.config.public_read)?;
     core.db.read(|c| Ok(categories::table.find(id).first(c)?))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn create_category(core: &Core, ctx: &Ctx, input: CategoryInput) -> CoreResult<Category> {
-    let p = ctx.create_catalog()?.clone();
+    ctx.create_catalog()?;
     let mut errs = Errors::default();
     let name = match &input.name {
         Some(n) => errs.take("name", required_text(n, 100)),
@@ -107,33 +90,41 @@ pub fn create_category(core: &Core, ctx: &Ctx, input: CategoryInput) -> CoreResu
     );
     errs.finish()?;
     let (Some(name), Some(description)) = (name, description) else {
-        return Err(CoreError::Internal("validation inconsistency".into()));
+        return Err(CoreError::from_fields(Default::default()));
     };
-    core.db.write(|c| {
-        let t = now();
-        let row: Category = diesel::insert_into(categories::table)
-            .values((
-                categories::name.eq(&name),
-                categories::description.eq(&description),
-                categories::created_by.eq(p.user_id),
-                categories::created_at.eq(t),
-                categories::updated_at.eq(t),
-            ))
-            .returning(categories::all_columns)
-            .get_result(c)?;
-        stats::ensure_category_row(c, row.id)?;
-        let mut ch = Changes::new();
-        ch.set("name", &row.name);
-        ch.set("description", &row.description);
-        audit::record(
-            c,
-            ctx,
-            audit_entry("create", "category", row.id, &row.name, ch),
-        )?;
-        Ok(row)
-    })
+    core.db
+        .write(|c| insert_category(c, ctx, &name, &description))
 }
 
+/// Inserts a checked category on the caller's transaction, with its aggregate row and audit
+/// entry: the one way a category comes to be (the API, the staff site, a CSV import naming a
+/// new one).
+pub fn insert_category(
+    c: &mut DbConn,
+    ctx: &Ctx,
+    name: &str,
+    description: &str,
+) -> CoreResult<Category> {
+    let t = now();
+    let row: Category = diesel::insert_into(categories::table)
+        .values((
+            categories::name.eq(name),
+            categories::description.eq(description),
+            categories::created_by.eq(ctx.user_id()),
+            categories::created_at.eq(t),
+            categories::updated_at.eq(t),
+        ))
+        .returning(categories::all_columns)
+        .get_result(c)?;
+    stats::ensure_category_row(c, row.id)?;
+    let mut ch = Changes::new();
+    ch.set("name", &row.name);
+    ch.set("description", &row.description);
+    audit::record(c, ctx, Entry::of("create", &row, ch))?;
+    Ok(row)
+}
+
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
 pub fn update_category(
     core: &Core,
     ctx: &Ctx,
@@ -165,11 +156,12 @@ pub fn update_category(
         let mut ch = Changes::new();
         ch.diff("name", &old.name, &row.name);
         ch.diff("description", &old.description, &row.description);
-        audit::record(c, ctx, audit_entry("update", "category", id, &row.name, ch))?;
+        audit::record(c, ctx, Entry::of("update", &row, ch))?;
         Ok(row)
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
 pub fn delete_category(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<()> {
     ctx.create_catalog()?;
     core.db.write(|c| {
@@ -194,7 +186,7 @@ pub fn delete_category(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<()> {
         diesel::delete(category_stats::table.find(id)).execute(c)?;
         let mut ch = Changes::new();
         ch.diff("name", &Some(old.name.clone()), &None);
-        audit::record(c, ctx, audit_entry("delete", "category", id, &old.name, ch))?;
+        audit::record(c, ctx, Entry::of("delete", &old, ch))?;
         Ok(())
     })
 }
@@ -259,8 +251,22 @@ struct SupplierFields {
     rating: Option<Option<i32>>,
 }
 
-fn validate_supplier(input: &SupplierInput, creating: bool) -> CoreResult<SupplierFields> {
+fn validate_supplier(input: &SupplierInput) -> CoreResult<SupplierFields> {
     let mut errs = Errors::default();
+    let fields = check_supplier(input, false, &mut errs);
+    errs.finish()?;
+    Ok(fields)
+}
+
+/// A new supplier's fields, with the name a create cannot do without.
+fn validate_new_supplier(input: &SupplierInput) -> CoreResult<(SupplierFields, String)> {
+    let mut errs = Errors::default();
+    let fields = check_supplier(input, true, &mut errs);
+    let name = errs.finish_with(fields.name.clone())?;
+    Ok((fields, name))
+}
+
+fn check_supplier(input: &SupplierInput, creating: bool, errs: &mut Errors) -> SupplierFields {
     let name = match (&input.name, creating) {
         (Some(n), _) => errs.take("name", required_text(n, 200)),
         (None, true) => {
@@ -273,13 +279,13 @@ fn validate_supplier(input: &SupplierInput, creating: bool) -> CoreResult<Suppli
         v.as_deref()
             .and_then(|s| errs.take(field, bounded_text(s.trim(), max)))
     };
-    let contact_name = text(&mut errs, "contact_name", &input.contact_name, 200);
-    let phone = text(&mut errs, "phone", &input.phone, 32);
-    let address = text(&mut errs, "address", &input.address, 1000);
-    let contract_terms = text(&mut errs, "contract_terms", &input.contract_terms, 5000);
+    let contact_name = text(errs, "contact_name", &input.contact_name, 200);
+    let phone = text(errs, "phone", &input.phone, 32);
+    let address = text(errs, "address", &input.address, 1000);
+    let contract_terms = text(errs, "contract_terms", &input.contract_terms, 5000);
     let email = match input.email.as_deref().map(str::trim) {
         Some("") => Some(String::new()),
-        Some(e) => errs.take("email", parse_email(e)),
+        Some(e) => errs.take("email", EmailAddress::parse(e)).map(String::from),
         None => None,
     };
     let rating = match &input.rating {
@@ -292,8 +298,7 @@ fn validate_supplier(input: &SupplierInput, creating: bool) -> CoreResult<Suppli
             errs.add("contract_end", "The contract cannot end before it starts.");
         }
     }
-    errs.finish()?;
-    Ok(SupplierFields {
+    SupplierFields {
         name,
         contact_name,
         email,
@@ -301,9 +306,10 @@ fn validate_supplier(input: &SupplierInput, creating: bool) -> CoreResult<Suppli
         address,
         contract_terms,
         rating,
-    })
+    }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn list_suppliers(
     core: &Core,
     ctx: &Ctx,
@@ -324,28 +330,23 @@ pub fn list_suppliers(
         b
     };
     core.db.read(|c| {
-        let count: i64 = query().count().get_result(c)?;
-        page.check_in_range(count)?;
-        let mut b = query();
-        for (field, desc) in &ordering {
-            b = match (field.as_str(), desc) {
-                ("name", false) => b.then_order_by(suppliers::name.asc()),
-                ("name", true) => b.then_order_by(suppliers::name.desc()),
-                ("rating", false) => b.then_order_by(suppliers::rating.asc()),
-                ("rating", true) => b.then_order_by(suppliers::rating.desc()),
-                (_, false) => b.then_order_by(suppliers::created_at.asc()),
-                (_, true) => b.then_order_by(suppliers::created_at.desc()),
-            };
-        }
-        let results = b
-            .then_order_by(suppliers::id.asc())
-            .limit(page.page_size)
-            .offset(page.offset())
-            .load(c)?;
-        Ok(Paged { count, results })
+        page.load(c, query, |mut b| {
+            for (field, desc) in &ordering {
+                b = match (field.as_str(), desc) {
+                    ("name", false) => b.then_order_by(suppliers::name.asc()),
+                    ("name", true) => b.then_order_by(suppliers::name.desc()),
+                    ("rating", false) => b.then_order_by(suppliers::rating.asc()),
+                    ("rating", true) => b.then_order_by(suppliers::rating.desc()),
+                    (_, false) => b.then_order_by(suppliers::created_at.asc()),
+                    (_, true) => b.then_order_by(suppliers::created_at.desc()),
+                };
+            }
+            b.then_order_by(suppliers::id.asc())
+        })
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
 pub fn get_supplier(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Supplier> {
     ctx.read_catalog(core.config.public_read)?;
     core.db.read(|c| Ok(suppliers::table.find(id).first(c)?))
@@ -374,14 +375,15 @@ fn supplier_changes(old: Option<&Supplier>, new: &Supplier) -> Changes {
     ch
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn create_supplier(core: &Core, ctx: &Ctx, input: SupplierInput) -> CoreResult<Supplier> {
     let p = ctx.create_catalog()?.clone();
-    let v = validate_supplier(&input, true)?;
+    let (v, name) = validate_new_supplier(&input)?;
     core.db.write(|c| {
         let t = now();
         let row: Supplier = diesel::insert_into(suppliers::table)
             .values((
-                suppliers::name.eq(v.name.clone().unwrap_or_default()),
+                suppliers::name.eq(&name),
                 suppliers::contact_name.eq(v.contact_name.clone().unwrap_or_default()),
                 suppliers::email.eq(v.email.clone().unwrap_or_default()),
                 suppliers::phone.eq(v.phone.clone().unwrap_or_default()),
@@ -401,18 +403,13 @@ pub fn create_supplier(core: &Core, ctx: &Ctx, input: SupplierInput) -> CoreResu
         audit::record(
             c,
             ctx,
-            audit_entry(
-                "create",
-                "supplier",
-                row.id,
-                &row.name,
-                supplier_changes(None, &row),
-            ),
+            Entry::of("create", &row, supplier_changes(None, &row)),
         )?;
         Ok(row)
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
 pub fn update_supplier(
     core: &Core,
     ctx: &Ctx,
@@ -420,7 +417,7 @@ pub fn update_supplier(
     input: SupplierInput,
 ) -> CoreResult<Supplier> {
     ctx.create_catalog()?;
-    let v = validate_supplier(&input, false)?;
+    let v = validate_supplier(&input)?;
     core.db.write(|c| {
         let old: Supplier = suppliers::table.find(id).first(c)?;
         ctx.modify_catalog(old.created_by)?;
@@ -457,18 +454,13 @@ pub fn update_supplier(
         audit::record(
             c,
             ctx,
-            audit_entry(
-                "update",
-                "supplier",
-                id,
-                &row.name,
-                supplier_changes(Some(&old), &row),
-            ),
+            Entry::of("update", &row, supplier_changes(Some(&old), &row)),
         )?;
         Ok(row)
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
 pub fn delete_supplier(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<()> {
     ctx.create_catalog()?;
     core.db.write(|c| {
@@ -490,7 +482,7 @@ pub fn delete_supplier(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<()> {
         if links > 0 {
             ch.diff("product_links", &links, &0);
         }
-        audit::record(c, ctx, audit_entry("delete", "supplier", id, &old.name, ch))?;
+        audit::record(c, ctx, Entry::of("delete", &old, ch))?;
         Ok(())
     })
 }

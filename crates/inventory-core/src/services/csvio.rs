@@ -8,14 +8,14 @@ use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
 
-use crate::audit::{self, Changes, Entry};
 use crate::auth::Ctx;
-use crate::db::{now, Core, DbConn};
+use crate::context::Core;
+use crate::db::{now, DbConn};
 use crate::error::{CoreError, CoreResult, FieldErrors};
 use crate::models::Product;
 use crate::schema::{categories, products};
-use crate::services::stats;
-use crate::types::{bounded_text, parse_barcode, parse_quantity, parse_sku, required_text, Money};
+use crate::services::products::{NewProduct, ProductChanges, Writes};
+use crate::types::{bounded_text, required_text, Barcode, Money, Quantity, Sku};
 
 /// The product columns, in export order; `sku`, `name` and `price` are required on import.
 pub const COLUMNS: [&str; 9] = [
@@ -32,6 +32,7 @@ pub const COLUMNS: [&str; 9] = [
 const REQUIRED: [&str; 3] = ["sku", "name", "price"];
 
 /// One chunk of the export, after product id `after`; `None` when done.
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn export_chunk(
     core: &Core,
     ctx: &Ctx,
@@ -55,17 +56,20 @@ pub fn export_chunk(
             .has_headers(false)
             .from_writer(Vec::with_capacity(rows.len() * 80));
         for (p, cat) in rows {
-            w.write_record([
-                p.sku,
-                p.name,
-                Money::format(p.price_cents),
-                p.description,
-                cat.unwrap_or_default(),
-                p.barcode.unwrap_or_default(),
-                p.reorder_level.to_string(),
-                p.reorder_quantity.to_string(),
-                p.unit,
-            ])
+            crate::csvsafe::write_record(
+                &mut w,
+                [
+                    p.sku,
+                    p.name,
+                    Money::format(p.price_cents),
+                    p.description,
+                    cat.unwrap_or_default(),
+                    p.barcode.unwrap_or_default(),
+                    p.reorder_level.to_string(),
+                    p.reorder_quantity.to_string(),
+                    p.unit,
+                ],
+            )
             .map_err(|e| CoreError::Internal(e.to_string()))?;
         }
         let bytes = w
@@ -95,6 +99,12 @@ struct Row {
     unit: Option<String>,
 }
 
+/// Reads and checks an import file without touching the database: the number of rows, or
+/// every problem by row and column (what the import refuses before it writes anything).
+pub fn check_file(body: &[u8]) -> Result<usize, FieldErrors> {
+    parse(body).map(|rows| rows.len())
+}
+
 /// Import counts, for the answer.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct ImportResult {
@@ -106,10 +116,12 @@ pub struct ImportResult {
 }
 
 fn add(errors: &mut FieldErrors, line: usize, column: &str, msg: impl Into<String>) {
-    errors
-        .entry(format!("row {line}: {column}"))
-        .or_default()
-        .push(msg.into());
+    let key = if line == 0 {
+        column.to_owned()
+    } else {
+        format!("row {line}: {column}")
+    };
+    errors.entry(key).or_default().push(msg.into());
 }
 
 fn parse(body: &[u8]) -> Result<Vec<Row>, FieldErrors> {
@@ -179,7 +191,11 @@ fn parse(body: &[u8]) -> Result<Vec<Row>, FieldErrors> {
                 continue;
             }
         };
-        let get = |c: &str| idx.get(c).and_then(|i| rec.get(*i)).map(str::to_owned);
+        let get = |c: &str| {
+            idx.get(c)
+                .and_then(|i| rec.get(*i))
+                .map(|v| crate::csvsafe::unescape(v).to_owned())
+        };
         let num = |errors: &mut FieldErrors, c: &str| -> Option<i64> {
             let v = get(c)?;
             let v = v.trim();
@@ -189,7 +205,7 @@ fn parse(body: &[u8]) -> Result<Vec<Row>, FieldErrors> {
             match v
                 .parse::<i64>()
                 .map_err(|_| "A whole number is required.".to_string())
-                .and_then(parse_quantity)
+                .and_then(|q| Quantity::parse(q).map(Quantity::get))
             {
                 Ok(q) => Some(q),
                 Err(m) => {
@@ -198,8 +214,8 @@ fn parse(body: &[u8]) -> Result<Vec<Row>, FieldErrors> {
                 }
             }
         };
-        let sku = match parse_sku(&get("sku").unwrap_or_default()) {
-            Ok(s) => s,
+        let sku = match Sku::parse(&get("sku").unwrap_or_default()) {
+            Ok(s) => String::from(s),
             Err(m) => {
                 add(&mut errors, line, "sku", m);
                 String::new()
@@ -238,8 +254,8 @@ fn parse(body: &[u8]) -> Result<Vec<Row>, FieldErrors> {
         let barcode = match get("barcode") {
             None => None,
             Some(b) if b.is_empty() => Some(None),
-            Some(b) => parse_barcode(&b)
-                .map(Some)
+            Some(b) => Barcode::parse(&b)
+                .map(|b| Some(String::from(b)))
                 .map_err(|m| add(&mut errors, line, "barcode", m))
                 .ok(),
         };
@@ -294,46 +310,131 @@ fn category_id(
     let id = match found {
         Some(id) => id,
         None => {
-            let t = now();
-            let id: i64 = diesel::insert_into(categories::table)
-                .values((
-                    categories::name.eq(name),
-                    categories::description.eq(""),
-                    categories::created_by.eq(ctx.user_id()),
-                    categories::created_at.eq(t),
-                    categories::updated_at.eq(t),
-                ))
-                .returning(categories::id)
-                .get_result(conn)?;
-            stats::ensure_category_row(conn, id)?;
-            let mut ch = Changes::new();
-            ch.set("name", &name);
-            audit::record(
-                conn,
-                ctx,
-                Entry {
-                    action: "create",
-                    object_type: "category",
-                    object_id: id.to_string(),
-                    object_repr: name.to_owned(),
-                    changes: ch.into_value(),
-                },
-            )?;
             *created += 1;
-            id
+            crate::services::catalog::insert_category(conn, ctx, name, "")?.id
         }
     };
     cache.insert(name.to_owned(), id);
     Ok(id)
 }
 
+/// A unique violation met while writing row `line` (another request took the value after the
+/// checks): the whole import is refused with the row named. The transaction is not used
+/// again after it (PostgreSQL has aborted it).
+fn row_conflict(line: usize, e: CoreError) -> CoreError {
+    match e {
+        CoreError::Conflict { detail, errors, .. } => {
+            let mut out = FieldErrors::new();
+            let field = errors
+                .keys()
+                .next()
+                .cloned()
+                .unwrap_or_else(|| "row".into());
+            add(&mut out, line, &field, detail);
+            CoreError::Validation {
+                detail: "The import was refused; nothing was changed.".into(),
+                errors: out,
+            }
+        }
+        CoreError::NotFound => {
+            let mut out = FieldErrors::new();
+            add(
+                &mut out,
+                line,
+                "sku",
+                "This product changed or was deleted while the file was being imported; import the file again.",
+            );
+            CoreError::Conflict {
+                code: "conflict",
+                detail: "The import was refused; nothing was changed.".into(),
+                errors: out,
+            }
+        }
+        other => other,
+    }
+}
+
+/// The live products with the file's SKUs, by SKU.
+fn live_by_sku(conn: &mut DbConn, rows: &[Row]) -> CoreResult<HashMap<String, Product>> {
+    let mut out = HashMap::new();
+    for chunk in rows.chunks(500) {
+        let skus: Vec<&str> = chunk.iter().map(|r| r.sku.as_str()).collect();
+        let found: Vec<Product> = products::table
+            .filter(products::deleted_at.is_null())
+            .filter(products::sku.eq_any(&skus))
+            .load(conn)?;
+        out.extend(found.into_iter().map(|p| (p.sku.clone(), p)));
+    }
+    Ok(out)
+}
+
+/// Barcodes a row would take from another live product, or that two rows share.
+fn barcode_clashes(conn: &mut DbConn, rows: &[Row]) -> CoreResult<FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    for r in rows {
+        if let Some(Some(b)) = &r.barcode {
+            if let Some(line) = first.insert(b.as_str(), r.line) {
+                add(
+                    &mut errors,
+                    r.line,
+                    "barcode",
+                    format!("Duplicate barcode: already on row {line}."),
+                );
+            }
+        }
+    }
+    let wanted: Vec<(&str, &Row)> = rows
+        .iter()
+        .filter_map(|r| match &r.barcode {
+            Some(Some(b)) => Some((b.as_str(), r)),
+            _ => None,
+        })
+        .collect();
+    for chunk in wanted.chunks(500) {
+        let codes: Vec<&str> = chunk.iter().map(|(b, _)| *b).collect();
+        let holders: Vec<(String, Option<String>)> = products::table
+            .filter(products::deleted_at.is_null())
+            .filter(products::barcode.eq_any(&codes))
+            .select((products::sku, products::barcode))
+            .load(conn)?;
+        for (sku, code) in holders {
+            let Some(code) = code else { continue };
+            for (b, r) in chunk {
+                if *b == code && r.sku != sku {
+                    add(
+                        &mut errors,
+                        r.line,
+                        "barcode",
+                        format!("Barcode {code} already belongs to product {sku}."),
+                    );
+                }
+            }
+        }
+    }
+    Ok(errors)
+}
+
 /// `POST /api/products/import`: upsert by SKU, all or nothing.
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn import(core: &Core, ctx: &Ctx, body: &[u8]) -> CoreResult<ImportResult> {
     let p = ctx.create_catalog()?.clone();
     let rows = parse(body).map_err(|errors| CoreError::Validation {
         detail: "The import was refused; nothing was changed.".into(),
         errors,
     })?;
+    // Everything that only reads happens before the write: the barcode checks and the live
+    // products the file names. The write transaction (which holds SQLite's one writer) then
+    // does nothing but write.
+    let (clashes, mut existing_by_sku) = core
+        .db
+        .read(|c| Ok((barcode_clashes(c, &rows)?, live_by_sku(c, &rows)?)))?;
+    if !clashes.is_empty() {
+        return Err(CoreError::Validation {
+            detail: "The import was refused; nothing was changed.".into(),
+            errors: clashes,
+        });
+    }
     core.db.write(|c| {
         let mut result = ImportResult {
             created: 0,
@@ -343,6 +444,8 @@ pub fn import(core: &Core, ctx: &Ctx, body: &[u8]) -> CoreResult<ImportResult> {
         };
         let mut cache = HashMap::new();
         let mut conflicts = FieldErrors::new();
+        let mut writes = Writes::new();
+        let mut creates: Vec<NewProduct> = vec![];
         let t = now();
         for r in &rows {
             let cat = match &r.category {
@@ -355,12 +458,7 @@ pub fn import(core: &Core, ctx: &Ctx, body: &[u8]) -> CoreResult<ImportResult> {
                 )?),
                 None => None,
             };
-            let existing: Option<Product> = products::table
-                .filter(products::sku.eq(&r.sku))
-                .filter(products::deleted_at.is_null())
-                .first(c)
-                .optional()?;
-            match existing {
+            match existing_by_sku.remove(&r.sku) {
                 Some(old) => {
                     if ctx.modify_catalog(old.created_by).is_err() {
                         add(
@@ -371,141 +469,42 @@ pub fn import(core: &Core, ctx: &Ctx, body: &[u8]) -> CoreResult<ImportResult> {
                         );
                         continue;
                     }
-                    let target = (
-                        r.name.clone(),
-                        r.price,
-                        r.description.clone().unwrap_or(old.description.clone()),
-                        if r.category.is_some() {
-                            cat
-                        } else {
-                            old.category_id
-                        },
-                        r.barcode.clone().unwrap_or(old.barcode.clone()),
-                        r.reorder_level.unwrap_or(old.reorder_level),
-                        r.reorder_quantity.unwrap_or(old.reorder_quantity),
-                        r.unit.clone().unwrap_or(old.unit.clone()),
-                    );
-                    let current = (
-                        old.name.clone(),
-                        old.price_cents,
-                        old.description.clone(),
-                        old.category_id,
-                        old.barcode.clone(),
-                        old.reorder_level,
-                        old.reorder_quantity,
-                        old.unit.clone(),
-                    );
-                    if target == current {
+                    // Columns the file leaves out stay as they are.
+                    let changes = ProductChanges {
+                        sku: None,
+                        barcode: r.barcode.clone(),
+                        name: Some(r.name.clone()),
+                        description: r.description.clone(),
+                        category_id: r.category.is_some().then_some(cat),
+                        price_cents: Some(r.price),
+                        reorder_level: r.reorder_level,
+                        reorder_quantity: r.reorder_quantity,
+                        unit: r.unit.clone(),
+                    };
+                    match writes
+                        .change(c, ctx, &old, &changes)
+                        .map_err(|e| row_conflict(r.line, e))?
+                    {
+                        Some(_) => result.updated += 1,
                         // Nothing to change: "last updated" stays as it was.
-                        result.unchanged += 1;
-                        continue;
+                        None => result.unchanged += 1,
                     }
-                    stats::detach(c, old.id)?;
-                    let res = diesel::update(products::table.find(old.id))
-                        .set((
-                            products::name.eq(&target.0),
-                            products::price_cents.eq(target.1),
-                            products::description.eq(&target.2),
-                            products::category_id.eq(target.3),
-                            products::barcode.eq(&target.4),
-                            products::reorder_level.eq(target.5),
-                            products::reorder_quantity.eq(target.6),
-                            products::unit.eq(&target.7),
-                            products::updated_at.eq(t),
-                        ))
-                        .returning(products::all_columns)
-                        .get_result::<Product>(c);
-                    let new = match res {
-                        Ok(n) => n,
-                        Err(e) => match CoreError::from(e) {
-                            CoreError::Conflict { detail, .. } => {
-                                add(&mut conflicts, r.line, "barcode", detail);
-                                continue;
-                            }
-                            other => return Err(other),
-                        },
-                    };
-                    stats::attach(c, new.id)?;
-                    let mut ch = Changes::new();
-                    ch.diff("name", &old.name, &new.name);
-                    ch.diff(
-                        "price",
-                        &Money::format(old.price_cents),
-                        &Money::format(new.price_cents),
-                    );
-                    ch.diff("description", &old.description, &new.description);
-                    ch.diff("category_id", &old.category_id, &new.category_id);
-                    ch.diff("barcode", &old.barcode, &new.barcode);
-                    ch.diff("reorder_level", &old.reorder_level, &new.reorder_level);
-                    ch.diff(
-                        "reorder_quantity",
-                        &old.reorder_quantity,
-                        &new.reorder_quantity,
-                    );
-                    ch.diff("unit", &old.unit, &new.unit);
-                    if !ch.is_empty() {
-                        audit::record(
-                            c,
-                            ctx,
-                            Entry {
-                                action: "update",
-                                object_type: "product",
-                                object_id: new.id.to_string(),
-                                object_repr: format!("{} {}", new.sku, new.name),
-                                changes: ch.into_value(),
-                            },
-                        )?;
-                    }
-                    result.updated += 1;
                 }
-                None => {
-                    let res = diesel::insert_into(products::table)
-                        .values((
-                            products::sku.eq(&r.sku),
-                            products::barcode.eq(r.barcode.clone().flatten()),
-                            products::name.eq(&r.name),
-                            products::description.eq(r.description.clone().unwrap_or_default()),
-                            products::category_id.eq(cat),
-                            products::price_cents.eq(r.price),
-                            products::quantity.eq(0),
-                            products::reorder_level.eq(r.reorder_level.unwrap_or(0)),
-                            products::reorder_quantity.eq(r.reorder_quantity.unwrap_or(0)),
-                            products::unit.eq(r.unit.clone().unwrap_or_else(|| "pcs".into())),
-                            products::created_by.eq(p.user_id),
-                            products::created_at.eq(t),
-                            products::updated_at.eq(t),
-                        ))
-                        .returning(products::id)
-                        .get_result::<i64>(c);
-                    let id = match res {
-                        Ok(id) => id,
-                        Err(e) => match CoreError::from(e) {
-                            CoreError::Conflict { detail, .. } => {
-                                add(&mut conflicts, r.line, "barcode", detail);
-                                continue;
-                            }
-                            other => return Err(other),
-                        },
-                    };
-                    stats::attach(c, id)?;
-                    stats::bump_live_set(c)?;
-                    let mut ch = Changes::new();
-                    ch.set("sku", &r.sku);
-                    ch.set("name", &r.name);
-                    ch.set("price", &Money::format(r.price));
-                    audit::record(
-                        c,
-                        ctx,
-                        Entry {
-                            action: "create",
-                            object_type: "product",
-                            object_id: id.to_string(),
-                            object_repr: format!("{} {}", r.sku, r.name),
-                            changes: ch.into_value(),
-                        },
-                    )?;
-                    result.created += 1;
-                }
+                None => creates.push(NewProduct {
+                    sku: r.sku.clone(),
+                    barcode: r.barcode.clone().flatten(),
+                    name: r.name.clone(),
+                    description: r.description.clone().unwrap_or_default(),
+                    category_id: cat,
+                    price_cents: r.price,
+                    quantity: 0,
+                    reorder_level: r.reorder_level.unwrap_or(0),
+                    reorder_quantity: r.reorder_quantity.unwrap_or(0),
+                    unit: r.unit.clone().unwrap_or_else(|| "pcs".into()),
+                    created_by: Some(p.user_id),
+                    created_at: t,
+                    updated_at: t,
+                }),
             }
         }
         if !conflicts.is_empty() {
@@ -515,16 +514,35 @@ pub fn import(core: &Core, ctx: &Ctx, body: &[u8]) -> CoreResult<ImportResult> {
                 errors: conflicts,
             });
         }
+        // The checks above ran before the write, so a clash here is a product created by
+        // someone else meanwhile: the whole file is refused, and can simply be sent again.
+        result.created = writes
+            .insert(c, ctx, creates)
+            .map_err(|e| row_conflict(0, e))?
+            .len();
+        // The shared rows last, so other writes wait on them only for the commit.
+        writes.finish(c)?;
         Ok(result)
     })
 }
 
-/// Renders rows as CSV with a header, for the reports' `?format=csv`.
+/// Renders rows as CSV with a header, for the reports' `?format=csv`, every cell escaped
+/// against formulas (see [`crate::csvsafe`]).
 pub fn to_csv<T: serde::Serialize>(rows: &[T]) -> CoreResult<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let err = |e: csv::Error| CoreError::Internal(e.to_string());
+    let mut plain = csv::Writer::from_writer(Vec::new());
     for r in rows {
-        w.serialize(r)
-            .map_err(|e| CoreError::Internal(e.to_string()))?;
+        plain.serialize(r).map_err(err)?;
+    }
+    let plain = plain
+        .into_inner()
+        .map_err(|e| CoreError::Internal(e.to_string()))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(plain.as_slice());
+    let mut w = csv::Writer::from_writer(Vec::with_capacity(plain.len()));
+    for rec in reader.records() {
+        crate::csvsafe::write_record(&mut w, rec.map_err(err)?.iter()).map_err(err)?;
     }
     w.into_inner()
         .map_err(|e| CoreError::Internal(e.to_string()))

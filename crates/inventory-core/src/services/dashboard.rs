@@ -6,9 +6,10 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use serde::Serialize;
 
 use crate::auth::Ctx;
-use crate::db::Core;
+use crate::context::Core;
 use crate::error::CoreResult;
-use crate::types::ser_money;
+use crate::services::stats::join;
+use crate::types::ser_money_wide;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Dashboard {
@@ -36,9 +37,9 @@ pub struct SupplierFigures {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct InventoryFigures {
     pub total_quantity: i64,
-    #[serde(serialize_with = "ser_money")]
+    #[serde(serialize_with = "ser_money_wide")]
     #[schema(value_type = String)]
-    pub total_value: i64,
+    pub total_value: i128,
 }
 
 #[derive(Debug, Clone, Serialize, QueryableByName, utoipa::ToSchema)]
@@ -62,12 +63,12 @@ pub struct SupplierCount {
 pub struct SupplierValue {
     pub supplier_id: i64,
     pub supplier: String,
-    #[serde(serialize_with = "ser_money")]
+    #[serde(serialize_with = "ser_money_wide")]
     #[schema(value_type = String)]
-    pub supplied_value: i64,
-    #[serde(serialize_with = "ser_money")]
+    pub supplied_value: i128,
+    #[serde(serialize_with = "ser_money_wide")]
     #[schema(value_type = String)]
-    pub stock_value: i64,
+    pub stock_value: i128,
 }
 
 #[derive(QueryableByName)]
@@ -81,7 +82,9 @@ struct Totals {
     #[diesel(sql_type = BigInt)]
     total_quantity: i64,
     #[diesel(sql_type = BigInt)]
-    total_value: i64,
+    value_hi: i64,
+    #[diesel(sql_type = BigInt)]
+    value_lo: i64,
 }
 
 #[derive(QueryableByName)]
@@ -93,9 +96,13 @@ struct SupplierRow {
     #[diesel(sql_type = BigInt)]
     count: i64,
     #[diesel(sql_type = BigInt)]
-    supplied_value: i64,
+    supplied_value_hi: i64,
     #[diesel(sql_type = BigInt)]
-    stock_value: i64,
+    supplied_value_lo: i64,
+    #[diesel(sql_type = BigInt)]
+    stock_value_hi: i64,
+    #[diesel(sql_type = BigInt)]
+    stock_value_lo: i64,
 }
 
 // Every figure reads the kept aggregates (`stats.rs`): one row per category and per supplier,
@@ -104,7 +111,8 @@ const TOTALS: &str = "SELECT CAST(COALESCE(SUM(products), 0) AS BIGINT) AS total
     CAST(COALESCE(SUM(low_stock), 0) AS BIGINT) AS low_stock, \
     CAST(COALESCE(SUM(out_of_stock), 0) AS BIGINT) AS out_of_stock, \
     CAST(COALESCE(SUM(quantity), 0) AS BIGINT) AS total_quantity, \
-    CAST(COALESCE(SUM(value), 0) AS BIGINT) AS total_value FROM category_stats";
+    CAST(COALESCE(SUM(value_hi), 0) AS BIGINT) AS value_hi, \
+    CAST(COALESCE(SUM(value_lo), 0) AS BIGINT) AS value_lo FROM category_stats";
 
 const BY_CATEGORY: &str = "SELECT c.id AS category_id, c.name AS category, \
     CAST(COALESCE(s.products, 0) AS BIGINT) AS count \
@@ -116,10 +124,13 @@ const UNCATEGORISED: &str =
 
 const BY_SUPPLIER: &str = "SELECT s.id AS supplier_id, s.name AS supplier, \
     CAST(COALESCE(st.products, 0) AS BIGINT) AS count, \
-    CAST(COALESCE(st.supplied_value, 0) AS BIGINT) AS supplied_value, \
-    CAST(COALESCE(st.stock_value, 0) AS BIGINT) AS stock_value \
+    CAST(COALESCE(st.supplied_value_hi, 0) AS BIGINT) AS supplied_value_hi, \
+    CAST(COALESCE(st.supplied_value_lo, 0) AS BIGINT) AS supplied_value_lo, \
+    CAST(COALESCE(st.stock_value_hi, 0) AS BIGINT) AS stock_value_hi, \
+    CAST(COALESCE(st.stock_value_lo, 0) AS BIGINT) AS stock_value_lo \
     FROM suppliers s LEFT JOIN supplier_stats st ON st.supplier_id = s.id ORDER BY s.name, s.id";
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn dashboard(core: &Core, ctx: &Ctx) -> CoreResult<Dashboard> {
     ctx.read_operations()?;
     core.db.read(|c| {
@@ -157,8 +168,8 @@ pub fn dashboard(core: &Core, ctx: &Ctx) -> CoreResult<Dashboard> {
             .map(|s| SupplierValue {
                 supplier_id: s.supplier_id,
                 supplier: s.supplier,
-                supplied_value: s.supplied_value,
-                stock_value: s.stock_value,
+                supplied_value: join(s.supplied_value_hi, s.supplied_value_lo),
+                stock_value: join(s.stock_value_hi, s.stock_value_lo),
             })
             .collect();
         Ok(Dashboard {
@@ -176,7 +187,7 @@ pub fn dashboard(core: &Core, ctx: &Ctx) -> CoreResult<Dashboard> {
             },
             inventory: InventoryFigures {
                 total_quantity: totals.total_quantity,
-                total_value: totals.total_value,
+                total_value: join(totals.value_hi, totals.value_lo),
             },
         })
     })

@@ -1,6 +1,7 @@
 //! Reorder suggestions and reports, computed by SQL aggregates.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use chrono::{Datelike, Duration, NaiveDate};
 use diesel::prelude::*;
@@ -8,11 +9,13 @@ use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Ctx;
-use crate::db::{now, Backend, Core};
+use crate::context::Core;
+use crate::db::{now, Backend};
 use crate::error::{CoreError, CoreResult};
 use crate::schema::{product_suppliers, suppliers};
 use crate::services::orders::{self, LineInput, Order};
-use crate::types::{ser_money, ser_money_opt};
+use crate::services::stats::{join, split_sum};
+use crate::types::{ser_money_opt, ser_money_wide};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SuggestedSupplier {
@@ -85,6 +88,7 @@ pub fn suggested_quantity(
     reorder_quantity.max(gap)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn suggestions(core: &Core, ctx: &Ctx) -> CoreResult<Vec<Suggestion>> {
     ctx.read_operations()?;
     let since = now() - Duration::days(30);
@@ -150,6 +154,7 @@ pub fn suggestions(core: &Core, ctx: &Ctx) -> CoreResult<Vec<Suggestion>> {
 
 /// Drafts one purchase order per preferred supplier from the current suggestions, all in one
 /// transaction. Products without a preferred supplier are left out.
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn draft_orders(core: &Core, ctx: &Ctx) -> CoreResult<Vec<Order>> {
     ctx.basic_stock()?;
     let list = suggestions(core, ctx)?;
@@ -193,18 +198,18 @@ pub struct ValuationRow {
     pub key: Option<i64>,
     pub name: String,
     pub quantity: i64,
-    #[serde(serialize_with = "ser_money")]
+    #[serde(serialize_with = "ser_money_wide")]
     #[schema(value_type = String)]
-    pub value: i64,
+    pub value: i128,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Valuation {
     pub rows: Vec<ValuationRow>,
     pub total_quantity: i64,
-    #[serde(serialize_with = "ser_money")]
+    #[serde(serialize_with = "ser_money_wide")]
     #[schema(value_type = String)]
-    pub total_value: i64,
+    pub total_value: i128,
 }
 
 #[derive(QueryableByName)]
@@ -216,43 +221,71 @@ struct VRow {
     #[diesel(sql_type = BigInt)]
     quantity: i64,
     #[diesel(sql_type = BigInt)]
-    value: i64,
+    value_hi: i64,
+    #[diesel(sql_type = BigInt)]
+    value_lo: i64,
 }
 
-const BY_CATEGORY: &str = "SELECT p.category_id AS key, c.name AS name, CAST(COALESCE(SUM(p.quantity), 0) AS BIGINT) AS quantity, \
-    CAST(COALESCE(SUM(p.price_cents * p.quantity), 0) AS BIGINT) AS value \
-    FROM products p LEFT JOIN categories c ON c.id = p.category_id WHERE p.deleted_at IS NULL \
-    GROUP BY p.category_id, c.name ORDER BY c.name";
+impl VRow {
+    fn value(&self) -> i128 {
+        join(self.value_hi, self.value_lo)
+    }
+}
 
-const BY_LOCATION: &str = "SELECT l.id AS key, l.code AS name, CAST(COALESCE(SUM(s.quantity), 0) AS BIGINT) AS quantity, \
-    CAST(COALESCE(SUM(p.price_cents * s.quantity), 0) AS BIGINT) AS value \
-    FROM locations l LEFT JOIN stock_levels s ON s.location_id = l.id \
-    LEFT JOIN products p ON p.id = s.product_id AND p.deleted_at IS NULL \
-    WHERE p.id IS NOT NULL OR s.product_id IS NULL \
-    GROUP BY l.id, l.code ORDER BY l.code";
+// Values are summed in two exact parts (`stats::split_sum`): a product's value fits 64 bits,
+// a catalogue's need not.
+static BY_CATEGORY: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT p.category_id AS key, c.name AS name, CAST(COALESCE(SUM(p.quantity), 0) AS BIGINT) AS quantity, {} \
+         FROM products p LEFT JOIN categories c ON c.id = p.category_id WHERE p.deleted_at IS NULL \
+         GROUP BY p.category_id, c.name ORDER BY c.name",
+        split_sum("p.price_cents * p.quantity", "value")
+    )
+});
 
-const BY_SUPPLIER: &str = "SELECT s.id AS key, s.name AS name, CAST(COALESCE(SUM(p.quantity), 0) AS BIGINT) AS quantity, \
-    CAST(COALESCE(SUM(p.price_cents * p.quantity), 0) AS BIGINT) AS value \
-    FROM suppliers s LEFT JOIN product_suppliers ps ON ps.supplier_id = s.id \
-    LEFT JOIN products p ON p.id = ps.product_id AND p.deleted_at IS NULL \
-    GROUP BY s.id, s.name \
-    UNION ALL \
-    SELECT CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(COALESCE(SUM(p.quantity), 0) AS BIGINT), \
-    CAST(COALESCE(SUM(p.price_cents * p.quantity), 0) AS BIGINT) FROM products p \
-    WHERE p.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM product_suppliers ps WHERE ps.product_id = p.id)";
+static BY_LOCATION: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT l.id AS key, l.code AS name, CAST(COALESCE(SUM(s.quantity), 0) AS BIGINT) AS quantity, {} \
+         FROM locations l LEFT JOIN stock_levels s ON s.location_id = l.id \
+         LEFT JOIN products p ON p.id = s.product_id AND p.deleted_at IS NULL \
+         WHERE p.id IS NOT NULL OR s.product_id IS NULL \
+         GROUP BY l.id, l.code ORDER BY l.code",
+        split_sum("p.price_cents * s.quantity", "value")
+    )
+});
 
-const TOTALS: &str = "SELECT CAST(NULL AS BIGINT) AS key, CAST(NULL AS TEXT) AS name, \
-    CAST(COALESCE(SUM(quantity), 0) AS BIGINT) AS quantity, CAST(COALESCE(SUM(price_cents * quantity), 0) AS BIGINT) AS value \
-    FROM products WHERE deleted_at IS NULL";
+static BY_SUPPLIER: LazyLock<String> = LazyLock::new(|| {
+    let value = split_sum("p.price_cents * p.quantity", "value");
+    format!(
+        "SELECT s.id AS key, s.name AS name, CAST(COALESCE(SUM(p.quantity), 0) AS BIGINT) AS quantity, {value} \
+         FROM suppliers s LEFT JOIN product_suppliers ps ON ps.supplier_id = s.id \
+         LEFT JOIN products p ON p.id = ps.product_id AND p.deleted_at IS NULL \
+         GROUP BY s.id, s.name \
+         UNION ALL \
+         SELECT CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(COALESCE(SUM(p.quantity), 0) AS BIGINT), {value} \
+         FROM products p \
+         WHERE p.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM product_suppliers ps WHERE ps.product_id = p.id)"
+    )
+});
+
+static TOTALS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT CAST(NULL AS BIGINT) AS key, CAST(NULL AS TEXT) AS name, \
+         CAST(COALESCE(SUM(quantity), 0) AS BIGINT) AS quantity, {} \
+         FROM products WHERE deleted_at IS NULL",
+        split_sum("price_cents * quantity", "value")
+    )
+});
 
 /// Stock value grouped by category, location or supplier. Totals are the whole inventory's;
 /// by supplier a product linked to two suppliers counts in both rows.
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn valuation(core: &Core, ctx: &Ctx, group_by: &str) -> CoreResult<Valuation> {
     ctx.read_operations()?;
-    let sql = match group_by {
-        "category" => BY_CATEGORY,
-        "location" => BY_LOCATION,
-        "supplier" => BY_SUPPLIER,
+    let sql: &'static str = match group_by {
+        "category" => BY_CATEGORY.as_str(),
+        "location" => BY_LOCATION.as_str(),
+        "supplier" => BY_SUPPLIER.as_str(),
         other => {
             return Err(CoreError::validation(
                 "group_by",
@@ -262,19 +295,19 @@ pub fn valuation(core: &Core, ctx: &Ctx, group_by: &str) -> CoreResult<Valuation
     };
     core.db.read(|c| {
         let rows: Vec<VRow> = crate::sql::query(sql).load(c)?;
-        let total: VRow = crate::sql::query(TOTALS).get_result(c)?;
+        let total: VRow = crate::sql::query(TOTALS.as_str()).get_result(c)?;
         let unnamed = match group_by {
             "category" => "Uncategorised",
             _ => "No supplier",
         };
         let mut rows: Vec<ValuationRow> = rows
             .into_iter()
-            .filter(|r| r.key.is_some() || r.quantity != 0 || r.value != 0)
+            .filter(|r| r.key.is_some() || r.quantity != 0 || r.value() != 0)
             .map(|r| ValuationRow {
+                value: r.value(),
                 name: r.name.unwrap_or_else(|| unnamed.to_owned()),
                 key: r.key,
                 quantity: r.quantity,
-                value: r.value,
             })
             .collect();
         if group_by == "supplier" {
@@ -283,12 +316,13 @@ pub fn valuation(core: &Core, ctx: &Ctx, group_by: &str) -> CoreResult<Valuation
         Ok(Valuation {
             rows,
             total_quantity: total.quantity,
-            total_value: total.value,
+            total_value: total.value(),
         })
     })
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MovementQuery {
     pub since: Option<String>,
     pub until: Option<String>,
@@ -343,6 +377,7 @@ fn period_of(day: NaiveDate, granularity: &str) -> String {
 
 /// Ledger movements per day, week (labelled by its Monday) or month, from `since` to `until`
 /// inclusive (default: the last 30 days). Every period in the range has a row.
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn movements(core: &Core, ctx: &Ctx, q: &MovementQuery) -> CoreResult<Movements> {
     ctx.read_operations()?;
     let granularity = q.granularity.as_deref().unwrap_or("day");

@@ -6,7 +6,8 @@ use diesel::sql_types::{BigInt, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Ctx;
-use crate::db::{now, Core, DbConn};
+use crate::context::Core;
+use crate::db::{now, DbConn};
 use crate::error::{CoreError, CoreResult, Errors};
 use crate::models::{Adjustment, Product, StockLevel};
 use crate::paging::{PageReq, Paged};
@@ -15,7 +16,8 @@ use crate::services::alerts;
 use crate::services::audit_log::parse_instant;
 use crate::services::products::{self as catalog_products, ProductFilter};
 use crate::services::stock::{self, Booking};
-use crate::types::{bounded_text, parse_quantity, ser_ts};
+use crate::types::AdjustmentKind;
+use crate::types::{bounded_text, ser_ts, Quantity};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -31,6 +33,7 @@ pub struct AdjustmentInput {
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AdjustmentFilter {
     pub product: Option<i64>,
     pub location: Option<i64>,
@@ -90,15 +93,7 @@ fn locked_level(conn: &mut DbConn, product_id: i64, location_id: i64) -> CoreRes
     .get_result(conn)?)
 }
 
-/// Which kinds need a manager: the ones that can rewrite history's totals.
-fn kind_rule(kind: &str) -> Option<bool> {
-    match kind {
-        "receive" | "sale" | "remove" => Some(false),
-        "correction" | "audit" | "loss" => Some(true),
-        _ => None,
-    }
-}
-
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn create_adjustment(core: &Core, ctx: &Ctx, input: AdjustmentInput) -> CoreResult<Adjustment> {
     book_adjustment(core, ctx, input, false)
 }
@@ -113,8 +108,17 @@ fn book_adjustment(
 ) -> CoreResult<Adjustment> {
     ctx.basic_stock()?;
     let mut errs = Errors::default();
-    let needs_manager = kind_rule(&input.kind);
-    if needs_manager.is_none() {
+    let reason = errs.field("reason", bounded_text(input.reason.trim(), 500));
+    let reference = errs.field(
+        "reference",
+        bounded_text(input.reference.as_deref().unwrap_or("").trim(), 200),
+    );
+    // Only the kinds a person books; the system's own are refused like unknown words. How the
+    // quantity is checked depends on the kind, so an unknown kind ends the checks here.
+    let Some((kind, needs_manager)) = AdjustmentKind::parse(&input.kind)
+        .ok()
+        .and_then(|k| k.needs_manager().map(|m| (k, m)))
+    else {
         errs.add(
             "kind",
             format!(
@@ -122,16 +126,17 @@ fn book_adjustment(
                 input.kind
             ),
         );
-    }
-    match input.kind.as_str() {
-        "correction" => {
+        return Err(errs.into_error());
+    };
+    match kind {
+        AdjustmentKind::Correction => {
             if input.quantity == 0 {
                 errs.add("quantity", "A correction is a non-zero signed change.");
             }
             if input
                 .quantity
                 .checked_abs()
-                .is_none_or(|q| parse_quantity(q).is_err())
+                .is_none_or(|q| Quantity::parse(q).is_err())
             {
                 errs.add(
                     "quantity",
@@ -139,36 +144,30 @@ fn book_adjustment(
                 );
             }
         }
-        "audit" => {
-            if let Err(m) = parse_quantity(input.quantity) {
+        AdjustmentKind::Audit => {
+            if let Err(m) = Quantity::parse(input.quantity) {
                 errs.add("quantity", m);
             }
         }
         _ => {
             if input.quantity <= 0 {
                 errs.add("quantity", "Ensure this value is greater than 0.");
-            } else if let Err(m) = parse_quantity(input.quantity) {
+            } else if let Err(m) = Quantity::parse(input.quantity) {
                 errs.add("quantity", m);
             }
         }
     }
-    let reason = errs.take("reason", bounded_text(input.reason.trim(), 500));
-    let reference = errs.take(
-        "reference",
-        bounded_text(input.reference.as_deref().unwrap_or("").trim(), 200),
-    );
     errs.finish()?;
-    if needs_manager == Some(true) && !(scanned_count && input.kind == "audit") {
+    if needs_manager && !(scanned_count && kind == AdjustmentKind::Audit) {
         ctx.manager_stock()?;
     }
-    let (reason, reference) = (reason.unwrap_or_default(), reference.unwrap_or_default());
     let (adj, opened) = core.db.write(|c| {
         let product = live_product(c, input.product_id)?;
         let location_id = bookable_location(c, input.location_id)?;
-        let delta = match input.kind.as_str() {
-            "receive" => input.quantity,
-            "sale" | "remove" | "loss" => -input.quantity,
-            "correction" => input.quantity,
+        let delta = match kind {
+            AdjustmentKind::Receive | AdjustmentKind::Correction => input.quantity,
+            AdjustmentKind::Sale | AdjustmentKind::Remove | AdjustmentKind::Loss => -input.quantity,
+            // A count books the difference to what the location holds now.
             _ => input.quantity - locked_level(c, input.product_id, location_id)?,
         };
         let adj = stock::book(
@@ -177,7 +176,7 @@ fn book_adjustment(
             Booking {
                 product_id: input.product_id,
                 location_id,
-                kind: &input.kind,
+                kind,
                 delta,
                 reason: &reason,
                 reference: &reference,
@@ -191,12 +190,14 @@ fn book_adjustment(
     Ok(adj)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
 pub fn get_adjustment(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Adjustment> {
     ctx.read_operations()?;
     core.db
         .read(|c| Ok(stock_adjustments::table.find(id).first(c)?))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn list_adjustments(
     core: &Core,
     ctx: &Ctx,
@@ -204,14 +205,11 @@ pub fn list_adjustments(
     page: PageReq,
 ) -> CoreResult<Paged<Adjustment>> {
     ctx.read_operations()?;
-    if let Some(k) = &f.kind {
-        if !stock::KINDS.contains(&k.as_str()) {
-            return Err(CoreError::validation(
-                "kind",
-                format!("\"{k}\" is not a valid choice."),
-            ));
-        }
-    }
+    let kind = f
+        .kind
+        .as_deref()
+        .map(|k| AdjustmentKind::parse_field("kind", k))
+        .transpose()?;
     let since = f
         .since
         .as_deref()
@@ -230,8 +228,8 @@ pub fn list_adjustments(
         if let Some(l) = f.location {
             q = q.filter(stock_adjustments::location_id.eq(l));
         }
-        if let Some(k) = &f.kind {
-            q = q.filter(stock_adjustments::kind.eq(k.clone()));
+        if let Some(k) = kind {
+            q = q.filter(stock_adjustments::kind.eq(k.as_str()));
         }
         if let Some(u) = f.user {
             q = q.filter(stock_adjustments::user_id.eq(u));
@@ -244,16 +242,8 @@ pub fn list_adjustments(
         }
         q
     };
-    core.db.read(|c| {
-        let count: i64 = query().count().get_result(c)?;
-        page.check_in_range(count)?;
-        let results = query()
-            .order(stock_adjustments::id.desc())
-            .limit(page.page_size)
-            .offset(page.offset())
-            .load(c)?;
-        Ok(Paged { count, results })
-    })
+    core.db
+        .read(|c| page.load(c, query, |q| q.order(stock_adjustments::id.desc())))
 }
 
 /// One line of a product's history, as a person reads it.
@@ -274,6 +264,7 @@ pub struct HistoryEntry {
     pub reference: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn history(
     core: &Core,
     ctx: &Ctx,
@@ -290,51 +281,48 @@ pub fn history(
         if exists.is_none() {
             return Err(CoreError::NotFound);
         }
-        let count: i64 = stock_adjustments::table
-            .filter(stock_adjustments::product_id.eq(product_id))
-            .count()
-            .get_result(c)?;
-        page.check_in_range(count)?;
-        let rows: Vec<(Adjustment, Option<String>, String)> = stock_adjustments::table
-            .left_join(users::table.on(users::id.nullable().eq(stock_adjustments::user_id)))
-            .inner_join(locations::table.on(locations::id.eq(stock_adjustments::location_id)))
-            .filter(stock_adjustments::product_id.eq(product_id))
-            .select((
-                stock_adjustments::all_columns,
-                users::username.nullable(),
-                locations::code,
-            ))
-            .order(stock_adjustments::id.desc())
-            .limit(page.page_size)
-            .offset(page.offset())
-            .load(c)?;
-        let results = rows
-            .into_iter()
-            .map(|(a, username, code)| HistoryEntry {
-                id: a.id,
-                at: a.created_at,
-                user_id: a.user_id,
-                username,
-                kind: a.kind,
-                location_id: a.location_id,
-                location_code: code,
-                delta: a.delta,
-                quantity_after: a.quantity_after,
-                product_quantity_after: a.product_quantity_after,
-                reason: a.reason,
-                reference: a.reference,
-            })
-            .collect();
-        Ok(Paged { count, results })
+        // Counted without the joins: each row has one location and at most one user.
+        let rows: Paged<(Adjustment, Option<String>, String)> = page.load(
+            c,
+            || stock_adjustments::table.filter(stock_adjustments::product_id.eq(product_id)),
+            |q| {
+                q.left_join(users::table.on(users::id.nullable().eq(stock_adjustments::user_id)))
+                    .inner_join(
+                        locations::table.on(locations::id.eq(stock_adjustments::location_id)),
+                    )
+                    .select((
+                        stock_adjustments::all_columns,
+                        users::username.nullable(),
+                        locations::code,
+                    ))
+                    .order(stock_adjustments::id.desc())
+            },
+        )?;
+        Ok(rows.map(|(a, username, code)| HistoryEntry {
+            id: a.id,
+            at: a.created_at,
+            user_id: a.user_id,
+            username,
+            kind: a.kind,
+            location_id: a.location_id,
+            location_code: code,
+            delta: a.delta,
+            quantity_after: a.quantity_after,
+            product_quantity_after: a.product_quantity_after,
+            reason: a.reason,
+            reference: a.reference,
+        }))
     })
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LevelFilter {
     pub product: Option<i64>,
     pub location: Option<i64>,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn stock_levels(
     core: &Core,
     ctx: &Ctx,
@@ -357,14 +345,9 @@ pub fn stock_levels(
         q
     };
     core.db.read(|c| {
-        let count: i64 = query().count().get_result(c)?;
-        page.check_in_range(count)?;
-        let results = query()
-            .order((stock_levels::product_id, stock_levels::location_id))
-            .limit(page.page_size)
-            .offset(page.offset())
-            .load(c)?;
-        Ok(Paged { count, results })
+        page.load(c, query, |q| {
+            q.order((stock_levels::product_id, stock_levels::location_id))
+        })
     })
 }
 
@@ -388,6 +371,7 @@ pub struct InventoryRow {
 
 /// The compact per-product view: the product list's filters and ordering, plus per-location
 /// quantities loaded for the whole page in one query.
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn inventory_levels(
     core: &Core,
     ctx: &Ctx,
@@ -442,6 +426,7 @@ pub fn inventory_levels(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn lookup(core: &Core, ctx: &Ctx, barcode: &str) -> CoreResult<Product> {
     ctx.read_catalog(core.config.public_read)?;
     let code = barcode.trim();
@@ -456,6 +441,33 @@ pub fn lookup(core: &Core, ctx: &Ctx, barcode: &str) -> CoreResult<Product> {
     })
 }
 
+/// The live product a scanned code names: its barcode, or else its SKU (labels of products
+/// without a barcode print the SKU).
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
+pub fn find_code(core: &Core, ctx: &Ctx, code: &str) -> CoreResult<Product> {
+    ctx.read_catalog(core.config.public_read)?;
+    let code = code.trim();
+    if code.is_empty() {
+        return Err(CoreError::validation("barcode", "This field is required."));
+    }
+    core.db.read(|c| product_by_code(c, code))
+}
+
+fn product_by_code(c: &mut DbConn, code: &str) -> CoreResult<Product> {
+    let by_barcode: Option<Product> = products::table
+        .filter(products::barcode.eq(code))
+        .filter(products::deleted_at.is_null())
+        .first(c)
+        .optional()?;
+    match by_barcode {
+        Some(p) => Ok(p),
+        None => Ok(products::table
+            .filter(products::sku.eq(code))
+            .filter(products::deleted_at.is_null())
+            .first(c)?),
+    }
+}
+
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScanInput {
@@ -468,12 +480,13 @@ pub struct ScanInput {
 }
 
 /// A scan books the matching adjustment: receive, sale, or a count (an `audit`).
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn scan(core: &Core, ctx: &Ctx, input: ScanInput) -> CoreResult<Adjustment> {
     ctx.basic_stock()?;
     let kind = match input.action.as_str() {
-        "receive" => "receive",
-        "sale" => "sale",
-        "count" => "audit",
+        "receive" => AdjustmentKind::Receive,
+        "sale" => AdjustmentKind::Sale,
+        "count" => AdjustmentKind::Audit,
         other => {
             return Err(CoreError::validation(
                 "action",
@@ -482,13 +495,7 @@ pub fn scan(core: &Core, ctx: &Ctx, input: ScanInput) -> CoreResult<Adjustment> 
         }
     };
     let code = input.barcode.trim().to_owned();
-    let product_id: i64 = core.db.read(|c| {
-        Ok(products::table
-            .filter(products::barcode.eq(&code))
-            .filter(products::deleted_at.is_null())
-            .select(products::id)
-            .first(c)?)
-    })?;
+    let product_id: i64 = core.db.read(|c| Ok(product_by_code(c, &code)?.id))?;
     let reason = if input.reason.trim().is_empty() {
         format!("Scanned ({})", input.action)
     } else {
@@ -500,7 +507,7 @@ pub fn scan(core: &Core, ctx: &Ctx, input: ScanInput) -> CoreResult<Adjustment> 
         AdjustmentInput {
             product_id,
             location_id: input.location_id,
-            kind: kind.to_owned(),
+            kind: kind.as_str().to_owned(),
             quantity: input.quantity.unwrap_or(1),
             reason,
             reference: Some(code),
@@ -510,6 +517,7 @@ pub fn scan(core: &Core, ctx: &Ctx, input: ScanInput) -> CoreResult<Adjustment> 
 }
 
 /// The product's barcode (or its SKU when it has none), for drawing a label.
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn label_code(core: &Core, ctx: &Ctx, product_id: i64) -> CoreResult<String> {
     ctx.read_catalog(core.config.public_read)?;
     core.db.read(|c| {

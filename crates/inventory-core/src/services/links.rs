@@ -5,12 +5,13 @@ use serde::Deserialize;
 
 use crate::audit::{self, Changes, Entry};
 use crate::auth::Ctx;
-use crate::db::{now, Core, DbConn};
+use crate::context::Core;
+use crate::db::{now, DbConn};
 use crate::error::{CoreError, CoreResult, Errors};
 use crate::models::{LinkRow, LinkView, Product};
 use crate::schema::{product_suppliers, products, suppliers};
 use crate::services::stats;
-use crate::types::{bounded_text, double_option, parse_quantity, Money};
+use crate::types::{bounded_text, double_option, Money, Quantity};
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -83,6 +84,7 @@ fn live_product(conn: &mut DbConn, id: i64) -> CoreResult<Product> {
         .first(conn)?)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn list_for_product(core: &Core, ctx: &Ctx, product_id: i64) -> CoreResult<Vec<LinkView>> {
     ctx.read_catalog(core.config.public_read)?;
     core.db.read(|c| {
@@ -91,6 +93,7 @@ pub fn list_for_product(core: &Core, ctx: &Ctx, product_id: i64) -> CoreResult<V
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn get(core: &Core, ctx: &Ctx, product_id: i64, supplier_id: i64) -> CoreResult<LinkView> {
     ctx.read_catalog(core.config.public_read)?;
     core.db.read(|c| {
@@ -99,6 +102,7 @@ pub fn get(core: &Core, ctx: &Ctx, product_id: i64, supplier_id: i64) -> CoreRes
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn list_for_supplier(core: &Core, ctx: &Ctx, supplier_id: i64) -> CoreResult<Vec<LinkView>> {
     ctx.read_catalog(core.config.public_read)?;
     core.db.read(|c| {
@@ -131,7 +135,7 @@ fn validate(input: &LinkInput) -> CoreResult<LinkFields> {
     let mut errs = Errors::default();
     let quantity = input
         .quantity
-        .and_then(|q| errs.take("quantity", parse_quantity(q)));
+        .and_then(|q| errs.take("quantity", Quantity::parse(q).map(Quantity::get)));
     let unit_cost = match &input.unit_cost {
         Some(Some(v)) => errs
             .take("unit_cost", Money::parse_json(v).map(|m| m.0))
@@ -192,59 +196,73 @@ fn link_entry<'a>(action: &'a str, product: &Product, supplier_id: i64, ch: Chan
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn create(core: &Core, ctx: &Ctx, product_id: i64, input: LinkInput) -> CoreResult<LinkView> {
     ctx.create_catalog()?;
-    let v = validate(&input)?;
+    core.db.write(|c| {
+        let product = live_product(c, product_id)?;
+        ctx.modify_catalog(product.created_by)?;
+        create_on(c, ctx, &product, &input)
+    })
+}
+
+/// Links a supplier to `product` on the caller's transaction (the product's own permission
+/// already checked): the link, the aggregates and the audit entry.
+pub fn create_on(
+    c: &mut DbConn,
+    ctx: &Ctx,
+    product: &Product,
+    input: &LinkInput,
+) -> CoreResult<LinkView> {
+    let v = validate(input)?;
     let Some(supplier_id) = input.supplier_id else {
         return Err(CoreError::validation(
             "supplier_id",
             "This field is required.",
         ));
     };
-    core.db.write(|c| {
-        let product = live_product(c, product_id)?;
-        ctx.modify_catalog(product.created_by)?;
-        let exists: Option<i64> = suppliers::table
-            .find(supplier_id)
-            .select(suppliers::id)
-            .first(c)
-            .optional()?;
-        if exists.is_none() {
-            return Err(CoreError::validation("supplier_id", "No such supplier."));
-        }
-        let preferred = input.is_preferred.unwrap_or(false);
-        if preferred {
-            unset_other_preferred(c, product_id, supplier_id)?;
-        }
-        let t = now();
-        stats::detach(c, product_id)?;
-        diesel::insert_into(product_suppliers::table)
-            .values((
-                product_suppliers::product_id.eq(product_id),
-                product_suppliers::supplier_id.eq(supplier_id),
-                product_suppliers::quantity.eq(v.quantity.unwrap_or(0)),
-                product_suppliers::unit_cost_cents.eq(v.unit_cost.flatten()),
-                product_suppliers::lead_time_days.eq(v.lead_time_days.flatten()),
-                product_suppliers::contract_ref.eq(v.contract_ref.clone().unwrap_or_default()),
-                product_suppliers::is_preferred.eq(preferred),
-                product_suppliers::created_by.eq(ctx.user_id()),
-                product_suppliers::created_at.eq(t),
-                product_suppliers::updated_at.eq(t),
-            ))
-            .execute(c)?;
-        stats::attach(c, product_id)?;
-        let link = view(c, product_id, supplier_id)?;
-        let mut ch = Changes::new();
-        ch.set("supplier_id", &supplier_id);
-        ch.set("quantity", &link.quantity);
-        ch.set("unit_cost", &link.unit_cost.map(Money::format));
-        ch.set("lead_time_days", &link.lead_time_days);
-        ch.set("is_preferred", &link.is_preferred);
-        audit::record(c, ctx, link_entry("create", &product, supplier_id, ch))?;
-        Ok(link)
-    })
+    let product_id = product.id;
+    let exists: Option<i64> = suppliers::table
+        .find(supplier_id)
+        .select(suppliers::id)
+        .first(c)
+        .optional()?;
+    if exists.is_none() {
+        return Err(CoreError::validation("supplier_id", "No such supplier."));
+    }
+    let preferred = input.is_preferred.unwrap_or(false);
+    if preferred {
+        unset_other_preferred(c, product_id, supplier_id)?;
+    }
+    let t = now();
+    stats::detach(c, product_id)?;
+    diesel::insert_into(product_suppliers::table)
+        .values((
+            product_suppliers::product_id.eq(product_id),
+            product_suppliers::supplier_id.eq(supplier_id),
+            product_suppliers::quantity.eq(v.quantity.unwrap_or(0)),
+            product_suppliers::unit_cost_cents.eq(v.unit_cost.flatten()),
+            product_suppliers::lead_time_days.eq(v.lead_time_days.flatten()),
+            product_suppliers::contract_ref.eq(v.contract_ref.clone().unwrap_or_default()),
+            product_suppliers::is_preferred.eq(preferred),
+            product_suppliers::created_by.eq(ctx.user_id()),
+            product_suppliers::created_at.eq(t),
+            product_suppliers::updated_at.eq(t),
+        ))
+        .execute(c)?;
+    stats::attach(c, product_id)?;
+    let link = view(c, product_id, supplier_id)?;
+    let mut ch = Changes::new();
+    ch.set("supplier_id", &supplier_id);
+    ch.set("quantity", &link.quantity);
+    ch.set("unit_cost", &link.unit_cost.map(Money::format));
+    ch.set("lead_time_days", &link.lead_time_days);
+    ch.set("is_preferred", &link.is_preferred);
+    audit::record(c, ctx, link_entry("create", product, supplier_id, ch))?;
+    Ok(link)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn update(
     core: &Core,
     ctx: &Ctx,
@@ -253,71 +271,170 @@ pub fn update(
     input: LinkInput,
 ) -> CoreResult<LinkView> {
     ctx.create_catalog()?;
-    let v = validate(&input)?;
+    core.db.write(|c| {
+        let product = live_product(c, product_id)?;
+        ctx.modify_catalog(product.created_by)?;
+        update_on(c, ctx, &product, supplier_id, &input)
+    })
+}
+
+/// Changes the link of `product` to `supplier_id` on the caller's transaction; an audit entry
+/// only when something changed.
+pub fn update_on(
+    c: &mut DbConn,
+    ctx: &Ctx,
+    product: &Product,
+    supplier_id: i64,
+    input: &LinkInput,
+) -> CoreResult<LinkView> {
+    let v = validate(input)?;
     if input.supplier_id.is_some_and(|s| s != supplier_id) {
         return Err(CoreError::validation(
             "supplier_id",
             "The supplier of a link cannot change.",
         ));
     }
-    core.db.write(|c| {
-        let product = live_product(c, product_id)?;
-        ctx.modify_catalog(product.created_by)?;
-        let old = view(c, product_id, supplier_id)?;
-        if input.is_preferred == Some(true) {
-            unset_other_preferred(c, product_id, supplier_id)?;
-        }
-        stats::detach(c, product_id)?;
-        diesel::update(
-            product_suppliers::table
-                .filter(product_suppliers::product_id.eq(product_id))
-                .filter(product_suppliers::supplier_id.eq(supplier_id)),
-        )
-        .set((
-            product_suppliers::quantity.eq(v.quantity.unwrap_or(old.quantity)),
-            product_suppliers::unit_cost_cents.eq(v.unit_cost.unwrap_or(old.unit_cost)),
-            product_suppliers::lead_time_days.eq(v.lead_time_days.unwrap_or(old.lead_time_days)),
-            product_suppliers::contract_ref
-                .eq(v.contract_ref.clone().unwrap_or(old.contract_ref.clone())),
-            product_suppliers::is_preferred.eq(input.is_preferred.unwrap_or(old.is_preferred)),
-            product_suppliers::updated_at.eq(now()),
-        ))
-        .execute(c)?;
-        stats::attach(c, product_id)?;
-        let link = view(c, product_id, supplier_id)?;
-        let mut ch = Changes::new();
-        ch.diff("quantity", &old.quantity, &link.quantity);
-        ch.diff(
-            "unit_cost",
-            &old.unit_cost.map(Money::format),
-            &link.unit_cost.map(Money::format),
-        );
-        ch.diff("lead_time_days", &old.lead_time_days, &link.lead_time_days);
-        ch.diff("contract_ref", &old.contract_ref, &link.contract_ref);
-        ch.diff("is_preferred", &old.is_preferred, &link.is_preferred);
-        audit::record(c, ctx, link_entry("update", &product, supplier_id, ch))?;
-        Ok(link)
-    })
+    let product_id = product.id;
+    let old = view(c, product_id, supplier_id)?;
+    if input.is_preferred == Some(true) {
+        unset_other_preferred(c, product_id, supplier_id)?;
+    }
+    stats::detach(c, product_id)?;
+    diesel::update(
+        product_suppliers::table
+            .filter(product_suppliers::product_id.eq(product_id))
+            .filter(product_suppliers::supplier_id.eq(supplier_id)),
+    )
+    .set((
+        product_suppliers::quantity.eq(v.quantity.unwrap_or(old.quantity)),
+        product_suppliers::unit_cost_cents.eq(v.unit_cost.unwrap_or(old.unit_cost)),
+        product_suppliers::lead_time_days.eq(v.lead_time_days.unwrap_or(old.lead_time_days)),
+        product_suppliers::contract_ref
+            .eq(v.contract_ref.clone().unwrap_or(old.contract_ref.clone())),
+        product_suppliers::is_preferred.eq(input.is_preferred.unwrap_or(old.is_preferred)),
+        product_suppliers::updated_at.eq(now()),
+    ))
+    .execute(c)?;
+    stats::attach(c, product_id)?;
+    let link = view(c, product_id, supplier_id)?;
+    let mut ch = Changes::new();
+    ch.diff("quantity", &old.quantity, &link.quantity);
+    ch.diff(
+        "unit_cost",
+        &old.unit_cost.map(Money::format),
+        &link.unit_cost.map(Money::format),
+    );
+    ch.diff("lead_time_days", &old.lead_time_days, &link.lead_time_days);
+    ch.diff("contract_ref", &old.contract_ref, &link.contract_ref);
+    ch.diff("is_preferred", &old.is_preferred, &link.is_preferred);
+    if !ch.is_empty() {
+        audit::record(c, ctx, link_entry("update", product, supplier_id, ch))?;
+    }
+    Ok(link)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn delete(core: &Core, ctx: &Ctx, product_id: i64, supplier_id: i64) -> CoreResult<()> {
     ctx.create_catalog()?;
     core.db.write(|c| {
         let product = live_product(c, product_id)?;
         ctx.modify_catalog(product.created_by)?;
-        let old = view(c, product_id, supplier_id)?;
-        stats::detach(c, product_id)?;
-        diesel::delete(
-            product_suppliers::table
-                .filter(product_suppliers::product_id.eq(product_id))
-                .filter(product_suppliers::supplier_id.eq(supplier_id)),
-        )
-        .execute(c)?;
-        stats::attach(c, product_id)?;
-        let mut ch = Changes::new();
-        ch.diff("supplier_id", &Some(supplier_id), &None);
-        ch.diff("quantity", &Some(old.quantity), &None);
-        audit::record(c, ctx, link_entry("delete", &product, supplier_id, ch))?;
-        Ok(())
+        delete_on(c, ctx, &product, supplier_id)
     })
+}
+
+/// Unlinks on the caller's transaction.
+pub fn delete_on(c: &mut DbConn, ctx: &Ctx, product: &Product, supplier_id: i64) -> CoreResult<()> {
+    let product_id = product.id;
+    let old = view(c, product_id, supplier_id)?;
+    stats::detach(c, product_id)?;
+    diesel::delete(
+        product_suppliers::table
+            .filter(product_suppliers::product_id.eq(product_id))
+            .filter(product_suppliers::supplier_id.eq(supplier_id)),
+    )
+    .execute(c)?;
+    stats::attach(c, product_id)?;
+    let mut ch = Changes::new();
+    ch.diff("supplier_id", &Some(supplier_id), &None);
+    ch.diff("quantity", &Some(old.quantity), &None);
+    audit::record(c, ctx, link_entry("delete", product, supplier_id, ch))?;
+    Ok(())
+}
+
+/// Makes the product's links exactly `wanted` (API.md §3 nested writes): missing ones are
+/// removed, new ones created, others changed, on the caller's transaction. A problem in any
+/// row is a 400 under `suppliers` naming the row, and (the caller's transaction failing)
+/// nothing is saved.
+pub fn replace_on(
+    c: &mut DbConn,
+    ctx: &Ctx,
+    product: &Product,
+    wanted: &[LinkInput],
+) -> CoreResult<()> {
+    let mut seen = std::collections::HashSet::new();
+    for (i, w) in wanted.iter().enumerate() {
+        match w.supplier_id {
+            None => return Err(row_error(i, "supplier_id", "This field is required.")),
+            Some(s) if !seen.insert(s) => {
+                return Err(row_error(
+                    i,
+                    "supplier_id",
+                    "This supplier is listed twice.",
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    let current: Vec<i64> = product_suppliers::table
+        .filter(product_suppliers::product_id.eq(product.id))
+        .select(product_suppliers::supplier_id)
+        .load(c)?;
+    for s in &current {
+        if !seen.contains(s) {
+            delete_on(c, ctx, product, *s)?;
+        }
+    }
+    // Preferred links last, so "at most one preferred" settles on the one the list names.
+    let mut order: Vec<usize> = (0..wanted.len()).collect();
+    order.sort_by_key(|i| wanted[*i].is_preferred == Some(true));
+    for i in order {
+        let w = &wanted[i];
+        let Some(s) = w.supplier_id else { continue };
+        let r = if current.contains(&s) {
+            update_on(c, ctx, product, s, w).map(|_| ())
+        } else {
+            create_on(c, ctx, product, w).map(|_| ())
+        };
+        r.map_err(|e| in_row(i, e))?;
+    }
+    Ok(())
+}
+
+fn row_error(i: usize, field: &str, msg: &str) -> CoreError {
+    CoreError::validation("suppliers", format!("row {}: {field}: {msg}", i + 1))
+}
+
+/// A row's error as the `suppliers` field's, naming the row.
+fn in_row(i: usize, e: CoreError) -> CoreError {
+    match e {
+        CoreError::Validation { errors, .. } | CoreError::Conflict { errors, .. }
+            if !errors.is_empty() =>
+        {
+            let msgs = errors
+                .into_iter()
+                .flat_map(|(f, m)| {
+                    m.into_iter()
+                        .map(move |m| format!("row {}: {f}: {m}", i + 1))
+                })
+                .collect();
+            let mut out = crate::error::FieldErrors::new();
+            out.insert("suppliers".into(), msgs);
+            CoreError::from_fields(out)
+        }
+        CoreError::Conflict { detail, .. } => {
+            CoreError::validation("suppliers", format!("row {}: {detail}", i + 1))
+        }
+        other => other,
+    }
 }

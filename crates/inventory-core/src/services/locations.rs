@@ -5,11 +5,13 @@ use serde::Deserialize;
 
 use crate::audit::{self, Changes, Entry};
 use crate::auth::Ctx;
-use crate::db::{now, Core, DbConn};
+use crate::context::Core;
+use crate::db::{now, DbConn};
 use crate::error::{CoreError, CoreResult, Errors};
 use crate::models::Location;
 use crate::paging::{parse_ordering, PageReq, Paged};
 use crate::schema::{locations, stock_levels, transfers};
+use crate::types::TransferStatus;
 use crate::types::{bounded_text, required_text};
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -24,6 +26,7 @@ pub struct LocationInput {
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LocationQuery {
     pub ordering: Option<String>,
     pub kind: Option<String>,
@@ -59,8 +62,22 @@ struct Fields {
     address: Option<String>,
 }
 
-fn validate(input: &LocationInput, creating: bool) -> CoreResult<Fields> {
+fn validate(input: &LocationInput) -> CoreResult<Fields> {
     let mut errs = Errors::default();
+    let fields = check(input, false, &mut errs);
+    errs.finish()?;
+    Ok(fields)
+}
+
+/// A new location's fields, with the code and name a create cannot do without.
+fn validate_new(input: &LocationInput) -> CoreResult<(Fields, String, String)> {
+    let mut errs = Errors::default();
+    let fields = check(input, true, &mut errs);
+    let (code, name) = errs.finish_with(fields.code.clone().zip(fields.name.clone()))?;
+    Ok((fields, code, name))
+}
+
+fn check(input: &LocationInput, creating: bool, errs: &mut Errors) -> Fields {
     if creating {
         if input.code.is_none() {
             errs.add("code", "This field is required.");
@@ -85,15 +102,15 @@ fn validate(input: &LocationInput, creating: bool) -> CoreResult<Fields> {
         .address
         .as_deref()
         .and_then(|s| errs.take("address", bounded_text(s.trim(), 1000)));
-    errs.finish()?;
-    Ok(Fields {
+    Fields {
         code,
         name,
         kind,
         address,
-    })
+    }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn list(
     core: &Core,
     ctx: &Ctx,
@@ -116,28 +133,23 @@ pub fn list(
         b
     };
     core.db.read(|c| {
-        let count: i64 = query().count().get_result(c)?;
-        page.check_in_range(count)?;
-        let mut b = query();
-        for (f, desc) in &ordering {
-            b = match (f.as_str(), desc) {
-                ("code", false) => b.then_order_by(locations::code.asc()),
-                ("code", true) => b.then_order_by(locations::code.desc()),
-                ("name", false) => b.then_order_by(locations::name.asc()),
-                ("name", true) => b.then_order_by(locations::name.desc()),
-                (_, false) => b.then_order_by(locations::created_at.asc()),
-                (_, true) => b.then_order_by(locations::created_at.desc()),
-            };
-        }
-        let results = b
-            .then_order_by(locations::id.asc())
-            .limit(page.page_size)
-            .offset(page.offset())
-            .load(c)?;
-        Ok(Paged { count, results })
+        page.load(c, query, |mut b| {
+            for (f, desc) in &ordering {
+                b = match (f.as_str(), desc) {
+                    ("code", false) => b.then_order_by(locations::code.asc()),
+                    ("code", true) => b.then_order_by(locations::code.desc()),
+                    ("name", false) => b.then_order_by(locations::name.asc()),
+                    ("name", true) => b.then_order_by(locations::name.desc()),
+                    (_, false) => b.then_order_by(locations::created_at.asc()),
+                    (_, true) => b.then_order_by(locations::created_at.desc()),
+                };
+            }
+            b.then_order_by(locations::id.asc())
+        })
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
 pub fn get(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Location> {
     ctx.read_catalog(core.config.public_read)?;
     core.db.read(|c| Ok(locations::table.find(id).first(c)?))
@@ -177,19 +189,10 @@ fn changes(old: Option<&Location>, new: &Location) -> Changes {
     ch
 }
 
-fn entry<'a>(action: &'a str, l: &Location, ch: Changes) -> Entry<'a> {
-    Entry {
-        action,
-        object_type: "location",
-        object_id: l.id.to_string(),
-        object_repr: l.code.clone(),
-        changes: ch.into_value(),
-    }
-}
-
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn create(core: &Core, ctx: &Ctx, input: LocationInput) -> CoreResult<Location> {
     let p = ctx.manage_locations()?.clone();
-    let v = validate(&input, true)?;
+    let (v, code, name) = validate_new(&input)?;
     if input.is_default == Some(true) && input.is_active == Some(false) {
         return Err(CoreError::validation(
             "is_default",
@@ -200,8 +203,8 @@ pub fn create(core: &Core, ctx: &Ctx, input: LocationInput) -> CoreResult<Locati
         let t = now();
         let row: Location = diesel::insert_into(locations::table)
             .values((
-                locations::code.eq(v.code.clone().unwrap_or_default()),
-                locations::name.eq(v.name.clone().unwrap_or_default()),
+                locations::code.eq(&code),
+                locations::name.eq(&name),
                 locations::kind.eq(v.kind.clone().unwrap_or_else(|| "warehouse".into())),
                 locations::address.eq(v.address.clone().unwrap_or_default()),
                 locations::is_active.eq(input.is_active.unwrap_or(true)),
@@ -216,14 +219,15 @@ pub fn create(core: &Core, ctx: &Ctx, input: LocationInput) -> CoreResult<Locati
             make_default(c, row.id)?;
         }
         let row: Location = locations::table.find(row.id).first(c)?;
-        audit::record(c, ctx, entry("create", &row, changes(None, &row)))?;
+        audit::record(c, ctx, Entry::of("create", &row, changes(None, &row)))?;
         Ok(row)
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
 pub fn update(core: &Core, ctx: &Ctx, id: i64, input: LocationInput) -> CoreResult<Location> {
     ctx.manage_locations()?;
-    let v = validate(&input, false)?;
+    let v = validate(&input)?;
     core.db.write(|c| {
         let old: Location = locations::table.find(id).first(c)?;
         if old.is_default && input.is_default == Some(false) {
@@ -253,11 +257,12 @@ pub fn update(core: &Core, ctx: &Ctx, id: i64, input: LocationInput) -> CoreResu
             make_default(c, id)?;
         }
         let row: Location = locations::table.find(id).first(c)?;
-        audit::record(c, ctx, entry("update", &row, changes(Some(&old), &row)))?;
+        audit::record(c, ctx, Entry::of("update", &row, changes(Some(&old), &row)))?;
         Ok(row)
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
 pub fn delete(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<()> {
     ctx.manage_locations()?;
     core.db.write(|c| {
@@ -280,7 +285,7 @@ pub fn delete(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<()> {
             ));
         }
         let pending: i64 = transfers::table
-            .filter(transfers::status.eq("pending"))
+            .filter(transfers::status.eq(TransferStatus::Pending.as_str()))
             .filter(
                 transfers::from_location_id
                     .eq(id)
@@ -298,7 +303,7 @@ pub fn delete(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<()> {
         diesel::delete(locations::table.find(id)).execute(c)?;
         let mut ch = Changes::new();
         ch.diff("code", &Some(old.code.clone()), &None);
-        audit::record(c, ctx, entry("delete", &old, ch))?;
+        audit::record(c, ctx, Entry::of("delete", &old, ch))?;
         Ok(())
     })
 }

@@ -11,6 +11,7 @@ pub mod insight;
 pub mod ledger;
 pub mod links;
 pub mod locations;
+pub mod names;
 pub mod orders;
 pub mod products;
 pub mod seed;

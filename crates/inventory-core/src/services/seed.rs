@@ -8,8 +8,10 @@ use crate::auth::Ctx;
 use crate::db::{now, Db};
 use crate::error::CoreResult;
 use crate::schema::{categories, locations, product_suppliers, products, suppliers};
+use crate::services::products::{insert_many, NewProduct};
 use crate::services::stats;
 use crate::services::stock::{self, Booking};
+use crate::types::AdjustmentKind;
 
 const CATEGORIES: usize = 50;
 const SUPPLIERS: usize = 200;
@@ -83,6 +85,9 @@ pub fn seed(db: &Db, n: u64) -> CoreResult<u64> {
     while made < n {
         let batch = (n - made).min(500);
         db.write(|c| {
+            // The batch's products through the one write path, many rows a statement.
+            let mut news = Vec::with_capacity(batch as usize);
+            let mut prices = Vec::with_capacity(batch as usize);
             for k in 0..batch {
                 let idx = start as u64 + made + k;
                 let price: i64 = rng.gen_range(50..50_000);
@@ -93,25 +98,30 @@ pub fn seed(db: &Db, n: u64) -> CoreResult<u64> {
                 } else {
                     rng.gen_range(0..40)
                 };
-                let id: i64 = diesel::insert_into(products::table)
-                    .values((
-                        products::sku.eq(format!("SEED-{idx:07}")),
-                        products::name.eq(format!("Demo product {idx}")),
-                        products::description.eq("Seeded demo product"),
-                        products::category_id
-                            .eq(cat_ids.get(idx as usize % cat_ids.len().max(1)).copied()),
-                        products::price_cents.eq(price),
-                        products::quantity.eq(0),
-                        products::reorder_level.eq(reorder),
-                        products::reorder_quantity.eq(reorder * 2),
-                        products::unit.eq("pcs"),
-                        products::created_at.eq(t),
-                        products::updated_at.eq(t),
-                    ))
-                    .returning(products::id)
-                    .get_result(c)?;
+                prices.push(price);
+                news.push(NewProduct {
+                    sku: format!("SEED-{idx:07}"),
+                    barcode: None,
+                    name: format!("Demo product {idx}"),
+                    description: "Seeded demo product".into(),
+                    category_id: cat_ids.get(idx as usize % cat_ids.len().max(1)).copied(),
+                    price_cents: price,
+                    quantity: 0,
+                    reorder_level: reorder,
+                    reorder_quantity: reorder * 2,
+                    unit: "pcs".into(),
+                    created_by: None,
+                    created_at: t,
+                    updated_at: t,
+                });
+            }
+            let rows = insert_many(c, &ctx, news)?;
+            for (k, row) in rows.iter().enumerate() {
+                let idx = start as u64 + made + k as u64;
+                let (id, price) = (row.id, prices[k]);
                 if !sup_ids.is_empty() {
                     let s = sup_ids[rng.gen_range(0..sup_ids.len())];
+                    stats::detach(c, id)?;
                     diesel::insert_into(product_suppliers::table)
                         .values((
                             product_suppliers::product_id.eq(id),
@@ -124,16 +134,15 @@ pub fn seed(db: &Db, n: u64) -> CoreResult<u64> {
                             product_suppliers::updated_at.eq(t),
                         ))
                         .execute(c)?;
+                    stats::attach(c, id)?;
                 }
-                stats::attach(c, id)?;
-                stats::bump_live_set(c)?;
                 let loc = loc_ids[rng.gen_range(0..loc_ids.len())];
                 let mut on_hand = 0;
                 for a in 0..ADJUSTMENTS_PER_PRODUCT {
                     let (kind, delta) = if a % 3 == 0 {
-                        ("receive", rng.gen_range(20..100))
+                        (AdjustmentKind::Receive, rng.gen_range(20..100))
                     } else {
-                        ("sale", -rng.gen_range(1..8))
+                        (AdjustmentKind::Sale, -rng.gen_range(1..8))
                     };
                     let r = stock::book(
                         c,
@@ -160,7 +169,7 @@ pub fn seed(db: &Db, n: u64) -> CoreResult<u64> {
                         Booking {
                             product_id: id,
                             location_id: loc,
-                            kind: "sale",
+                            kind: AdjustmentKind::Sale,
                             delta: -on_hand,
                             reason: "seed",
                             reference: "",

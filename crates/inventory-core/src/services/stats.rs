@@ -7,6 +7,8 @@
 //! [`quantity_changed`], two single statements. [`verify`] recomputes everything from the base
 //! tables, for tests and for `check`.
 
+use std::sync::LazyLock;
+
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
@@ -35,27 +37,6 @@ pub fn ensure_supplier_row(conn: &mut DbConn, supplier_id: i64) -> CoreResult<()
     Ok(())
 }
 
-/// Marks the set of live products as changed (a product created, deleted or imported), so
-/// cached list positions are rebuilt; on the change's own transaction.
-pub fn bump_live_set(conn: &mut DbConn) -> CoreResult<()> {
-    use crate::schema::list_versions;
-    diesel::update(list_versions::table.find("products_live"))
-        .set(list_versions::version.eq(list_versions::version + 1))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// The current version of the live product set.
-pub fn live_set_version(conn: &mut DbConn) -> CoreResult<i64> {
-    use crate::schema::list_versions;
-    Ok(list_versions::table
-        .find("products_live")
-        .select(list_versions::version)
-        .first(conn)
-        .optional()?
-        .unwrap_or(0))
-}
-
 /// Removes a product's whole contribution (call before changing it).
 pub fn detach(conn: &mut DbConn, product_id: i64) -> CoreResult<()> {
     apply(conn, product_id, -1)
@@ -69,52 +50,167 @@ pub fn attach(conn: &mut DbConn, product_id: i64) -> CoreResult<()> {
 /// (category, price, quantity, reorder level, deleted at) of a product.
 type Facts = (Option<i64>, i64, i64, i64, Option<chrono::NaiveDateTime>);
 
-fn apply(conn: &mut DbConn, product_id: i64, sign: i64) -> CoreResult<()> {
-    let row: Option<Facts> = products::table
-        .find(product_id)
-        .select((
-            products::category_id,
-            products::price_cents,
-            products::quantity,
-            products::reorder_level,
-            products::deleted_at,
-        ))
-        .first(conn)
-        .optional()?;
-    let Some((category_id, price, quantity, level, deleted_at)) = row else {
-        return Ok(());
-    };
-    if deleted_at.is_some() {
-        return Ok(());
-    }
-    let value = price
+/// Money aggregates are kept as `hi * SPLIT + lo` with `0 <= lo < SPLIT` (two BIGINT columns):
+/// one product's value fits 64 bits, but the sum over a catalogue need not, and SQLite would
+/// silently turn an overflowing integer into a float. Sums over many rows add the parts
+/// separately, and neither part can overflow for fewer than 2^31 products.
+pub const SPLIT: i64 = 1 << 31;
+
+/// `v` as (hi, lo) with `0 <= lo < SPLIT`.
+pub fn split(v: i128) -> CoreResult<(i64, i64)> {
+    let s = i128::from(SPLIT);
+    let hi = i64::try_from(v.div_euclid(s)).map_err(|_| CoreError::out_of_range())?;
+    let lo = i64::try_from(v.rem_euclid(s)).map_err(|_| CoreError::out_of_range())?;
+    Ok((hi, lo))
+}
+
+/// The exact value of a (hi, lo) pair.
+pub fn join(hi: i64, lo: i64) -> i128 {
+    i128::from(hi) * i128::from(SPLIT) + i128::from(lo)
+}
+
+/// `SET` clauses adding a split delta (`$hi`, `$lo` placeholders) to the columns
+/// `<name>_hi`/`<name>_lo`, carrying the low part's overflow into the high one.
+fn add_split(name: &str, hi: usize, lo: usize) -> String {
+    format!(
+        "{name}_hi = {name}_hi + ${hi} + ({name}_lo + ${lo}) / {SPLIT}, \
+         {name}_lo = ({name}_lo + ${lo}) % {SPLIT}"
+    )
+}
+
+/// A product's stock value, refused (400) when it leaves the 64 bits one value may take.
+pub fn product_value(price: i64, quantity: i64) -> CoreResult<i64> {
+    price
         .checked_mul(quantity)
-        .ok_or_else(CoreError::out_of_range)?;
-    crate::sql::query(
-        "UPDATE category_stats SET products = products + $1, low_stock = low_stock + $2, \
-         out_of_stock = out_of_stock + $3, quantity = quantity + $4, value = value + $5 \
-         WHERE category_key = $6",
-    )
-    .bind::<BigInt, _>(sign)
-    .bind::<BigInt, _>(sign * i64::from(quantity <= level))
-    .bind::<BigInt, _>(sign * i64::from(quantity == 0))
-    .bind::<BigInt, _>(sign * quantity)
-    .bind::<BigInt, _>(sign * value)
-    .bind::<BigInt, _>(category_key(category_id))
-    .execute(conn)?;
-    crate::sql::query(
-        "UPDATE supplier_stats SET products = products + $1, \
-         supplied_value = supplied_value + $2 * (SELECT ps.quantity FROM product_suppliers ps \
-             WHERE ps.product_id = $3 AND ps.supplier_id = supplier_stats.supplier_id), \
-         stock_value = stock_value + $4 \
-         WHERE supplier_id IN (SELECT supplier_id FROM product_suppliers WHERE product_id = $3)",
-    )
-    .bind::<BigInt, _>(sign)
-    .bind::<BigInt, _>(sign * price)
-    .bind::<BigInt, _>(product_id)
-    .bind::<BigInt, _>(sign * value)
-    .execute(conn)?;
-    Ok(())
+        .ok_or_else(CoreError::out_of_range)
+}
+
+fn apply(conn: &mut DbConn, product_id: i64, sign: i64) -> CoreResult<()> {
+    let mut pending = Pending::default();
+    pending.add(conn, product_id, sign)?;
+    pending.flush(conn)
+}
+
+/// Aggregate changes gathered in memory and written at once: a bulk change (an import of
+/// thousands of rows) adds each product's contribution here and updates each touched
+/// aggregate row once at the end, so it holds those hot rows' locks only for its last
+/// moments, not for its whole length.
+#[derive(Default, Debug)]
+pub struct Pending {
+    /// category key → (products, low stock, out of stock, quantity, value)
+    categories: std::collections::BTreeMap<i64, (i64, i64, i64, i64, i128)>,
+    /// supplier id → (products, supplied value, stock value)
+    suppliers: std::collections::BTreeMap<i64, (i64, i128, i128)>,
+}
+
+impl Pending {
+    /// Adds (`sign` 1) or removes (-1) a product's whole contribution as it is now.
+    pub fn add(&mut self, conn: &mut DbConn, product_id: i64, sign: i64) -> CoreResult<()> {
+        use crate::schema::product_suppliers;
+        let row: Option<Facts> = products::table
+            .find(product_id)
+            .select((
+                products::category_id,
+                products::price_cents,
+                products::quantity,
+                products::reorder_level,
+                products::deleted_at,
+            ))
+            .first(conn)
+            .optional()?;
+        let Some((category_id, price, quantity, level, deleted_at)) = row else {
+            return Ok(());
+        };
+        if deleted_at.is_some() {
+            return Ok(());
+        }
+        let links: Vec<(i64, i64)> = product_suppliers::table
+            .filter(product_suppliers::product_id.eq(product_id))
+            .select((product_suppliers::supplier_id, product_suppliers::quantity))
+            .load(conn)?;
+        self.add_facts(category_id, price, quantity, level, &links, sign)
+    }
+
+    /// As [`Pending::add`] for a product whose facts the caller holds (a row it just wrote);
+    /// `links` are its (supplier id, units supplied).
+    pub fn add_facts(
+        &mut self,
+        category_id: Option<i64>,
+        price: i64,
+        quantity: i64,
+        level: i64,
+        links: &[(i64, i64)],
+        sign: i64,
+    ) -> CoreResult<()> {
+        let value = i128::from(product_value(price, quantity)?) * i128::from(sign);
+        let c = self
+            .categories
+            .entry(category_key(category_id))
+            .or_default();
+        c.0 += sign;
+        c.1 += sign * i64::from(quantity <= level);
+        c.2 += sign * i64::from(quantity == 0);
+        c.3 += sign * quantity;
+        c.4 += value;
+        for (supplier_id, supplied) in links {
+            let supplied = i128::from(product_value(price, *supplied)?) * i128::from(sign);
+            let s = self.suppliers.entry(*supplier_id).or_default();
+            s.0 += sign;
+            s.1 += supplied;
+            s.2 += value;
+        }
+        Ok(())
+    }
+
+    /// Writes the gathered changes: one statement per touched aggregate row.
+    pub fn flush(self, conn: &mut DbConn) -> CoreResult<()> {
+        static CATEGORY: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "UPDATE category_stats SET products = products + $1, low_stock = low_stock + $2, \
+                 out_of_stock = out_of_stock + $3, quantity = quantity + $4, {} \
+                 WHERE category_key = $7",
+                add_split("value", 5, 6)
+            )
+        });
+        static SUPPLIER: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "UPDATE supplier_stats SET products = products + $1, {}, {} WHERE supplier_id = $6",
+                add_split("supplied_value", 2, 3),
+                add_split("stock_value", 4, 5)
+            )
+        });
+        for (key, (n, low, out, qty, value)) in self.categories {
+            if (n, low, out, qty, value) == (0, 0, 0, 0, 0) {
+                continue;
+            }
+            let (vh, vl) = split(value)?;
+            crate::sql::query(CATEGORY.as_str())
+                .bind::<BigInt, _>(n)
+                .bind::<BigInt, _>(low)
+                .bind::<BigInt, _>(out)
+                .bind::<BigInt, _>(qty)
+                .bind::<BigInt, _>(vh)
+                .bind::<BigInt, _>(vl)
+                .bind::<BigInt, _>(key)
+                .execute(conn)?;
+        }
+        for (supplier_id, (n, supplied, stock)) in self.suppliers {
+            if (n, supplied, stock) == (0, 0, 0) {
+                continue;
+            }
+            let (sh, sl) = split(supplied)?;
+            let (vh, vl) = split(stock)?;
+            crate::sql::query(SUPPLIER.as_str())
+                .bind::<BigInt, _>(n)
+                .bind::<BigInt, _>(sh)
+                .bind::<BigInt, _>(sl)
+                .bind::<BigInt, _>(vh)
+                .bind::<BigInt, _>(vl)
+                .bind::<BigInt, _>(supplier_id)
+                .execute(conn)?;
+        }
+        Ok(())
+    }
 }
 
 /// What a booking changed: the product as it is after the booking, and the quantity before.
@@ -134,33 +230,51 @@ pub fn quantity_changed(conn: &mut DbConn, c: &QuantityChange) -> CoreResult<()>
         return Ok(());
     }
     let delta = c.after - c.before;
-    let value_delta = c
-        .price
-        .checked_mul(delta)
-        .ok_or_else(CoreError::out_of_range)?;
+    // The product's new value must itself fit (a single value out of range is a 400).
+    product_value(c.price, c.after)?;
+    let (vh, vl) = split(i128::from(c.price) * i128::from(delta))?;
     let low = i64::from(c.after <= c.reorder_level) - i64::from(c.before <= c.reorder_level);
     let out = i64::from(c.after == 0) - i64::from(c.before == 0);
-    crate::sql::query(
-        "UPDATE category_stats SET low_stock = low_stock + $1, out_of_stock = out_of_stock + $2, \
-         quantity = quantity + $3, value = value + $4 WHERE category_key = $5",
-    )
-    .bind::<BigInt, _>(low)
-    .bind::<BigInt, _>(out)
-    .bind::<BigInt, _>(delta)
-    .bind::<BigInt, _>(value_delta)
-    .bind::<BigInt, _>(category_key(c.category_id))
-    .execute(conn)?;
-    crate::sql::query(
-        "UPDATE supplier_stats SET stock_value = stock_value + $1 \
-         WHERE supplier_id IN (SELECT supplier_id FROM product_suppliers WHERE product_id = $2)",
-    )
-    .bind::<BigInt, _>(value_delta)
-    .bind::<BigInt, _>(c.product_id)
-    .execute(conn)?;
+    static BOOKED: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "UPDATE category_stats SET low_stock = low_stock + $1, out_of_stock = out_of_stock + $2, \
+             quantity = quantity + $3, {} WHERE category_key = $6",
+            add_split("value", 4, 5)
+        )
+    });
+    crate::sql::query(BOOKED.as_str())
+        .bind::<BigInt, _>(low)
+        .bind::<BigInt, _>(out)
+        .bind::<BigInt, _>(delta)
+        .bind::<BigInt, _>(vh)
+        .bind::<BigInt, _>(vl)
+        .bind::<BigInt, _>(category_key(c.category_id))
+        .execute(conn)?;
+    static BOOKED_SUPPLIERS: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "UPDATE supplier_stats SET {} \
+             WHERE supplier_id IN (SELECT supplier_id FROM product_suppliers WHERE product_id = $3)",
+            add_split("stock_value", 1, 2)
+        )
+    });
+    crate::sql::query(BOOKED_SUPPLIERS.as_str())
+        .bind::<BigInt, _>(vh)
+        .bind::<BigInt, _>(vl)
+        .bind::<BigInt, _>(c.product_id)
+        .execute(conn)?;
     Ok(())
 }
 
-#[derive(QueryableByName, Debug, PartialEq, Eq)]
+/// `SUM` of a per-row money expression as two exact parts, `<alias>_hi` and `<alias>_lo`
+/// (see [`SPLIT`]); each row's value must fit 64 bits.
+pub fn split_sum(expr: &str, alias: &str) -> String {
+    format!(
+        "CAST(COALESCE(SUM(({expr}) / {SPLIT}), 0) AS BIGINT) AS {alias}_hi, \
+         CAST(COALESCE(SUM(({expr}) % {SPLIT}), 0) AS BIGINT) AS {alias}_lo"
+    )
+}
+
+#[derive(QueryableByName, Debug)]
 struct Row6 {
     #[diesel(sql_type = BigInt)]
     k: i64,
@@ -173,45 +287,120 @@ struct Row6 {
     #[diesel(sql_type = BigInt)]
     d: i64,
     #[diesel(sql_type = BigInt)]
-    e: i64,
+    e_hi: i64,
+    #[diesel(sql_type = BigInt)]
+    e_lo: i64,
+    #[diesel(sql_type = BigInt)]
+    f_hi: i64,
+    #[diesel(sql_type = BigInt)]
+    f_lo: i64,
+}
+
+/// A stats row with its money parts joined, for comparison.
+type Exact = (i64, i64, i64, i64, i64, i128, i128);
+
+impl Row6 {
+    fn exact(&self) -> Exact {
+        (
+            self.k,
+            self.a,
+            self.b,
+            self.c,
+            self.d,
+            join(self.e_hi, self.e_lo),
+            join(self.f_hi, self.f_lo),
+        )
+    }
 }
 
 const KEPT_CATEGORIES: &str = "SELECT category_key AS k, products AS a, low_stock AS b, out_of_stock AS c, \
-    quantity AS d, value AS e FROM category_stats WHERE products <> 0 OR quantity <> 0 OR value <> 0 \
+    quantity AS d, value_hi AS e_hi, value_lo AS e_lo, CAST(0 AS BIGINT) AS f_hi, CAST(0 AS BIGINT) AS f_lo \
+    FROM category_stats WHERE products <> 0 OR quantity <> 0 OR value_hi <> 0 OR value_lo <> 0 \
     OR low_stock <> 0 OR out_of_stock <> 0 ORDER BY category_key";
-const FRESH_CATEGORIES: &str = "SELECT CAST(COALESCE(category_id, 0) AS BIGINT) AS k, CAST(COUNT(*) AS BIGINT) AS a, \
-    CAST(SUM(CASE WHEN quantity <= reorder_level THEN 1 ELSE 0 END) AS BIGINT) AS b, \
-    CAST(SUM(CASE WHEN quantity = 0 THEN 1 ELSE 0 END) AS BIGINT) AS c, CAST(SUM(quantity) AS BIGINT) AS d, \
-    CAST(SUM(price_cents * quantity) AS BIGINT) AS e FROM products WHERE deleted_at IS NULL \
-    GROUP BY COALESCE(category_id, 0) ORDER BY 1";
 const KEPT_SUPPLIERS: &str =
-    "SELECT supplier_id AS k, products AS a, supplied_value AS b, stock_value AS c, \
-    CAST(0 AS BIGINT) AS d, CAST(0 AS BIGINT) AS e FROM supplier_stats \
-    WHERE products <> 0 OR supplied_value <> 0 OR stock_value <> 0 ORDER BY supplier_id";
-const FRESH_SUPPLIERS: &str = "SELECT ps.supplier_id AS k, CAST(COUNT(*) AS BIGINT) AS a, \
-    CAST(SUM(p.price_cents * ps.quantity) AS BIGINT) AS b, CAST(SUM(p.price_cents * p.quantity) AS BIGINT) AS c, \
-    CAST(0 AS BIGINT) AS d, CAST(0 AS BIGINT) AS e FROM product_suppliers ps JOIN products p ON p.id = ps.product_id \
-    WHERE p.deleted_at IS NULL GROUP BY ps.supplier_id ORDER BY 1";
+    "SELECT supplier_id AS k, products AS a, CAST(0 AS BIGINT) AS b, CAST(0 AS BIGINT) AS c, \
+    CAST(0 AS BIGINT) AS d, supplied_value_hi AS e_hi, supplied_value_lo AS e_lo, \
+    stock_value_hi AS f_hi, stock_value_lo AS f_lo FROM supplier_stats \
+    WHERE products <> 0 OR supplied_value_hi <> 0 OR supplied_value_lo <> 0 \
+    OR stock_value_hi <> 0 OR stock_value_lo <> 0 ORDER BY supplier_id";
+
+static FRESH_CATEGORIES: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT CAST(COALESCE(category_id, 0) AS BIGINT) AS k, CAST(COUNT(*) AS BIGINT) AS a, \
+         CAST(SUM(CASE WHEN quantity <= reorder_level THEN 1 ELSE 0 END) AS BIGINT) AS b, \
+         CAST(SUM(CASE WHEN quantity = 0 THEN 1 ELSE 0 END) AS BIGINT) AS c, \
+         CAST(SUM(quantity) AS BIGINT) AS d, {}, CAST(0 AS BIGINT) AS f_hi, \
+         CAST(0 AS BIGINT) AS f_lo FROM products WHERE deleted_at IS NULL \
+         GROUP BY COALESCE(category_id, 0) ORDER BY 1",
+        split_sum("price_cents * quantity", "e")
+    )
+});
+
+static FRESH_SUPPLIERS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT ps.supplier_id AS k, CAST(COUNT(*) AS BIGINT) AS a, CAST(0 AS BIGINT) AS b, \
+         CAST(0 AS BIGINT) AS c, CAST(0 AS BIGINT) AS d, {}, {} \
+         FROM product_suppliers ps JOIN products p ON p.id = ps.product_id \
+         WHERE p.deleted_at IS NULL GROUP BY ps.supplier_id ORDER BY 1",
+        split_sum("p.price_cents * ps.quantity", "e"),
+        split_sum("p.price_cents * p.quantity", "f")
+    )
+});
+
+fn exact(rows: Vec<Row6>) -> Vec<Exact> {
+    rows.iter()
+        .map(Row6::exact)
+        .filter(|r| *r != (r.0, 0, 0, 0, 0, 0, 0))
+        .collect()
+}
 
 /// Recomputes the aggregates from the base tables and compares; `Err` names the first drift.
 pub fn verify(conn: &mut DbConn) -> CoreResult<()> {
-    let kept: Vec<Row6> = crate::sql::query(KEPT_CATEGORIES).load(conn)?;
-    let fresh: Vec<Row6> = crate::sql::query(FRESH_CATEGORIES).load(conn)?;
+    let kept = exact(crate::sql::query(KEPT_CATEGORIES).load(conn)?);
+    let fresh = exact(crate::sql::query(FRESH_CATEGORIES.as_str()).load(conn)?);
     if kept != fresh {
         return Err(CoreError::Internal(format!(
             "category stats drifted: kept {kept:?}, fresh {fresh:?}"
         )));
     }
-    let kept: Vec<Row6> = crate::sql::query(KEPT_SUPPLIERS).load(conn)?;
-    let fresh: Vec<Row6> = crate::sql::query(FRESH_SUPPLIERS).load(conn)?;
-    let fresh: Vec<Row6> = fresh
-        .into_iter()
-        .filter(|r| r.a != 0 || r.b != 0 || r.c != 0)
-        .collect();
+    let kept = exact(crate::sql::query(KEPT_SUPPLIERS).load(conn)?);
+    let fresh = exact(crate::sql::query(FRESH_SUPPLIERS.as_str()).load(conn)?);
     if kept != fresh {
         return Err(CoreError::Internal(format!(
             "supplier stats drifted: kept {kept:?}, fresh {fresh:?}"
         )));
+    }
+    Ok(())
+}
+
+#[derive(QueryableByName, Debug)]
+struct Mismatch {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// The ledger explains every quantity: each stock level is the sum of its location's ledger
+/// deltas, and each product's quantity the sum of its levels. `Err` says how many disagree.
+/// (With [`verify`], what the fault tests and a restored backup must pass.)
+pub fn verify_ledger(conn: &mut DbConn) -> CoreResult<()> {
+    const LEVELS: &str = "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM stock_levels s \
+        WHERE s.quantity <> (SELECT COALESCE(SUM(a.delta), 0) FROM stock_adjustments a \
+            WHERE a.product_id = s.product_id AND a.location_id = s.location_id)";
+    const PRODUCTS: &str = "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM products p \
+        WHERE p.quantity <> (SELECT COALESCE(SUM(s.quantity), 0) FROM stock_levels s \
+            WHERE s.product_id = p.id)";
+    const UNEXPLAINED: &str = "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM (SELECT a.product_id, a.location_id \
+        FROM stock_adjustments a GROUP BY a.product_id, a.location_id HAVING SUM(a.delta) <> 0) x \
+        WHERE NOT EXISTS (SELECT 1 FROM stock_levels s WHERE s.product_id = x.product_id AND s.location_id = x.location_id)";
+    for (what, sql) in [
+        ("stock levels differ from their ledger", LEVELS),
+        ("product quantities differ from their levels", PRODUCTS),
+        ("ledger totals have no stock level", UNEXPLAINED),
+    ] {
+        let m: Mismatch = crate::sql::query(sql).get_result(conn)?;
+        if m.n != 0 {
+            return Err(CoreError::Internal(format!("{} {what}", m.n)));
+        }
     }
     Ok(())
 }

@@ -14,19 +14,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::models::Adjustment;
 use crate::schema::{locations, products, stock_adjustments, stock_levels};
 use crate::services::stats;
-
-/// The kinds of ledger rows; the last three are booked by the system only.
-pub const KINDS: [&str; 9] = [
-    "receive",
-    "sale",
-    "remove",
-    "loss",
-    "correction",
-    "audit",
-    "transfer_out",
-    "transfer_in",
-    "order_receipt",
-];
+use crate::types::AdjustmentKind;
 
 pub fn default_location(conn: &mut DbConn) -> CoreResult<i64> {
     locations::table
@@ -58,7 +46,7 @@ pub fn active_location(conn: &mut DbConn, id: i64) -> CoreResult<i64> {
 pub struct Booking<'a> {
     pub product_id: i64,
     pub location_id: i64,
-    pub kind: &'a str,
+    pub kind: AdjustmentKind,
     pub delta: i64,
     pub reason: &'a str,
     pub reference: &'a str,
@@ -92,6 +80,7 @@ pub fn book(conn: &mut DbConn, ctx: &Ctx, b: Booking<'_>) -> CoreResult<Adjustme
     let Some(quantity_after) = quantity_after else {
         return Err(CoreError::insufficient_stock());
     };
+    crate::metrics::booked(b.kind);
     let (product_quantity_after, category_id, price, reorder_level, deleted_at): (
         i64,
         Option<i64>,
@@ -127,7 +116,7 @@ pub fn book(conn: &mut DbConn, ctx: &Ctx, b: Booking<'_>) -> CoreResult<Adjustme
         .values((
             stock_adjustments::product_id.eq(b.product_id),
             stock_adjustments::location_id.eq(b.location_id),
-            stock_adjustments::kind.eq(b.kind),
+            stock_adjustments::kind.eq(b.kind.as_str()),
             stock_adjustments::delta.eq(b.delta),
             stock_adjustments::quantity_after.eq(quantity_after),
             stock_adjustments::product_quantity_after.eq(product_quantity_after),

@@ -7,14 +7,17 @@ use serde::Deserialize;
 
 use crate::audit::{self, Entry};
 use crate::auth::Ctx;
-use crate::db::{now, Core, DbConn};
+use crate::context::Core;
+use crate::db::{now, DbConn};
 use crate::error::{CoreError, CoreResult, Errors};
 use crate::models::Transfer;
 use crate::paging::{PageReq, Paged};
 use crate::schema::transfers;
 use crate::services::ledger::{bookable_location, live_product};
 use crate::services::stock::{self, Booking};
-use crate::types::{bounded_text, parse_quantity, Role};
+use crate::types::AdjustmentKind;
+use crate::types::TransferStatus;
+use crate::types::{bounded_text, Quantity, Role};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -35,33 +38,20 @@ pub struct DecisionInput {
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TransferFilter {
     pub status: Option<String>,
     pub product: Option<i64>,
     pub location: Option<i64>,
 }
 
-const STATUSES: [&str; 4] = ["pending", "completed", "rejected", "cancelled"];
-
-fn entry<'a>(action: &'a str, t: &Transfer, changes: serde_json::Value) -> Entry<'a> {
-    Entry {
-        action,
-        object_type: "transfer",
-        object_id: t.id.to_string(),
-        object_repr: format!(
-            "{} × product {} from {} to {}",
-            t.quantity, t.product_id, t.from_location_id, t.to_location_id
-        ),
-        changes,
-    }
-}
-
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn create(core: &Core, ctx: &Ctx, input: TransferInput) -> CoreResult<Transfer> {
     let p = ctx.basic_stock()?.clone();
     let mut errs = Errors::default();
     if input.quantity <= 0 {
         errs.add("quantity", "Ensure this value is greater than 0.");
-    } else if let Err(m) = parse_quantity(input.quantity) {
+    } else if let Err(m) = Quantity::parse(input.quantity) {
         errs.add("quantity", m);
     }
     if input.from_location_id == input.to_location_id {
@@ -83,7 +73,7 @@ pub fn create(core: &Core, ctx: &Ctx, input: TransferInput) -> CoreResult<Transf
                 transfers::from_location_id.eq(input.from_location_id),
                 transfers::to_location_id.eq(input.to_location_id),
                 transfers::quantity.eq(input.quantity),
-                transfers::status.eq("pending"),
+                transfers::status.eq(TransferStatus::Pending.as_str()),
                 transfers::note.eq(note.clone().unwrap_or_default()),
                 transfers::requested_by.eq(p.user_id),
                 transfers::created_at.eq(t),
@@ -94,21 +84,23 @@ pub fn create(core: &Core, ctx: &Ctx, input: TransferInput) -> CoreResult<Transf
         audit::record(
             c,
             ctx,
-            entry(
+            Entry::of(
                 "create",
                 &row,
-                serde_json::json!({"status": [null, "pending"]}),
+                serde_json::json!({"status": [null, TransferStatus::Pending.as_str()]}),
             ),
         )?;
         Ok(row)
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
 pub fn get(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Transfer> {
     ctx.read_operations()?;
     core.db.read(|c| Ok(transfers::table.find(id).first(c)?))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn list(
     core: &Core,
     ctx: &Ctx,
@@ -116,18 +108,15 @@ pub fn list(
     page: PageReq,
 ) -> CoreResult<Paged<Transfer>> {
     ctx.read_operations()?;
-    if let Some(s) = &f.status {
-        if !STATUSES.contains(&s.as_str()) {
-            return Err(CoreError::validation(
-                "status",
-                format!("\"{s}\" is not a valid choice."),
-            ));
-        }
-    }
+    let status = f
+        .status
+        .as_deref()
+        .map(|s| TransferStatus::parse_field("status", s))
+        .transpose()?;
     let query = || {
         let mut q = transfers::table.into_boxed();
-        if let Some(s) = &f.status {
-            q = q.filter(transfers::status.eq(s.clone()));
+        if let Some(s) = status {
+            q = q.filter(transfers::status.eq(s.as_str()));
         }
         if let Some(p) = f.product {
             q = q.filter(transfers::product_id.eq(p));
@@ -141,16 +130,8 @@ pub fn list(
         }
         q
     };
-    core.db.read(|c| {
-        let count: i64 = query().count().get_result(c)?;
-        page.check_in_range(count)?;
-        let results = query()
-            .order(transfers::id.desc())
-            .limit(page.page_size)
-            .offset(page.offset())
-            .load(c)?;
-        Ok(Paged { count, results })
-    })
+    core.db
+        .read(|c| page.load(c, query, |q| q.order(transfers::id.desc())))
 }
 
 /// Moves `pending` → `to` in one conditional statement; a transfer that is not pending (or
@@ -159,7 +140,7 @@ fn transition(
     conn: &mut DbConn,
     ctx: &Ctx,
     id: i64,
-    to: &str,
+    to: TransferStatus,
     reason: &str,
     decider: bool,
 ) -> CoreResult<Transfer> {
@@ -168,10 +149,10 @@ fn transition(
     let updated: Option<Transfer> = diesel::update(
         transfers::table
             .find(id)
-            .filter(transfers::status.eq("pending")),
+            .filter(transfers::status.eq(TransferStatus::Pending.as_str())),
     )
     .set((
-        transfers::status.eq(to),
+        transfers::status.eq(to.as_str()),
         transfers::approved_by.eq(approved_by),
         transfers::decided_at.eq(Some(t)),
         transfers::reason.eq(reason),
@@ -203,6 +184,7 @@ fn load_for_decision(core: &Core, id: i64) -> CoreResult<Transfer> {
     core.db.read(|c| Ok(transfers::table.find(id).first(c)?))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
 pub fn approve(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Transfer> {
     let p = ctx.manager_stock()?.clone();
     let before = load_for_decision(core, id)?;
@@ -213,7 +195,7 @@ pub fn approve(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Transfer> {
         ));
     }
     core.db.write(|c| {
-        let row = transition(c, ctx, id, "completed", "", true)?;
+        let row = transition(c, ctx, id, TransferStatus::Completed, "", true)?;
         let reference = format!("transfer #{}", row.id);
         stock::book(
             c,
@@ -221,7 +203,7 @@ pub fn approve(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Transfer> {
             Booking {
                 product_id: row.product_id,
                 location_id: row.from_location_id,
-                kind: "transfer_out",
+                kind: AdjustmentKind::TransferOut,
                 delta: -row.quantity,
                 reason: &row.note,
                 reference: &reference,
@@ -233,7 +215,7 @@ pub fn approve(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Transfer> {
             Booking {
                 product_id: row.product_id,
                 location_id: row.to_location_id,
-                kind: "transfer_in",
+                kind: AdjustmentKind::TransferIn,
                 delta: row.quantity,
                 reason: &row.note,
                 reference: &reference,
@@ -242,35 +224,37 @@ pub fn approve(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Transfer> {
         audit::record(
             c,
             ctx,
-            entry(
+            Entry::of(
                 "approve",
                 &row,
-                serde_json::json!({"status": ["pending", "completed"]}),
+                serde_json::json!({"status": [TransferStatus::Pending.as_str(), TransferStatus::Completed.as_str()]}),
             ),
         )?;
         Ok(row)
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
 pub fn reject(core: &Core, ctx: &Ctx, id: i64, input: DecisionInput) -> CoreResult<Transfer> {
     ctx.manager_stock()?;
     let reason =
         bounded_text(input.reason.trim(), 1000).map_err(|m| CoreError::validation("reason", m))?;
     core.db.write(|c| {
-        let row = transition(c, ctx, id, "rejected", &reason, true)?;
+        let row = transition(c, ctx, id, TransferStatus::Rejected, &reason, true)?;
         audit::record(
             c,
             ctx,
-            entry(
+            Entry::of(
                 "reject",
                 &row,
-                serde_json::json!({"status": ["pending", "rejected"]}),
+                serde_json::json!({"status": [TransferStatus::Pending.as_str(), TransferStatus::Rejected.as_str()]}),
             ),
         )?;
         Ok(row)
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
 pub fn cancel(core: &Core, ctx: &Ctx, id: i64, input: DecisionInput) -> CoreResult<Transfer> {
     let p = ctx.basic_stock()?.clone();
     let reason =
@@ -284,14 +268,14 @@ pub fn cancel(core: &Core, ctx: &Ctx, id: i64, input: DecisionInput) -> CoreResu
         ));
     }
     core.db.write(|c| {
-        let row = transition(c, ctx, id, "cancelled", &reason, false)?;
+        let row = transition(c, ctx, id, TransferStatus::Cancelled, &reason, false)?;
         audit::record(
             c,
             ctx,
-            entry(
+            Entry::of(
                 "cancel",
                 &row,
-                serde_json::json!({"status": ["pending", "cancelled"]}),
+                serde_json::json!({"status": [TransferStatus::Pending.as_str(), TransferStatus::Cancelled.as_str()]}),
             ),
         )?;
         Ok(row)

@@ -1,22 +1,13 @@
 //! Registration, email verification, password reset and change (API.md §2.3).
 
-use actix_web::{web, HttpResponse};
+use actix_web::HttpResponse;
 use inventory_core::services::accounts::{
     self, ChangePasswordInput, EmailInput, RegisterInput, ResetConfirmInput, TokenInput,
 };
 
-use super::{resource, State};
+use super::State;
 use crate::error::ApiError;
 use crate::extract::{blocking, Caller, JsonBody};
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/api/auth/register").route(web::post().to(register)))
-        .service(resource("/api/auth/verify-email").route(web::post().to(verify_email)))
-        .service(resource("/api/auth/verify-email/resend").route(web::post().to(resend)))
-        .service(resource("/api/auth/password/reset").route(web::post().to(reset)))
-        .service(resource("/api/auth/password/reset/confirm").route(web::post().to(reset_confirm)))
-        .service(resource("/api/auth/password/change").route(web::post().to(change)));
-}
 
 fn detail(text: &str) -> serde_json::Value {
     serde_json::json!({ "detail": text })

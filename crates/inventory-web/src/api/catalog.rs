@@ -4,41 +4,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use inventory_core::services::catalog::{self, CategoryInput, ListQuery, SupplierInput};
 use inventory_core::services::links;
 
-use super::{no_content, resource, State};
+use super::{no_content, State};
 use crate::error::ApiError;
 use crate::extract::{
     paginate_vec, paginated, query, require_for_put, Caller, JsonBody, PageParams,
 };
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/api/categories")
-            .route(web::get().to(list_categories))
-            .route(web::post().to(create_category)),
-    )
-    .service(
-        resource(r"/api/categories/{id:\d+}")
-            .route(web::get().to(get_category))
-            .route(web::patch().to(update_category))
-            .route(web::put().to(replace_category))
-            .route(web::delete().to(delete_category)),
-    )
-    .service(
-        resource("/api/suppliers")
-            .route(web::get().to(list_suppliers))
-            .route(web::post().to(create_supplier)),
-    )
-    .service(
-        resource(r"/api/suppliers/{id:\d+}")
-            .route(web::get().to(get_supplier))
-            .route(web::patch().to(update_supplier))
-            .route(web::put().to(replace_supplier))
-            .route(web::delete().to(delete_supplier)),
-    )
-    .service(resource(r"/api/suppliers/{id:\d+}/products").route(web::get().to(supplier_products)));
-}
-
-#[utoipa::path(get, path = "/api/categories", tag = "catalog", params(ListQuery, PageParams), responses((status = 200, description = "A page of categories")))]
+#[utoipa::path(get, path = "/api/categories", tag = "catalog", params(ListQuery, PageParams), responses((status = 200, description = "A page of categories", body = crate::extract::PageBody<inventory_core::models::Category>)))]
 pub async fn list_categories(
     st: State,
     caller: Caller,
@@ -123,7 +95,7 @@ pub async fn delete_category(
     Ok(no_content())
 }
 
-#[utoipa::path(get, path = "/api/suppliers", tag = "catalog", params(ListQuery, PageParams), responses((status = 200, description = "A page of suppliers")))]
+#[utoipa::path(get, path = "/api/suppliers", tag = "catalog", params(ListQuery, PageParams), responses((status = 200, description = "A page of suppliers", body = crate::extract::PageBody<inventory_core::models::Supplier>)))]
 pub async fn list_suppliers(
     st: State,
     caller: Caller,
@@ -208,7 +180,7 @@ pub async fn delete_supplier(
     Ok(no_content())
 }
 
-#[utoipa::path(get, path = "/api/suppliers/{id}/products", tag = "catalog", params(PageParams), responses((status = 200, description = "A page of the supplier's product links")))]
+#[utoipa::path(get, path = "/api/suppliers/{id}/products", tag = "catalog", params(PageParams), responses((status = 200, description = "A page of the supplier's product links", body = crate::extract::PageBody<inventory_core::models::LinkView>)))]
 pub async fn supplier_products(
     st: State,
     caller: Caller,

@@ -3,7 +3,6 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use futures_util::StreamExt;
 use inventory_core::services::alerts::{self, AlertFilter};
 use inventory_core::services::audit_log::{self, AuditFilter};
 use inventory_core::services::csvio;
@@ -11,44 +10,13 @@ use inventory_core::services::insight::{self, MovementQuery};
 use inventory_core::services::orders::{self, OrderFilter, OrderInput, ReceiveInput};
 use serde::Deserialize;
 
-use super::{no_content, resource, State};
+use super::{no_content, State};
 use crate::error::ApiError;
 use crate::extract::{blocking, paginated, query, Caller, JsonBody, PageParams};
 
 /// Import bodies may be much larger than the API's 1 MiB JSON limit: 100,000 products is
 /// about 8 MiB of CSV.
 pub const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/api/orders")
-            .route(web::get().to(list_orders))
-            .route(web::post().to(create_order)),
-    )
-    .service(
-        resource(r"/api/orders/{id:\d+}")
-            .route(web::get().to(get_order))
-            .route(web::patch().to(update_order))
-            .route(web::put().to(update_order))
-            .route(web::delete().to(delete_order)),
-    )
-    .service(resource(r"/api/orders/{id:\d+}/submit").route(web::post().to(submit_order)))
-    .service(resource(r"/api/orders/{id:\d+}/approve").route(web::post().to(approve_order)))
-    .service(resource(r"/api/orders/{id:\d+}/receive").route(web::post().to(receive_order)))
-    .service(resource(r"/api/orders/{id:\d+}/cancel").route(web::post().to(cancel_order)))
-    .service(resource("/api/alerts").route(web::get().to(list_alerts)))
-    .service(resource(r"/api/alerts/{id:\d+}/acknowledge").route(web::post().to(acknowledge_alert)))
-    .service(resource("/api/reorder-suggestions").route(web::get().to(suggestions)))
-    .service(resource("/api/reorder-suggestions/orders").route(web::post().to(draft_orders)))
-    .service(resource("/api/reports/valuation").route(web::get().to(valuation)))
-    .service(resource("/api/reports/movements").route(web::get().to(movements)))
-    .service(resource("/api/products/export").route(web::get().to(export_products)))
-    .service(
-        resource("/api/products/import")
-            .app_data(web::PayloadConfig::new(IMPORT_LIMIT))
-            .route(web::post().to(import_products)),
-    );
-}
 
 #[derive(Deserialize, Default)]
 struct FormatQuery {
@@ -88,7 +56,7 @@ fn csv_response(name: &str, body: Vec<u8>) -> HttpResponse {
         .body(body)
 }
 
-#[utoipa::path(get, path = "/api/orders", tag = "orders", params(OrderFilter, PageParams), responses((status = 200, description = "A page of purchase orders")))]
+#[utoipa::path(get, path = "/api/orders", tag = "orders", params(OrderFilter, PageParams), responses((status = 200, description = "A page of purchase orders", body = crate::extract::PageBody<inventory_core::services::orders::Order>)))]
 pub async fn list_orders(
     st: State,
     caller: Caller,
@@ -125,6 +93,16 @@ pub async fn get_order(
         .run(&st, move |core, ctx| orders::get(core, ctx, id))
         .await?;
     Ok(HttpResponse::Ok().json(o))
+}
+
+#[utoipa::path(put, path = "/api/orders/{id}", tag = "orders", request_body = OrderInput, responses((status = 200, body = orders::Order), (status = 409, description = "Not a draft")))]
+pub async fn replace_order(
+    st: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: JsonBody<OrderInput>,
+) -> Result<HttpResponse, ApiError> {
+    update_order(st, caller, id, body).await
 }
 
 #[utoipa::path(patch, path = "/api/orders/{id}", tag = "orders", request_body = OrderInput, responses((status = 200, body = orders::Order), (status = 409, description = "Not a draft")))]
@@ -207,7 +185,7 @@ pub async fn cancel_order(
     Ok(HttpResponse::Ok().json(o))
 }
 
-#[utoipa::path(get, path = "/api/alerts", tag = "insight", params(AlertFilter, PageParams), responses((status = 200, description = "A page of alerts")))]
+#[utoipa::path(get, path = "/api/alerts", tag = "insight", params(AlertFilter, PageParams), responses((status = 200, description = "A page of alerts", body = crate::extract::PageBody<inventory_core::services::alerts::Alert>)))]
 pub async fn list_alerts(
     st: State,
     caller: Caller,
@@ -234,7 +212,7 @@ pub async fn acknowledge_alert(
     Ok(HttpResponse::Ok().json(a))
 }
 
-#[utoipa::path(get, path = "/api/reorder-suggestions", tag = "insight", responses((status = 200, description = "A page of suggestions")))]
+#[utoipa::path(get, path = "/api/reorder-suggestions", tag = "insight", params(PageParams), responses((status = 200, description = "A page of suggestions", body = crate::extract::PageBody<inventory_core::services::insight::Suggestion>)))]
 pub async fn suggestions(
     st: State,
     caller: Caller,
@@ -242,18 +220,7 @@ pub async fn suggestions(
 ) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
     let all = caller.run(&st, insight::suggestions).await?;
-    let count = all.len() as i64;
-    page.check_in_range(count)?;
-    let results = all
-        .into_iter()
-        .skip(page.offset() as usize)
-        .take(page.page_size as usize)
-        .collect();
-    Ok(paginated(
-        &req,
-        page,
-        inventory_core::paging::Paged { count, results },
-    ))
+    crate::extract::paginate_vec(&req, page, all)
 }
 
 #[utoipa::path(post, path = "/api/reorder-suggestions/orders", tag = "insight", responses((status = 201, body = [orders::Order])))]
@@ -263,6 +230,7 @@ pub async fn draft_orders(st: State, caller: Caller) -> Result<HttpResponse, Api
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ValuationQuery {
     group_by: Option<String>,
 }
@@ -389,24 +357,54 @@ pub async fn import_products(
             "Send the file as text/csv.",
         ));
     }
+    // Who is calling, and whether they may import at all, is settled before a byte of the
+    // body is read: an anonymous client must not make the server buffer 64 MiB.
+    let ctx = caller.resolve(&st).await?;
+    ctx.create_catalog().map_err(ApiError::from)?;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > IMPORT_LIMIT) {
+        return Err(import_too_large());
+    }
+    // A bounded number of files in memory at once, whoever sends them.
+    let _permit = st
+        .imports
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ApiError {
+            retry_after: Some(5),
+            ..ApiError::new(
+                actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+                "throttled",
+                "Other imports are running; try again shortly.",
+            )
+        })?;
     let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
+    let idle = crate::extract::body_idle(&req);
+    while let Some(chunk) = crate::extract::next_chunk(&mut payload, idle).await? {
         let chunk = chunk.map_err(|_| {
             ApiError::bad_request("parse_error", "The request body could not be read.")
         })?;
         if body.len() + chunk.len() > IMPORT_LIMIT {
-            return Err(ApiError::new(
-                actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "The file is larger than 64 MiB.",
-            ));
+            return Err(import_too_large());
         }
         body.extend_from_slice(&chunk);
     }
-    let r = caller
+    let r = Caller::resolved(ctx)
         .run(&st, move |core, ctx| csvio::import(core, ctx, &body))
         .await?;
     Ok(HttpResponse::Ok().json(r))
+}
+
+fn import_too_large() -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "The file is larger than 64 MiB.",
+    )
 }
 
 /// The audit log as CSV (`GET /api/audit-logs?format=csv`).

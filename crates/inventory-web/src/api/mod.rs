@@ -22,14 +22,102 @@ pub fn no_content() -> HttpResponse {
     HttpResponse::NoContent().finish()
 }
 
-/// Registers every shared route. Numeric ids only (`{id:\d+}`), so `/api/products/lookup`
-/// and friends never collide with an id.
+/// Every route of the JSON API, each once: method and path come from the handler's
+/// `#[utoipa::path]`, so the server and the OpenAPI document are built from this one list.
+pub fn table(s: &mut impl crate::router::Sink) {
+    crate::routes!(s;
+        ops::health,
+        ops::ready,
+        ops::docs_redirect,
+        ops::get_dashboard,
+        ops::list_audit,
+        users::me,
+        users::update_me,
+        users::login_attempts,
+        users::list,
+        users::create,
+        users::get,
+        users::update,
+        users::replace,
+        users::deactivate,
+        users::unlock,
+        accounts::register,
+        accounts::verify_email,
+        accounts::resend,
+        accounts::reset,
+        accounts::reset_confirm,
+        accounts::change,
+        catalog::list_categories,
+        catalog::create_category,
+        catalog::get_category,
+        catalog::update_category,
+        catalog::replace_category,
+        catalog::delete_category,
+        catalog::list_suppliers,
+        catalog::create_supplier,
+        catalog::get_supplier,
+        catalog::update_supplier,
+        catalog::replace_supplier,
+        catalog::delete_supplier,
+        catalog::supplier_products,
+        insight::list_orders,
+        insight::create_order,
+        insight::get_order,
+        insight::update_order,
+        insight::replace_order,
+        insight::delete_order,
+        insight::submit_order,
+        insight::approve_order,
+        insight::receive_order,
+        insight::cancel_order,
+        insight::list_alerts,
+        insight::acknowledge_alert,
+        insight::suggestions,
+        insight::draft_orders,
+        insight::valuation,
+        insight::movements,
+        insight::export_products,
+        insight::import_products,
+        stock::list_locations,
+        stock::create_location,
+        stock::get_location,
+        stock::update_location,
+        stock::replace_location,
+        stock::delete_location,
+        stock::stock_levels,
+        stock::inventory_levels,
+        stock::list_adjustments,
+        stock::create_adjustment,
+        stock::get_adjustment,
+        stock::history,
+        stock::lookup,
+        stock::barcode_svg,
+        stock::scan,
+        stock::list_transfers,
+        stock::create_transfer,
+        stock::get_transfer,
+        stock::approve_transfer,
+        stock::reject_transfer,
+        stock::cancel_transfer,
+        products::list,
+        products::create,
+        products::get,
+        products::update,
+        products::replace,
+        products::delete,
+        products::list_links,
+        products::create_link,
+        products::get_link,
+        products::update_link,
+        products::replace_link,
+        products::delete_link,
+    );
+}
+
+/// Registers every shared route (numeric ids only, so `/api/products/lookup` and friends never
+/// collide with an id).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    ops::configure(cfg);
-    users::configure(cfg);
-    accounts::configure(cfg);
-    catalog::configure(cfg);
-    insight::configure(cfg);
-    stock::configure(cfg);
-    products::configure(cfg);
+    let mut server = crate::router::Server::default();
+    table(&mut server);
+    server.configure(cfg);
 }

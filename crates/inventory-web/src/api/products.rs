@@ -5,40 +5,13 @@ use inventory_core::services::links::{self, LinkInput};
 use inventory_core::services::products::{self, ProductFilter, ProductInput};
 use serde::Deserialize;
 
-use super::{no_content, resource, State};
+use super::{no_content, State};
 use crate::error::ApiError;
 use crate::extract::{
     paginate_vec, paginated, query, require_for_put, Caller, JsonBody, PageParams,
 };
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/api/products")
-            .route(web::get().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(
-        resource(r"/api/products/{id:\d+}")
-            .route(web::get().to(get))
-            .route(web::patch().to(update))
-            .route(web::put().to(replace))
-            .route(web::delete().to(delete)),
-    )
-    .service(
-        resource(r"/api/products/{id:\d+}/suppliers")
-            .route(web::get().to(list_links))
-            .route(web::post().to(create_link)),
-    )
-    .service(
-        resource(r"/api/products/{id:\d+}/suppliers/{supplier_id:\d+}")
-            .route(web::get().to(get_link))
-            .route(web::patch().to(update_link))
-            .route(web::put().to(update_link))
-            .route(web::delete().to(delete_link)),
-    );
-}
-
-#[utoipa::path(get, path = "/api/products", tag = "catalog", params(ProductFilter, PageParams), responses((status = 200, description = "A page of products")))]
+#[utoipa::path(get, operation_id = "list_products", path = "/api/products", tag = "catalog", params(ProductFilter, PageParams), responses((status = 200, description = "A page of products", body = crate::extract::PageBody<inventory_core::models::ProductView>)))]
 pub async fn list(st: State, caller: Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
     let f: ProductFilter = query(&req)?;
@@ -48,7 +21,7 @@ pub async fn list(st: State, caller: Caller, req: HttpRequest) -> Result<HttpRes
     Ok(paginated(&req, page, data))
 }
 
-#[utoipa::path(post, path = "/api/products", tag = "catalog", request_body = ProductInput, responses((status = 201, body = inventory_core::models::ProductView)))]
+#[utoipa::path(post, operation_id = "create_product", path = "/api/products", tag = "catalog", request_body = ProductInput, responses((status = 201, body = inventory_core::models::ProductView)))]
 pub async fn create(
     st: State,
     caller: Caller,
@@ -65,7 +38,7 @@ struct DetailQuery {
     include_deleted: Option<bool>,
 }
 
-#[utoipa::path(get, path = "/api/products/{id}", tag = "catalog", responses((status = 200, body = inventory_core::models::ProductView)))]
+#[utoipa::path(get, operation_id = "get_product", path = "/api/products/{id}", tag = "catalog", responses((status = 200, body = inventory_core::models::ProductView)))]
 pub async fn get(
     st: State,
     caller: Caller,
@@ -83,7 +56,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(p))
 }
 
-#[utoipa::path(patch, path = "/api/products/{id}", tag = "catalog", request_body = ProductInput, responses((status = 200, body = inventory_core::models::ProductView)))]
+#[utoipa::path(patch, operation_id = "update_product", path = "/api/products/{id}", tag = "catalog", request_body = ProductInput, responses((status = 200, body = inventory_core::models::ProductView)))]
 pub async fn update(
     st: State,
     caller: Caller,
@@ -99,7 +72,7 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(p))
 }
 
-#[utoipa::path(put, path = "/api/products/{id}", tag = "catalog", request_body = ProductInput, responses((status = 200, body = inventory_core::models::ProductView)))]
+#[utoipa::path(put, operation_id = "replace_product", path = "/api/products/{id}", tag = "catalog", request_body = ProductInput, responses((status = 200, body = inventory_core::models::ProductView)))]
 pub async fn replace(
     st: State,
     caller: Caller,
@@ -115,7 +88,7 @@ pub async fn replace(
     update(st, caller, id, body).await
 }
 
-#[utoipa::path(delete, path = "/api/products/{id}", tag = "catalog", responses((status = 204, description = "Soft-deleted")))]
+#[utoipa::path(delete, operation_id = "delete_product", path = "/api/products/{id}", tag = "catalog", responses((status = 204, description = "Soft-deleted")))]
 pub async fn delete(
     st: State,
     caller: Caller,
@@ -128,7 +101,7 @@ pub async fn delete(
     Ok(no_content())
 }
 
-#[utoipa::path(get, path = "/api/products/{id}/suppliers", tag = "catalog", params(PageParams), responses((status = 200, description = "A page of the product's supplier links")))]
+#[utoipa::path(get, path = "/api/products/{id}/suppliers", tag = "catalog", params(PageParams), responses((status = 200, description = "A page of the product's supplier links", body = crate::extract::PageBody<inventory_core::models::LinkView>)))]
 pub async fn list_links(
     st: State,
     caller: Caller,
@@ -168,6 +141,16 @@ pub async fn create_link(
         .run(&st, move |core, ctx| links::create(core, ctx, id, body.0))
         .await?;
     Ok(HttpResponse::Created().json(l))
+}
+
+#[utoipa::path(put, path = "/api/products/{id}/suppliers/{supplier_id}", tag = "catalog", request_body = LinkInput, responses((status = 200, body = inventory_core::models::LinkView)))]
+pub async fn replace_link(
+    st: State,
+    caller: Caller,
+    path: web::Path<(i64, i64)>,
+    body: JsonBody<LinkInput>,
+) -> Result<HttpResponse, ApiError> {
+    update_link(st, caller, path, body).await
 }
 
 #[utoipa::path(patch, path = "/api/products/{id}/suppliers/{supplier_id}", tag = "catalog", request_body = LinkInput, responses((status = 200, body = inventory_core::models::LinkView)))]

@@ -10,49 +10,13 @@ use inventory_core::services::products::ProductFilter;
 use inventory_core::services::transfers::{self, DecisionInput, TransferFilter, TransferInput};
 use serde::Deserialize;
 
-use super::{no_content, resource, State};
+use super::{no_content, State};
 use crate::error::ApiError;
 use crate::extract::{
     paginated, query, require_for_put, Caller, JsonBody, OptionalJson, PageParams,
 };
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/api/locations")
-            .route(web::get().to(list_locations))
-            .route(web::post().to(create_location)),
-    )
-    .service(
-        resource(r"/api/locations/{id:\d+}")
-            .route(web::get().to(get_location))
-            .route(web::patch().to(update_location))
-            .route(web::put().to(replace_location))
-            .route(web::delete().to(delete_location)),
-    )
-    .service(resource("/api/stock-levels").route(web::get().to(stock_levels)))
-    .service(resource("/api/inventory/levels").route(web::get().to(inventory_levels)))
-    .service(
-        resource("/api/stock-adjustments")
-            .route(web::get().to(list_adjustments))
-            .route(web::post().to(create_adjustment)),
-    )
-    .service(resource(r"/api/stock-adjustments/{id:\d+}").route(web::get().to(get_adjustment)))
-    .service(resource(r"/api/products/{id:\d+}/history").route(web::get().to(history)))
-    .service(resource("/api/products/lookup").route(web::get().to(lookup)))
-    .service(resource(r"/api/products/{id:\d+}/barcode.svg").route(web::get().to(barcode_svg)))
-    .service(resource("/api/scan").route(web::post().to(scan)))
-    .service(
-        resource("/api/transfers")
-            .route(web::get().to(list_transfers))
-            .route(web::post().to(create_transfer)),
-    )
-    .service(resource(r"/api/transfers/{id:\d+}").route(web::get().to(get_transfer)))
-    .service(resource(r"/api/transfers/{id:\d+}/approve").route(web::post().to(approve_transfer)))
-    .service(resource(r"/api/transfers/{id:\d+}/reject").route(web::post().to(reject_transfer)))
-    .service(resource(r"/api/transfers/{id:\d+}/cancel").route(web::post().to(cancel_transfer)));
-}
-
-#[utoipa::path(get, path = "/api/locations", tag = "stock", params(LocationQuery, PageParams), responses((status = 200, description = "A page of locations")))]
+#[utoipa::path(get, path = "/api/locations", tag = "stock", params(LocationQuery, PageParams), responses((status = 200, description = "A page of locations", body = crate::extract::PageBody<inventory_core::models::Location>)))]
 pub async fn list_locations(
     st: State,
     caller: Caller,
@@ -134,7 +98,7 @@ pub async fn delete_location(
     Ok(no_content())
 }
 
-#[utoipa::path(get, path = "/api/stock-levels", tag = "stock", params(LevelFilter, PageParams), responses((status = 200, description = "A page of stock levels")))]
+#[utoipa::path(get, path = "/api/stock-levels", tag = "stock", params(LevelFilter, PageParams), responses((status = 200, description = "A page of stock levels", body = crate::extract::PageBody<inventory_core::models::StockLevel>)))]
 pub async fn stock_levels(
     st: State,
     caller: Caller,
@@ -150,7 +114,7 @@ pub async fn stock_levels(
     Ok(paginated(&req, page, data))
 }
 
-#[utoipa::path(get, path = "/api/inventory/levels", tag = "stock", params(ProductFilter, PageParams), responses((status = 200, description = "A page of per-product inventory rows")))]
+#[utoipa::path(get, path = "/api/inventory/levels", tag = "stock", params(ProductFilter, PageParams), responses((status = 200, description = "A page of per-product inventory rows", body = crate::extract::PageBody<inventory_core::services::ledger::InventoryRow>)))]
 pub async fn inventory_levels(
     st: State,
     caller: Caller,
@@ -166,7 +130,7 @@ pub async fn inventory_levels(
     Ok(paginated(&req, page, data))
 }
 
-#[utoipa::path(get, path = "/api/stock-adjustments", tag = "stock", params(AdjustmentFilter, PageParams), responses((status = 200, description = "A page of ledger rows, newest first")))]
+#[utoipa::path(get, path = "/api/stock-adjustments", tag = "stock", params(AdjustmentFilter, PageParams), responses((status = 200, description = "A page of ledger rows, newest first", body = crate::extract::PageBody<inventory_core::models::Adjustment>)))]
 pub async fn list_adjustments(
     st: State,
     caller: Caller,
@@ -210,7 +174,7 @@ pub async fn get_adjustment(
     Ok(HttpResponse::Ok().json(a))
 }
 
-#[utoipa::path(get, path = "/api/products/{id}/history", tag = "stock", params(PageParams), responses((status = 200, description = "The product's ledger, newest first")))]
+#[utoipa::path(get, path = "/api/products/{id}/history", tag = "stock", params(PageParams), responses((status = 200, description = "The product's ledger, newest first", body = crate::extract::PageBody<inventory_core::services::ledger::HistoryEntry>)))]
 pub async fn history(
     st: State,
     caller: Caller,
@@ -226,6 +190,7 @@ pub async fn history(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LookupQuery {
     barcode: Option<String>,
 }
@@ -264,8 +229,10 @@ pub fn barcode_svg_for(code: &str) -> Result<String, String> {
         _ => Code128::new(format!("Ɓ{code}")).map(|b| b.encode()),
     }
     .map_err(|e| e.to_string())?;
+    // The namespace makes the file an image a browser draws on its own (an <img> or a tab).
     SVG::new(80)
         .generate(&encoded[..])
+        .map(|svg| svg.replacen("<svg ", "<svg xmlns=\"http://www.w3.org/2000/svg\" ", 1))
         .map_err(|e| e.to_string())
 }
 
@@ -287,7 +254,7 @@ pub async fn barcode_svg(
         .body(svg))
 }
 
-#[utoipa::path(get, path = "/api/transfers", tag = "stock", params(TransferFilter, PageParams), responses((status = 200, description = "A page of transfers")))]
+#[utoipa::path(get, path = "/api/transfers", tag = "stock", params(TransferFilter, PageParams), responses((status = 200, description = "A page of transfers", body = crate::extract::PageBody<inventory_core::models::Transfer>)))]
 pub async fn list_transfers(
     st: State,
     caller: Caller,

@@ -5,31 +5,9 @@ use inventory_core::services::users::{
     self, AttemptFilter, NewUserInput, ProfilePatch, UserFilter, UserPatch,
 };
 
-use super::{no_content, resource, State};
+use super::{no_content, State};
 use crate::error::ApiError;
 use crate::extract::{paginated, query, Caller, JsonBody, PageParams};
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/api/auth/me")
-            .route(web::get().to(me))
-            .route(web::patch().to(update_me)),
-    )
-    .service(resource("/api/auth/login-attempts").route(web::get().to(login_attempts)))
-    .service(
-        resource("/api/users")
-            .route(web::get().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(
-        resource(r"/api/users/{id:\d+}")
-            .route(web::get().to(get))
-            .route(web::patch().to(update))
-            .route(web::put().to(update))
-            .route(web::delete().to(deactivate)),
-    )
-    .service(resource(r"/api/users/{id:\d+}/unlock").route(web::post().to(unlock)));
-}
 
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth", responses((status = 200, body = inventory_core::models::User), (status = 401)))]
 pub async fn me(st: State, caller: Caller) -> Result<HttpResponse, ApiError> {
@@ -55,7 +33,7 @@ pub async fn update_me(
     Ok(HttpResponse::Ok().json(u))
 }
 
-#[utoipa::path(get, path = "/api/auth/login-attempts", tag = "auth", params(AttemptFilter, PageParams), responses((status = 200, description = "A page of login attempts")))]
+#[utoipa::path(get, path = "/api/auth/login-attempts", tag = "auth", params(AttemptFilter, PageParams), responses((status = 200, description = "A page of login attempts", body = crate::extract::PageBody<inventory_core::models::LoginAttempt>)))]
 pub async fn login_attempts(
     st: State,
     caller: Caller,
@@ -71,7 +49,7 @@ pub async fn login_attempts(
     Ok(paginated(&req, page, data))
 }
 
-#[utoipa::path(get, path = "/api/users", tag = "users", params(UserFilter, PageParams), responses((status = 200, description = "A page of users")))]
+#[utoipa::path(get, operation_id = "list_users", path = "/api/users", tag = "users", params(UserFilter, PageParams), responses((status = 200, description = "A page of users", body = crate::extract::PageBody<inventory_core::models::User>)))]
 pub async fn list(st: State, caller: Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
     let f: UserFilter = query(&req)?;
@@ -81,7 +59,7 @@ pub async fn list(st: State, caller: Caller, req: HttpRequest) -> Result<HttpRes
     Ok(paginated(&req, page, data))
 }
 
-#[utoipa::path(post, path = "/api/users", tag = "users", request_body = NewUserInput, responses((status = 201, body = inventory_core::models::User)))]
+#[utoipa::path(post, operation_id = "create_user", path = "/api/users", tag = "users", request_body = NewUserInput, responses((status = 201, body = inventory_core::models::User)))]
 pub async fn create(
     st: State,
     caller: Caller,
@@ -93,7 +71,7 @@ pub async fn create(
     Ok(HttpResponse::Created().json(u))
 }
 
-#[utoipa::path(get, path = "/api/users/{id}", tag = "users", responses((status = 200, body = inventory_core::models::User)))]
+#[utoipa::path(get, operation_id = "get_user", path = "/api/users/{id}", tag = "users", responses((status = 200, body = inventory_core::models::User)))]
 pub async fn get(st: State, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let u = caller
@@ -102,7 +80,17 @@ pub async fn get(st: State, caller: Caller, id: web::Path<i64>) -> Result<HttpRe
     Ok(HttpResponse::Ok().json(u))
 }
 
-#[utoipa::path(patch, path = "/api/users/{id}", tag = "users", request_body = UserPatch, responses((status = 200, body = inventory_core::models::User)))]
+#[utoipa::path(put, operation_id = "replace_user", path = "/api/users/{id}", tag = "users", request_body = UserPatch, responses((status = 200, body = inventory_core::models::User)))]
+pub async fn replace(
+    st: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: JsonBody<UserPatch>,
+) -> Result<HttpResponse, ApiError> {
+    update(st, caller, id, body).await
+}
+
+#[utoipa::path(patch, operation_id = "update_user", path = "/api/users/{id}", tag = "users", request_body = UserPatch, responses((status = 200, body = inventory_core::models::User)))]
 pub async fn update(
     st: State,
     caller: Caller,

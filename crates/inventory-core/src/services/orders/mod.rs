@@ -3,6 +3,10 @@
 //! `order_receipt` ledger rows, adds to the supplier link's `quantity`, and can never take a
 //! line past what was ordered, even with two clerks receiving at once.
 
+mod flow;
+
+pub use flow::{approve, cancel, receive, submit};
+
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::NaiveDate;
@@ -11,17 +15,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Entry};
 use crate::auth::Ctx;
-use crate::db::{now, Core, DbConn};
+use crate::context::Core;
+use crate::db::{now, DbConn};
 use crate::error::{CoreError, CoreResult, Errors};
 use crate::paging::{PageReq, Paged};
-use crate::schema::{
-    product_suppliers, products, purchase_order_lines, purchase_orders, suppliers,
-};
+use crate::schema::{product_suppliers, purchase_order_lines, purchase_orders, suppliers};
 use crate::services::ledger::{bookable_location, live_product};
-use crate::services::stock::{self, Booking};
-use crate::services::{alerts, stats};
+use crate::services::stock::{self};
 use crate::types::{
-    bounded_text, double_option, parse_quantity, ser_money, ser_money_wide, ser_ts, Money, Role,
+    bounded_text, double_option, ser_money, ser_money_wide, ser_ts, Money, OrderStatus, Quantity,
+    Role,
 };
 
 #[derive(Debug, Clone, Queryable)]
@@ -115,21 +118,11 @@ pub struct ReceiveInput {
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OrderFilter {
     pub status: Option<String>,
     pub supplier: Option<i64>,
 }
-
-pub const STATUSES: [&str; 6] = [
-    "draft",
-    "submitted",
-    "approved",
-    "partially_received",
-    "received",
-    "cancelled",
-];
-/// Orders that still expect goods (they keep a supplier from being deleted).
-pub const OPEN: [&str; 4] = ["draft", "submitted", "approved", "partially_received"];
 
 fn assemble(order: OrderRow, lines: Vec<LineRow>) -> Order {
     let total = lines
@@ -170,25 +163,24 @@ fn load(conn: &mut DbConn, id: i64) -> CoreResult<Order> {
     Ok(assemble(order, lines))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
 pub fn get(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Order> {
     ctx.read_operations()?;
     core.db.read(|c| load(c, id))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn list(core: &Core, ctx: &Ctx, f: &OrderFilter, page: PageReq) -> CoreResult<Paged<Order>> {
     ctx.read_operations()?;
-    if let Some(s) = &f.status {
-        if !STATUSES.contains(&s.as_str()) {
-            return Err(CoreError::validation(
-                "status",
-                format!("\"{s}\" is not a valid choice."),
-            ));
-        }
-    }
+    let status = f
+        .status
+        .as_deref()
+        .map(|s| OrderStatus::parse_field("status", s))
+        .transpose()?;
     let query = || {
         let mut q = purchase_orders::table.into_boxed();
-        if let Some(s) = &f.status {
-            q = q.filter(purchase_orders::status.eq(s.clone()));
+        if let Some(s) = status {
+            q = q.filter(purchase_orders::status.eq(s.as_str()));
         }
         if let Some(s) = f.supplier {
             q = q.filter(purchase_orders::supplier_id.eq(s));
@@ -196,13 +188,10 @@ pub fn list(core: &Core, ctx: &Ctx, f: &OrderFilter, page: PageReq) -> CoreResul
         q
     };
     core.db.read(|c| {
-        let count: i64 = query().count().get_result(c)?;
-        page.check_in_range(count)?;
-        let orders: Vec<OrderRow> = query()
-            .order(purchase_orders::id.desc())
-            .limit(page.page_size)
-            .offset(page.offset())
-            .load(c)?;
+        let Paged {
+            count,
+            results: orders,
+        }: Paged<OrderRow> = page.load(c, query, |q| q.order(purchase_orders::id.desc()))?;
         let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
         let mut lines: BTreeMap<i64, Vec<LineRow>> = BTreeMap::new();
         let all: Vec<LineRow> = purchase_order_lines::table
@@ -253,7 +242,7 @@ fn resolve_lines(
             );
             continue;
         }
-        if let Err(m) = parse_quantity(l.quantity) {
+        if let Err(m) = Quantity::parse(l.quantity) {
             errs.add(&format!("{field}.quantity"), m);
             continue;
         }
@@ -324,16 +313,6 @@ fn active_supplier(conn: &mut DbConn, id: i64) -> CoreResult<()> {
     }
 }
 
-fn entry<'a>(action: &'a str, o: &Order, changes: serde_json::Value) -> Entry<'a> {
-    Entry {
-        action,
-        object_type: "purchase_order",
-        object_id: o.id.to_string(),
-        object_repr: o.number.clone(),
-        changes,
-    }
-}
-
 /// Drafts an order on the caller's transaction; the number derives from the id, so it never
 /// repeats however many orders are created at once.
 pub fn draft_on(
@@ -361,7 +340,7 @@ pub fn draft_on(
             purchase_orders::number.eq(&placeholder),
             purchase_orders::supplier_id.eq(supplier_id),
             purchase_orders::location_id.eq(location_id),
-            purchase_orders::status.eq("draft"),
+            purchase_orders::status.eq(OrderStatus::Draft.as_str()),
             purchase_orders::expected_date.eq(expected),
             purchase_orders::notes.eq(notes),
             purchase_orders::created_by.eq(ctx.user_id()),
@@ -378,15 +357,16 @@ pub fn draft_on(
     audit::record(
         conn,
         ctx,
-        entry(
+        Entry::of(
             "create",
             &order,
-            serde_json::json!({"status": [null, "draft"], "supplier_id": [null, supplier_id], "total": [null, Money::format_wide(order.total)]}),
+            serde_json::json!({"status": [null, OrderStatus::Draft.as_str()], "supplier_id": [null, supplier_id], "total": [null, Money::format_wide(order.total)]}),
         ),
     )?;
     Ok(order)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn create(core: &Core, ctx: &Ctx, input: OrderInput) -> CoreResult<Order> {
     ctx.basic_stock()?;
     let Some(supplier_id) = input.supplier_id else {
@@ -411,8 +391,8 @@ pub fn create(core: &Core, ctx: &Ctx, input: OrderInput) -> CoreResult<Order> {
     })
 }
 
-/// Drafts may be edited by their creator or by a manager.
-fn may_edit(ctx: &Ctx, created_by: Option<i64>) -> CoreResult<()> {
+/// Who may change, submit or delete a draft: its creator, or a manager and up.
+pub fn may_edit(ctx: &Ctx, created_by: Option<i64>) -> CoreResult<()> {
     let p = ctx.basic_stock()?;
     if p.is_superuser
         || matches!(p.role, Role::Manager | Role::Admin)
@@ -434,6 +414,7 @@ fn not_draft(status: &str) -> CoreError {
     )
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
 pub fn update(core: &Core, ctx: &Ctx, id: i64, input: OrderInput) -> CoreResult<Order> {
     ctx.basic_stock()?;
     let notes = input
@@ -443,7 +424,7 @@ pub fn update(core: &Core, ctx: &Ctx, id: i64, input: OrderInput) -> CoreResult<
         .transpose()?;
     core.db.write(|c| {
         // Claim the row while it is a draft: a concurrent submit cannot slip in between.
-        let claimed = diesel::update(purchase_orders::table.find(id).filter(purchase_orders::status.eq("draft")))
+        let claimed = diesel::update(purchase_orders::table.find(id).filter(purchase_orders::status.eq(OrderStatus::Draft.as_str())))
             .set(purchase_orders::updated_at.eq(now()))
             .execute(c)?;
         let old = load(c, id)?;
@@ -479,7 +460,7 @@ pub fn update(core: &Core, ctx: &Ctx, id: i64, input: OrderInput) -> CoreResult<
         audit::record(
             c,
             ctx,
-            entry(
+            Entry::of(
                 "update",
                 &new,
                 serde_json::json!({"total": [Money::format_wide(old.total), Money::format_wide(new.total)], "supplier_id": [old.supplier_id, new.supplier_id]}),
@@ -489,6 +470,7 @@ pub fn update(core: &Core, ctx: &Ctx, id: i64, input: OrderInput) -> CoreResult<
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
 pub fn delete(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<()> {
     ctx.basic_stock()?;
     core.db.write(|c| {
@@ -497,7 +479,7 @@ pub fn delete(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<()> {
         let n = diesel::delete(
             purchase_orders::table
                 .find(id)
-                .filter(purchase_orders::status.eq("draft")),
+                .filter(purchase_orders::status.eq(OrderStatus::Draft.as_str())),
         )
         .execute(c)?;
         if n == 0 {
@@ -508,7 +490,7 @@ pub fn delete(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<()> {
         audit::record(
             c,
             ctx,
-            entry(
+            Entry::of(
                 "delete",
                 &old,
                 serde_json::json!({"status": [old.status, null]}),
@@ -518,318 +500,11 @@ pub fn delete(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<()> {
     })
 }
 
-/// Moves an order from one of `from` to `to` in one statement, or explains why not.
-fn transition(
-    conn: &mut DbConn,
-    id: i64,
-    from: &[&str],
-    to: &str,
-    approved_by: Option<i64>,
-) -> CoreResult<()> {
-    let t = now();
-    let n = match approved_by {
-        Some(a) => diesel::update(
-            purchase_orders::table
-                .find(id)
-                .filter(purchase_orders::status.eq_any(from)),
-        )
-        .set((
-            purchase_orders::status.eq(to),
-            purchase_orders::approved_by.eq(Some(a)),
-            purchase_orders::updated_at.eq(t),
-        ))
-        .execute(conn)?,
-        None => diesel::update(
-            purchase_orders::table
-                .find(id)
-                .filter(purchase_orders::status.eq_any(from)),
-        )
-        .set((
-            purchase_orders::status.eq(to),
-            purchase_orders::updated_at.eq(t),
-        ))
-        .execute(conn)?,
-    };
-    if n == 1 {
-        return Ok(());
-    }
-    let status: Option<String> = purchase_orders::table
-        .find(id)
-        .select(purchase_orders::status)
-        .first(conn)
-        .optional()?;
-    match status {
-        None => Err(CoreError::NotFound),
-        Some(s) => Err(CoreError::conflict(
-            "invalid_transition",
-            format!("The order is {s}; it cannot become {to}."),
-        )),
-    }
-}
-
-fn simple_transition(
-    core: &Core,
-    ctx: &Ctx,
-    id: i64,
-    from: &[&str],
-    to: &str,
-    action: &str,
-    approved_by: Option<i64>,
-) -> CoreResult<Order> {
-    core.db.write(|c| {
-        let before: String = purchase_orders::table
-            .find(id)
-            .select(purchase_orders::status)
-            .first(c)?;
-        transition(c, id, from, to, approved_by)?;
-        let o = load(c, id)?;
-        audit::record(
-            c,
-            ctx,
-            entry(action, &o, serde_json::json!({"status": [before, to]})),
-        )?;
-        Ok(o)
-    })
-}
-
-pub fn submit(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Order> {
-    ctx.basic_stock()?;
-    let o = core.db.read(|c| load(c, id))?;
-    may_edit(ctx, o.created_by)?;
-    simple_transition(core, ctx, id, &["draft"], "submitted", "submit", None)
-}
-
-pub fn approve(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Order> {
-    let p = ctx.manager_stock()?.clone();
-    let o = core.db.read(|c| load(c, id))?;
-    if o.created_by == Some(p.user_id) && !p.is_superuser {
-        return Err(CoreError::forbidden(
-            "self_approval",
-            "You cannot approve an order you created.",
-        ));
-    }
-    simple_transition(
-        core,
-        ctx,
-        id,
-        &["submitted"],
-        "approved",
-        "approve",
-        Some(p.user_id),
-    )
-}
-
-pub fn cancel(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Order> {
-    ctx.manager_stock()?;
-    core.db.write(|c| {
-        let before = load(c, id)?;
-        if before.lines.iter().any(|l| l.received_quantity > 0) {
-            return Err(CoreError::conflict(
-                "invalid_transition",
-                "Goods were received on this order; it cannot be cancelled.",
-            ));
-        }
-        transition(
-            c,
-            id,
-            &["draft", "submitted", "approved"],
-            "cancelled",
-            None,
-        )?;
-        // A receipt may have landed between the check and the transition on another instance.
-        let received: i64 = purchase_order_lines::table
-            .filter(purchase_order_lines::order_id.eq(id))
-            .filter(purchase_order_lines::received_quantity.gt(0))
-            .count()
-            .get_result(c)?;
-        if received > 0 {
-            return Err(CoreError::conflict(
-                "invalid_transition",
-                "Goods were received on this order; it cannot be cancelled.",
-            ));
-        }
-        let o = load(c, id)?;
-        audit::record(
-            c,
-            ctx,
-            entry(
-                "cancel",
-                &o,
-                serde_json::json!({"status": [before.status, "cancelled"]}),
-            ),
-        )?;
-        Ok(o)
-    })
-}
-
-/// Receives goods: per line one conditional statement (`received + q <= ordered`), the ledger
-/// booking, the supplier link's running quantity, then the order's new status.
-pub fn receive(core: &Core, ctx: &Ctx, id: i64, input: ReceiveInput) -> CoreResult<Order> {
-    ctx.basic_stock()?;
-    let mut errs = Errors::default();
-    if input.lines.is_empty() {
-        errs.add("lines", "Say what was received: at least one line.");
-    }
-    let mut seen = HashSet::new();
-    for (i, l) in input.lines.iter().enumerate() {
-        if l.quantity <= 0 {
-            errs.add(
-                &format!("lines[{i}].quantity"),
-                "Ensure this value is greater than 0.",
-            );
-        } else if let Err(m) = parse_quantity(l.quantity) {
-            errs.add(&format!("lines[{i}].quantity"), m);
-        }
-        if !seen.insert(l.product_id) {
-            errs.add(&format!("lines[{i}]"), "The same product appears twice.");
-        }
-    }
-    errs.finish()?;
-    let (order, opened) = core.db.write(|c| {
-        // Claim the order first (and lock it on PostgreSQL) while it may receive goods.
-        let t = now();
-        let claimed = diesel::update(
-            purchase_orders::table
-                .find(id)
-                .filter(purchase_orders::status.eq_any(["approved", "partially_received"])),
-        )
-        .set(purchase_orders::updated_at.eq(t))
-        .execute(c)?;
-        let before = load(c, id)?;
-        if claimed == 0 {
-            return Err(CoreError::conflict(
-                "invalid_transition",
-                format!(
-                    "The order is {}; only an approved order can receive goods.",
-                    before.status
-                ),
-            ));
-        }
-        let reference = before.number.clone();
-        let mut opened = Vec::new();
-        for l in &input.lines {
-            let Some(line) = before.lines.iter().find(|x| x.product_id == l.product_id) else {
-                return Err(CoreError::validation(
-                    "lines",
-                    format!("Product {} is not on this order.", l.product_id),
-                ));
-            };
-            let n = diesel::update(
-                purchase_order_lines::table
-                    .filter(purchase_order_lines::order_id.eq(id))
-                    .filter(purchase_order_lines::product_id.eq(l.product_id))
-                    .filter(
-                        (purchase_order_lines::received_quantity + l.quantity)
-                            .le(purchase_order_lines::quantity),
-                    ),
-            )
-            .set(
-                purchase_order_lines::received_quantity
-                    .eq(purchase_order_lines::received_quantity + l.quantity),
-            )
-            .execute(c)?;
-            if n == 0 {
-                return Err(CoreError::conflict(
-                    "over_receipt",
-                    format!(
-                        "Product {}: {} ordered, {} already received; {} more is too many.",
-                        l.product_id, line.quantity, line.received_quantity, l.quantity
-                    ),
-                ));
-            }
-            let level: i64 = products::table
-                .find(l.product_id)
-                .select(products::reorder_level)
-                .first(c)?;
-            let adj = stock::book(
-                c,
-                ctx,
-                Booking {
-                    product_id: l.product_id,
-                    location_id: before.location_id,
-                    kind: "order_receipt",
-                    delta: l.quantity,
-                    reason: "Purchase order received",
-                    reference: &reference,
-                },
-            )?;
-            stats::detach(c, l.product_id)?;
-            let linked =
-                diesel::update(product_suppliers::table.find((l.product_id, before.supplier_id)))
-                    .set((
-                        product_suppliers::quantity.eq(product_suppliers::quantity + l.quantity),
-                        product_suppliers::updated_at.eq(t),
-                    ))
-                    .execute(c)?;
-            if linked == 0 {
-                diesel::insert_into(product_suppliers::table)
-                    .values((
-                        product_suppliers::product_id.eq(l.product_id),
-                        product_suppliers::supplier_id.eq(before.supplier_id),
-                        product_suppliers::quantity.eq(l.quantity),
-                        product_suppliers::unit_cost_cents.eq(Some(line.unit_price)),
-                        product_suppliers::is_preferred.eq(false),
-                        product_suppliers::created_by.eq(ctx.user_id()),
-                        product_suppliers::created_at.eq(t),
-                        product_suppliers::updated_at.eq(t),
-                    ))
-                    .execute(c)?;
-            }
-            stats::attach(c, l.product_id)?;
-            if let Some(o) = alerts::after_change(
-                c,
-                ctx,
-                l.product_id,
-                adj.product_quantity_after - adj.delta,
-                level,
-            )? {
-                opened.push(o);
-            }
-        }
-        let outstanding: i64 = purchase_order_lines::table
-            .filter(purchase_order_lines::order_id.eq(id))
-            .filter(purchase_order_lines::received_quantity.lt(purchase_order_lines::quantity))
-            .count()
-            .get_result(c)?;
-        let to = if outstanding == 0 {
-            "received"
-        } else {
-            "partially_received"
-        };
-        diesel::update(purchase_orders::table.find(id))
-            .set(purchase_orders::status.eq(to))
-            .execute(c)?;
-        let after = load(c, id)?;
-        let received: serde_json::Map<String, serde_json::Value> = input
-            .lines
-            .iter()
-            .map(|l| {
-                (
-                    format!("product_{}", l.product_id),
-                    serde_json::json!(l.quantity),
-                )
-            })
-            .collect();
-        audit::record(
-            c,
-            ctx,
-            entry(
-                "receive",
-                &after,
-                serde_json::json!({"status": [before.status, to], "received": [null, received]}),
-            ),
-        )?;
-        Ok((after, opened))
-    })?;
-    alerts::notify(core, &opened);
-    Ok(order)
-}
-
 /// Supplier ids with open orders, for the supplier-delete guard.
 pub fn supplier_has_open_orders(conn: &mut DbConn, supplier_id: i64) -> CoreResult<bool> {
     let n: i64 = purchase_orders::table
         .filter(purchase_orders::supplier_id.eq(supplier_id))
-        .filter(purchase_orders::status.eq_any(OPEN))
+        .filter(purchase_orders::status.eq_any(OrderStatus::strs(&OrderStatus::OPEN)))
         .count()
         .get_result(conn)?;
     Ok(n > 0)

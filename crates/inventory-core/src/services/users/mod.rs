@@ -1,18 +1,25 @@
-//! Users: creation, listing, the admin's changes, profile, and password login with lockout.
+//! Users: creation, listing, the admin's changes, profile, passwords; logins in `login.rs`.
 
-use chrono::Duration;
+mod login;
+
+pub use login::{
+    invalid_credentials, load_principal, login_attempts, login_check, login_finish,
+    login_finish_at, not_staff, record_logout, AttemptFilter, LoginCheck, LoginSite,
+};
+
 use diesel::prelude::*;
 use serde::Deserialize;
 
 use crate::audit::{self, Changes, Entry};
-use crate::auth::{self, Ctx, Principal};
-use crate::db::{now, Core, Db, DbConn};
+use crate::auth::{self, Ctx};
+use crate::context::Core;
+use crate::db::{now, Db, DbConn};
 use crate::error::{CoreError, CoreResult, Errors};
-use crate::models::{LoginAttempt, User, UserRow};
+use crate::models::{User, UserRow};
 use crate::paging::{PageReq, Paged};
-use crate::schema::{jwt_tokens, login_attempts, sessions, users};
+use crate::schema::{jwt_tokens, sessions, users};
 use crate::services::{contains_pattern, lower};
-use crate::types::{bounded_text, parse_email, Role};
+use crate::types::{bounded_text, EmailAddress, Role};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -49,6 +56,7 @@ pub struct ProfilePatch {
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserFilter {
     pub role: Option<String>,
     pub is_active: Option<bool>,
@@ -57,7 +65,8 @@ pub struct UserFilter {
 
 /// A username: 1–150 characters of letters, digits and `@.+-_` (Django's rule).
 pub fn parse_username(s: &str) -> Result<String, String> {
-    let t = s.trim();
+    let t = crate::types::normalize_username(s);
+    let t = t.as_str();
     if t.is_empty() {
         return Err("This field may not be blank.".into());
     }
@@ -75,7 +84,7 @@ pub fn parse_username(s: &str) -> Result<String, String> {
 
 struct ValidNewUser {
     username: String,
-    email: String,
+    email: EmailAddress,
     role: Role,
     first_name: String,
     last_name: String,
@@ -84,39 +93,29 @@ struct ValidNewUser {
 
 fn validate_new(input: &NewUserInput, default_role: Role) -> CoreResult<ValidNewUser> {
     let mut errs = Errors::default();
-    let username = errs.take("username", parse_username(&input.username));
-    let email = errs.take("email", parse_email(&input.email));
+    let username = errs.field("username", parse_username(&input.username));
+    let email = errs.take("email", EmailAddress::parse(&input.email));
     let role = match &input.role {
-        Some(r) => errs.take("role", Role::parse(r)),
-        None => Some(default_role),
+        Some(r) => errs.take("role", Role::parse(r)).unwrap_or(default_role),
+        None => default_role,
     };
-    let first_name = errs.take("first_name", bounded_text(input.first_name.trim(), 150));
-    let last_name = errs.take("last_name", bounded_text(input.last_name.trim(), 150));
-    let phone = errs.take("phone", bounded_text(input.phone.trim(), 32));
+    let first_name = errs.field("first_name", bounded_text(input.first_name.trim(), 150));
+    let last_name = errs.field("last_name", bounded_text(input.last_name.trim(), 150));
+    let phone = errs.field("phone", bounded_text(input.phone.trim(), 32));
     if let Err(reasons) = auth::check_password(&input.password, &input.username, &input.email) {
         for r in reasons {
             errs.add("password", r);
         }
     }
-    errs.finish()?;
-    match (username, email, role, first_name, last_name, phone) {
-        (
-            Some(username),
-            Some(email),
-            Some(role),
-            Some(first_name),
-            Some(last_name),
-            Some(phone),
-        ) => Ok(ValidNewUser {
-            username,
-            email,
-            role,
-            first_name,
-            last_name,
-            phone,
-        }),
-        _ => Err(CoreError::Internal("validation inconsistency".into())),
-    }
+    let email = errs.finish_with(email)?;
+    Ok(ValidNewUser {
+        username,
+        email,
+        role,
+        first_name,
+        last_name,
+        phone,
+    })
 }
 
 fn insert_user(
@@ -131,6 +130,7 @@ fn insert_user(
     let row: UserRow = diesel::insert_into(users::table)
         .values((
             users::username.eq(&v.username),
+            users::username_key.eq(crate::types::username_key(&v.username)),
             users::email.eq(&v.email),
             users::password_hash.eq(hash),
             users::first_name.eq(&v.first_name),
@@ -151,17 +151,7 @@ fn insert_user(
     ch.set("email", &row.email);
     ch.set("role", &row.role);
     ch.set("is_superuser", &row.is_superuser);
-    audit::record(
-        conn,
-        ctx,
-        Entry {
-            action: "create",
-            object_type: "user",
-            object_id: row.id.to_string(),
-            object_repr: row.username.clone(),
-            changes: ch.into_value(),
-        },
-    )?;
+    audit::record(conn, ctx, Entry::of("create", &row, ch))?;
     Ok(row)
 }
 
@@ -189,6 +179,7 @@ pub fn create_superuser(
 }
 
 /// `POST /api/users`: superusers only; the new user is active and verified, never staff.
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn create(core: &Core, ctx: &Ctx, input: NewUserInput) -> CoreResult<User> {
     ctx.require_superuser()?;
     let v = validate_new(&input, Role::Employee)?;
@@ -204,12 +195,14 @@ pub fn find_by_id(conn: &mut DbConn, id: i64) -> CoreResult<UserRow> {
 }
 
 pub fn find_by_username(conn: &mut DbConn, username: &str) -> CoreResult<Option<UserRow>> {
+    let username = crate::types::normalize_username(username);
     Ok(users::table
         .filter(lower(users::username).eq(username.to_lowercase()))
         .first::<UserRow>(conn)
         .optional()?)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn list(core: &Core, ctx: &Ctx, f: &UserFilter, page: PageReq) -> CoreResult<Paged<User>> {
     ctx.manage_users()?;
     if let Some(r) = &f.role {
@@ -237,21 +230,13 @@ pub fn list(core: &Core, ctx: &Ctx, f: &UserFilter, page: PageReq) -> CoreResult
         q
     };
     core.db.read(|c| {
-        let count: i64 = query().count().get_result(c)?;
-        page.check_in_range(count)?;
-        let rows: Vec<UserRow> = query()
-            .order(users::id)
-            .limit(page.page_size)
-            .offset(page.offset())
-            .load(c)?;
-        Ok(Paged {
-            count,
-            results: rows.into_iter().map(User::from).collect(),
-        })
+        let rows: Paged<UserRow> = page.load(c, query, |q| q.order(users::id))?;
+        Ok(rows.map(User::from))
     })
 }
 
 /// Admins see anyone; everyone sees themselves; anyone else is refused.
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
 pub fn get(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<User> {
     let p = ctx.user()?;
     if p.user_id != id && ctx.manage_users().is_err() {
@@ -286,13 +271,14 @@ pub fn revoke_logins(conn: &mut DbConn, user_id: i64, keep: Option<&str>) -> Cor
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
 pub fn patch(core: &Core, ctx: &Ctx, id: i64, input: UserPatch) -> CoreResult<User> {
     let actor = ctx.manage_users()?.clone();
     let mut errs = Errors::default();
     let email = input
         .email
         .as_deref()
-        .and_then(|e| errs.take("email", parse_email(e)));
+        .and_then(|e| errs.take("email", EmailAddress::parse(e)));
     let role = input
         .role
         .as_deref()
@@ -326,7 +312,9 @@ pub fn patch(core: &Core, ctx: &Ctx, id: i64, input: UserPatch) -> CoreResult<Us
                 "You cannot change your own role or deactivate yourself.",
             ));
         }
-        let new_email = email.clone().unwrap_or(old.email.clone());
+        let new_email = email
+            .clone()
+            .map_or_else(|| old.email.clone(), String::from);
         let new_role = role
             .map(|r| r.as_str().to_owned())
             .unwrap_or(old.role.clone());
@@ -360,22 +348,41 @@ pub fn patch(core: &Core, ctx: &Ctx, id: i64, input: UserPatch) -> CoreResult<Us
         } else {
             "update"
         };
-        audit::record(
-            c,
-            ctx,
-            Entry {
-                action,
-                object_type: "user",
-                object_id: id.to_string(),
-                object_repr: row.username.clone(),
-                changes: ch.into_value(),
-            },
-        )?;
+        audit::record(c, ctx, Entry::of(action, &row, ch))?;
+        Ok(row.into())
+    })
+}
+
+/// Grants or takes away `is_staff` (the staff site's door). Only a superuser, only on the
+/// staff site, never through the API; not on oneself. Taking it away ends the user's staff
+/// sessions' use of the site at their next page.
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
+pub fn set_staff(core: &Core, ctx: &Ctx, id: i64, is_staff: bool) -> CoreResult<User> {
+    let actor = ctx.require_superuser()?.clone();
+    if id == actor.user_id {
+        return Err(CoreError::forbidden(
+            "permission_denied",
+            "You cannot change your own staff status.",
+        ));
+    }
+    core.db.write(|c| {
+        let old = find_by_id(c, id)?;
+        if old.is_staff == is_staff {
+            return Ok(old.into());
+        }
+        let row: UserRow = diesel::update(users::table.find(id))
+            .set(users::is_staff.eq(is_staff))
+            .returning(users::all_columns)
+            .get_result(c)?;
+        let mut ch = Changes::new();
+        ch.diff("is_staff", &old.is_staff, &row.is_staff);
+        audit::record(c, ctx, Entry::of("update", &row, ch))?;
         Ok(row.into())
     })
 }
 
 /// `DELETE /api/users/{id}`: deactivates, so history keeps pointing at the user.
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
 pub fn deactivate(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<()> {
     patch(
         core,
@@ -389,6 +396,7 @@ pub fn deactivate(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<()> {
     .map(|_| ())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
 pub fn unlock(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<User> {
     ctx.manage_users()?;
     core.db.write(|c| {
@@ -396,21 +404,12 @@ pub fn unlock(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<User> {
             .set(users::lockout_reset_at.eq(now()))
             .returning(users::all_columns)
             .get_result(c)?;
-        audit::record(
-            c,
-            ctx,
-            Entry {
-                action: "unlock",
-                object_type: "user",
-                object_id: id.to_string(),
-                object_repr: row.username.clone(),
-                changes: serde_json::json!({}),
-            },
-        )?;
+        audit::record(c, ctx, Entry::of("unlock", &row, serde_json::json!({})))?;
         Ok(row.into())
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn update_profile(core: &Core, ctx: &Ctx, input: ProfilePatch) -> CoreResult<User> {
     let p = ctx.user()?.clone();
     let mut errs = Errors::default();
@@ -441,269 +440,8 @@ pub fn update_profile(core: &Core, ctx: &Ctx, input: ProfilePatch) -> CoreResult
         ch.diff("first_name", &old.first_name, &row.first_name);
         ch.diff("last_name", &old.last_name, &row.last_name);
         ch.diff("phone", &old.phone, &row.phone);
-        audit::record(
-            c,
-            ctx,
-            Entry {
-                action: "update",
-                object_type: "user",
-                object_id: row.id.to_string(),
-                object_repr: row.username.clone(),
-                changes: ch.into_value(),
-            },
-        )?;
+        audit::record(c, ctx, Entry::of("update", &row, ch))?;
         Ok(row.into())
-    })
-}
-
-/// Loads the user behind a session or token; inactive users are treated as gone.
-pub fn load_principal(conn: &mut DbConn, user_id: i64) -> CoreResult<Option<(Principal, UserRow)>> {
-    let Some(row) = users::table
-        .find(user_id)
-        .first::<UserRow>(conn)
-        .optional()?
-    else {
-        return Ok(None);
-    };
-    if !row.is_active {
-        return Ok(None);
-    }
-    Ok(Some((Principal::from_user(&row)?, row)))
-}
-
-fn record_attempt(
-    conn: &mut DbConn,
-    ctx: &Ctx,
-    username: &str,
-    user_id: Option<i64>,
-    success: bool,
-    reason: &str,
-) -> CoreResult<()> {
-    diesel::insert_into(login_attempts::table)
-        .values((
-            login_attempts::username.eq(username),
-            login_attempts::user_id.eq(user_id),
-            login_attempts::ip.eq(ctx.ip.as_deref()),
-            login_attempts::user_agent.eq(ctx.user_agent.chars().take(500).collect::<String>()),
-            login_attempts::success.eq(success),
-            login_attempts::reason.eq(reason),
-            login_attempts::at.eq(now()),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Seconds left of a lockout for `username`, if it is locked now.
-///
-/// Counted from the login attempts, so unknown usernames lock exactly like known ones (no
-/// enumeration), and several server instances see the same state.
-fn lockout_remaining(
-    core: &Core,
-    conn: &mut DbConn,
-    username: &str,
-    user: Option<&UserRow>,
-) -> CoreResult<Option<i64>> {
-    let t = now();
-    let window = Duration::minutes(core.config.lockout_minutes);
-    let mut since = t - window;
-    let last_success: Option<chrono::NaiveDateTime> = login_attempts::table
-        .filter(lower(login_attempts::username).eq(username.to_lowercase()))
-        .filter(login_attempts::success.eq(true))
-        .select(diesel::dsl::max(login_attempts::at))
-        .first(conn)?;
-    if let Some(s) = last_success {
-        since = since.max(s);
-    }
-    if let Some(r) = user.and_then(|u| u.lockout_reset_at) {
-        since = since.max(r);
-    }
-    let threshold = i64::from(core.config.lockout_threshold.max(1));
-    let failures: Vec<chrono::NaiveDateTime> = login_attempts::table
-        .filter(lower(login_attempts::username).eq(username.to_lowercase()))
-        .filter(login_attempts::success.eq(false))
-        .filter(login_attempts::reason.eq("invalid_credentials"))
-        .filter(login_attempts::at.gt(since))
-        .select(login_attempts::at)
-        .order(login_attempts::at.desc())
-        .limit(threshold)
-        .load(conn)?;
-    if (failures.len() as i64) < threshold {
-        return Ok(None);
-    }
-    let until = failures[0] + window;
-    let left = (until - t).num_seconds();
-    Ok((left > 0).then_some(left.max(1)))
-}
-
-/// The first half of a password login: who the username is and whether it is locked. A locked
-/// username is refused here, before any password is looked at, so even the right password
-/// gets `account_locked` while the lock lasts.
-pub struct LoginCheck {
-    username: String,
-    user: Option<UserRow>,
-}
-
-impl LoginCheck {
-    /// The hash to check the password against; `None` for an unknown (or unusable) username,
-    /// which must still cost a full bcrypt check (see [`auth::verify_or_dummy`]).
-    pub fn hash(&self) -> Option<String> {
-        self.user.as_ref().map(|u| u.password_hash.clone())
-    }
-}
-
-pub fn login_check(core: &Core, ctx: &Ctx, username: &str) -> CoreResult<LoginCheck> {
-    let username = username.trim();
-    if username.is_empty() || username.chars().count() > 150 {
-        return Ok(LoginCheck {
-            username: String::new(),
-            user: None,
-        });
-    }
-    let (user, locked) = core.db.read(|c| {
-        let user = find_by_username(c, username)?;
-        let locked = lockout_remaining(core, c, username, user.as_ref())?;
-        Ok((user, locked))
-    })?;
-    if let Some(secs) = locked {
-        core.db.write(|c| {
-            record_attempt(
-                c,
-                ctx,
-                username,
-                user.as_ref().map(|u| u.id),
-                false,
-                "locked",
-            )
-        })?;
-        return Err(CoreError::Forbidden {
-            code: "account_locked",
-            detail: "Too many failed logins; the account is locked for a while.".into(),
-            retry_after: Some(secs),
-        });
-    }
-    Ok(LoginCheck {
-        username: username.to_owned(),
-        user,
-    })
-}
-
-/// The second half: record the attempt (and, on success, `last_login` and the audit entry).
-pub fn login_finish(
-    core: &Core,
-    ctx: &Ctx,
-    check: LoginCheck,
-    password_ok: bool,
-) -> CoreResult<UserRow> {
-    let LoginCheck { username, user } = check;
-    if username.is_empty() {
-        return Err(invalid_credentials());
-    }
-    let username = username.as_str();
-    match user {
-        Some(u) if password_ok && u.is_active => core.db.write(|c| {
-            let t = now();
-            diesel::update(users::table.find(u.id))
-                .set(users::last_login.eq(t))
-                .execute(c)?;
-            record_attempt(c, ctx, username, Some(u.id), true, "")?;
-            audit::record_as(
-                c,
-                ctx,
-                Some(u.id),
-                Some(&u.username),
-                Entry {
-                    action: "login",
-                    object_type: "user",
-                    object_id: u.id.to_string(),
-                    object_repr: u.username.clone(),
-                    changes: serde_json::json!({}),
-                },
-            )?;
-            Ok(UserRow {
-                last_login: Some(t),
-                ..u
-            })
-        }),
-        Some(u) if password_ok => {
-            core.db
-                .write(|c| record_attempt(c, ctx, username, Some(u.id), false, "inactive"))?;
-            Err(invalid_credentials())
-        }
-        other => {
-            core.db.write(|c| {
-                record_attempt(
-                    c,
-                    ctx,
-                    username,
-                    other.as_ref().map(|u| u.id),
-                    false,
-                    "invalid_credentials",
-                )
-            })?;
-            Err(invalid_credentials())
-        }
-    }
-}
-
-pub fn invalid_credentials() -> CoreError {
-    CoreError::Unauthenticated {
-        code: "invalid_credentials",
-        detail: "No active account found with the given credentials.".into(),
-    }
-}
-
-/// Writes the logout audit entry.
-pub fn record_logout(conn: &mut DbConn, ctx: &Ctx) -> CoreResult<()> {
-    let p = ctx.user()?;
-    audit::record(
-        conn,
-        ctx,
-        Entry {
-            action: "logout",
-            object_type: "user",
-            object_id: p.user_id.to_string(),
-            object_repr: p.username.clone(),
-            changes: serde_json::json!({}),
-        },
-    )
-}
-
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-pub struct AttemptFilter {
-    pub username: Option<String>,
-    pub ip: Option<String>,
-    pub success: Option<bool>,
-}
-
-pub fn login_attempts(
-    core: &Core,
-    ctx: &Ctx,
-    f: &AttemptFilter,
-    page: PageReq,
-) -> CoreResult<Paged<LoginAttempt>> {
-    ctx.read_audit()?;
-    let query = || {
-        let mut q = login_attempts::table.into_boxed();
-        if let Some(u) = &f.username {
-            q = q.filter(lower(login_attempts::username).eq(u.to_lowercase()));
-        }
-        if let Some(ip) = &f.ip {
-            q = q.filter(login_attempts::ip.eq(ip.clone()));
-        }
-        if let Some(s) = f.success {
-            q = q.filter(login_attempts::success.eq(s));
-        }
-        q
-    };
-    core.db.read(|c| {
-        let count: i64 = query().count().get_result(c)?;
-        page.check_in_range(count)?;
-        let results = query()
-            .order(login_attempts::id.desc())
-            .limit(page.page_size)
-            .offset(page.offset())
-            .load(c)?;
-        Ok(Paged { count, results })
     })
 }
 
@@ -728,13 +466,7 @@ pub fn set_password(db: &Db, username: &str, password: &str, bcrypt_cost: u32) -
         audit::record(
             c,
             &Ctx::system(),
-            Entry {
-                action: "password_change",
-                object_type: "user",
-                object_id: user.id.to_string(),
-                object_repr: user.username.clone(),
-                changes: serde_json::json!({}),
-            },
+            Entry::of("password_change", &user, serde_json::json!({})),
         )
     })
 }

@@ -1,15 +1,93 @@
-//! The session store behind `actix-session`: rows in the database, so sessions survive
-//! restarts, are shared by every instance, and can be revoked (password change, deactivation).
+//! Server-side sessions: the `actix-session` store (rows in the database, so sessions survive
+//! restarts, are shared by every instance, and can be revoked on a password change or a
+//! deactivation), the keys a signed-in session holds, and the CSRF and Origin checks both the
+//! cookie server's API and the staff site use. The cookie server's sessions and the staff
+//! site's (on both servers) are the same machinery.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use actix_session::config::{BrowserSession, CookieContentSecurity, TtlExtensionPolicy};
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_session::SessionMiddleware;
 use actix_web::cookie::time::Duration;
-use actix_web::web;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest};
 use inventory_core::services::sessions;
 use inventory_core::Db;
+use sha2::{Digest, Sha512};
+
+use crate::app::AppState;
+
+/// Session keys: the user's id and the session's CSRF secret.
+pub const UID: &str = "uid";
+pub const CSRF: &str = "csrf";
+/// Identifies this login across session-key renewals, so a password change can spare it.
+pub const LOGIN_ID: &str = "lid";
+/// The cookie scripts read the CSRF token from (and the staff site's anonymous forms compare).
+pub const CSRF_COOKIE: &str = "csrftoken";
+
+/// A fresh CSRF secret.
+pub fn new_csrf_token() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
+}
+
+/// Compares secrets in time that does not depend on where they differ.
+pub fn constant_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// True when `Origin` is absent, the server's own (scheme and host), or a configured trusted
+/// origin.
+pub fn origin_allowed(req: &HttpRequest, st: &AppState) -> bool {
+    let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return true;
+    };
+    let origin = origin.trim_end_matches('/');
+    // Scheme and host both count: `https://` behind a TLS proxy is ours only when PUBLIC_URL
+    // or a trusted proxy says so.
+    let own = crate::extract::external_base(req);
+    if origin.eq_ignore_ascii_case(&own) {
+        return true;
+    }
+    st.settings
+        .trusted_origins
+        .split(',')
+        .map(|o| o.trim().trim_end_matches('/'))
+        .any(|o| !o.is_empty() && o.eq_ignore_ascii_case(origin))
+}
+
+/// The session middleware over the database store: cookie `sessionid` on `path` (`/` for the
+/// cookie server, `/admin/` for the JWT server's staff site), signed with a key derived from
+/// `SECRET_KEY`, expiring after the configured idle time.
+pub fn middleware(st: &AppState, path: &str) -> SessionMiddleware<DbSessionStore> {
+    // actix's cookie key wants 64 bytes; derive them from SECRET_KEY of any length.
+    let key = Key::from(&Sha512::digest(st.secret.expose().as_bytes())[..]);
+    let idle = st.settings.session_idle_seconds;
+    SessionMiddleware::builder(st.sessions.clone(), key)
+        .cookie_name("sessionid".into())
+        .cookie_path(path.into())
+        .cookie_secure(st.settings.cookie_secure())
+        .cookie_http_only(true)
+        .cookie_same_site(SameSite::Lax)
+        .cookie_content_security(CookieContentSecurity::Signed)
+        .session_lifecycle(
+            BrowserSession::default()
+                .state_ttl(Duration::seconds(idle))
+                .state_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
+        )
+        .build()
+}
 
 #[derive(Clone)]
 pub struct DbSessionStore {
@@ -59,11 +137,9 @@ fn new_key() -> Result<SessionKey, anyhow::Error> {
 /// revoked at once (sparing the current login when asked to).
 fn owner_of(state: &HashMap<String, String>) -> sessions::Owner {
     sessions::Owner {
-        user_id: state
-            .get(crate::auth::UID)
-            .and_then(|v| serde_json::from_str(v).ok()),
+        user_id: state.get(UID).and_then(|v| serde_json::from_str(v).ok()),
         login_id: state
-            .get(crate::auth::LOGIN_ID)
+            .get(LOGIN_ID)
             .and_then(|v| serde_json::from_str(v).ok()),
     }
 }
@@ -81,9 +157,17 @@ impl SessionStore for DbSessionStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
         let db = self.db.clone();
         let k = key.as_ref().to_owned();
-        let data = run(move || sessions::load(&db, &k))
-            .await
-            .map_err(LoadError::Other)?;
+        let data = match web::block(move || sessions::load(&db, &k)).await {
+            Ok(Ok(d)) => d,
+            // With the database down the request goes on as a guest's; its own database work
+            // then answers 503, where a load error would have been a 500.
+            Ok(Err(inventory_core::CoreError::Unavailable(cause))) => {
+                tracing::warn!(%cause, "session not loaded: database unavailable");
+                None
+            }
+            Ok(Err(e)) => return Err(LoadError::Other(anyhow::anyhow!("{e}"))),
+            Err(e) => return Err(LoadError::Other(anyhow::anyhow!("{e}"))),
+        };
         match data {
             None => Ok(None),
             Some(d) => serde_json::from_str(&d)
@@ -135,9 +219,9 @@ impl SessionStore for DbSessionStore {
             // The session was revoked meanwhile: start a fresh, anonymous one rather than
             // bringing the signed-in state back to life.
             let mut state = state;
-            state.remove(crate::auth::UID);
-            state.remove(crate::auth::CSRF);
-            state.remove(crate::auth::LOGIN_ID);
+            state.remove(UID);
+            state.remove(CSRF);
+            state.remove(LOGIN_ID);
             let data =
                 serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
             let new = new_key().map_err(UpdateError::Other)?;

@@ -1,0 +1,26 @@
+//! Barcodes: any text is accepted or refused without a panic; an accepted numeric EAN/UPC
+//! always carries a valid check digit, and changing its check digit makes it invalid.
+#![no_main]
+
+use inventory_core::types::{gtin_valid, parse_barcode};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    if let Ok(code) = parse_barcode(text) {
+        assert!(code.len() <= 48 && !code.is_empty());
+        let digits = code.chars().all(|c| c.is_ascii_digit());
+        if digits && matches!(code.len(), 8 | 12 | 13) {
+            assert!(gtin_valid(&code));
+            let last = code.as_bytes()[code.len() - 1];
+            let other = if last == b'9' { b'0' } else { last + 1 };
+            let mut changed = code.clone().into_bytes();
+            let n = changed.len();
+            changed[n - 1] = other;
+            let changed = String::from_utf8(changed).unwrap_or_default();
+            assert!(!gtin_valid(&changed));
+            assert!(parse_barcode(&changed).is_err());
+        }
+    }
+    let _ = gtin_valid(text);
+});
