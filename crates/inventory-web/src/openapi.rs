@@ -67,8 +67,15 @@ pub const GUEST_READABLE: &[&str] = &[
 /// `/api/` except the ways in (login, registration, password reset, …), and every read that
 /// is not of the catalog (or any read at all with `PUBLIC_READ=false`). Such a request is
 /// answered 401 before its query or body is read, so a guest learns nothing from validation
-/// and gets the contract's 401 rather than a 400.
-pub fn needs_credentials(method: &actix_web::http::Method, path: &str, public_read: bool) -> bool {
+/// and gets the contract's 401 rather than a 400. A method or path that is not routed at all
+/// is left to the router: its 405 or 404 says more than a 401 would, and is what an
+/// authenticated caller would get too.
+pub fn needs_credentials(
+    routes: &[(actix_web::dev::ResourceDef, String)],
+    method: &actix_web::http::Method,
+    path: &str,
+    public_read: bool,
+) -> bool {
     use actix_web::http::Method;
     let path = path.trim_end_matches('/');
     if !path.starts_with("/api/")
@@ -76,6 +83,12 @@ pub fn needs_credentials(method: &actix_web::http::Method, path: &str, public_re
         || path == "/api/openapi.json"
         || path.starts_with("/api/docs")
     {
+        return false;
+    }
+    let routed = routes
+        .iter()
+        .any(|(def, allow)| def.is_match(path) && allow.split(", ").any(|m| m == method.as_str()));
+    if !routed {
         return false;
     }
     match *method {

@@ -263,7 +263,12 @@ pub async fn authenticate(
         req.extensions_mut().insert(LoginRef(claims.fam.clone()));
         req.extensions_mut().insert(claims);
     } else if req.app_data::<web::Data<AppState>>().is_some_and(|st| {
-        inventory_web::openapi::needs_credentials(req.method(), req.path(), st.settings.public_read)
+        inventory_web::openapi::needs_credentials(
+            &st.allow,
+            req.method(),
+            req.path(),
+            st.settings.public_read,
+        )
     }) {
         let e = ApiError::from(CoreError::not_authenticated());
         return Ok(req.into_response(e.error_response()).map_into_right_body());

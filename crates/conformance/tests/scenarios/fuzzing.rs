@@ -48,7 +48,9 @@ async fn schemathesis_finds_nothing(app: TestApp) {
     let config = report.join("schemathesis.toml");
     std::fs::write(&config, auth).expect("write the config");
     let mut cmd = std::process::Command::new(tool);
-    cmd.arg("--config-file")
+    // Its cache (`.schemathesis/`) goes with the report, not into the source tree.
+    cmd.current_dir(&report)
+        .arg("--config-file")
         .arg(&config)
         .arg("run")
         .arg(format!("{}/api/openapi.json", app.base_url))
