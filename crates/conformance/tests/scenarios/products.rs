@@ -73,6 +73,28 @@ async fn a_product_needs_a_name_and_a_price_and_gets_a_sku_when_none_is_given(ap
     root.delete(&format!("/api/products/{}", id + 2))
         .await
         .expect(204);
+    // A plain item's shape: name, description, quantity, price and its category (by id),
+    // no SKU.
+    let cat = root
+        .post("/api/categories", json!({"name": "Plain items"}))
+        .await
+        .expect(201)["id"]
+        .clone();
+    let item = root
+        .post(
+            "/api/products",
+            json!({"name": "Desk lamp", "description": "LED, warm white", "quantity": 12,
+                   "price": "24.90", "category": cat}),
+        )
+        .await
+        .expect(201)
+        .clone();
+    assert_eq!(item["category_id"], cat, "{item}");
+    assert_eq!(item["quantity"], json!(12), "{item}");
+    assert!(
+        item["sku"].as_str().is_some_and(|s| s.starts_with("SKU-")),
+        "{item}"
+    );
     root.post("/api/products", json!({"sku": "H-1", "price": "1.00"}))
         .await
         .expect_field_error("name");

@@ -17,7 +17,9 @@ pub struct ProductInput {
     pub barcode: Option<Option<String>>,
     pub name: Option<String>,
     pub description: Option<String>,
-    #[serde(default, deserialize_with = "double_option")]
+    /// Also read as `category`, the name a plain item model gives its category (a product
+    /// shaped like `{name, description, quantity, price, category}` is accepted as is).
+    #[serde(default, alias = "category", deserialize_with = "double_option")]
     pub category_id: Option<Option<i64>>,
     #[schema(value_type = Option<String>)]
     pub price: Option<serde_json::Value>,
