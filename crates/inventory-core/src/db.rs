@@ -155,6 +155,17 @@ impl Db {
     pub fn connect(url: &str, pool_size: u32) -> CoreResult<Db> {
         let manager = ConnManager::new(url)?;
         let backend = manager.backend;
+        // One connection first, so a wrong address, a refused login or an unreadable file is
+        // reported at once in the driver's own words, not after the pool's connection timeout.
+        r2d2::ManageConnection::connect(&manager).map_err(|e| {
+            let hint = match backend {
+                Backend::Sqlite if e.to_string().contains("locked") => {
+                    " (another process holds the SQLite file; stop it, or wait for it to finish)"
+                }
+                _ => "",
+            };
+            CoreError::Internal(format!("cannot connect to the database: {e}{hint}"))
+        })?;
         let manager_for_writes = manager.clone();
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))

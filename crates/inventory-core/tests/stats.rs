@@ -298,7 +298,7 @@ fn the_write_ahead_log_stays_short_under_steady_writes_and_reads() {
 fn seeded_data_has_low_stock_and_sold_out_products() {
     use inventory_core::services::seed;
     let (core, ctx, dir) = core();
-    assert_eq!(seed::seed(&core.db, 100).unwrap(), 100);
+    assert_eq!(seed::seed(&core.db, 100, &mut |_| {}).unwrap(), 100);
     let req = inventory_core::paging::PageReq::new(Some(1), Some(100)).unwrap();
     let low = products::list_rows(
         &core,

@@ -41,33 +41,11 @@ impl AppState {
         let secret = settings.resolve_secret()?;
         let trusted_proxies = settings.trusted_proxy_nets()?;
         settings.cors_origins()?;
-        let db = Db::connect(&settings.database_url, settings.db_pool_size)
-            .map_err(|e| e.to_string())?;
-        let config = CoreConfig {
-            public_read: settings.public_read,
-            bcrypt_cost: settings.bcrypt_cost,
-            lockout_threshold: settings.lockout_threshold,
-            lockout_minutes: settings.lockout_minutes,
-            registration: settings.registration,
-            registration_role: inventory_core::types::Role::parse(&settings.registration_role)
-                .map_err(|e| format!("REGISTRATION_ROLE: {e}"))?,
-            public_url: settings.email_base_url(),
-        };
-        let mailer = inventory_core::email::Mailer::new(
-            settings.email_url.as_ref().map(|s| s.expose()),
-            &settings.email_from,
-            settings.email_outbox_dir.clone(),
-        )?;
+        let core = open_core(settings, settings.db_pool_size)?;
         let mut openapi = crate::openapi::base();
         extra_api.merge_into(&mut openapi);
         crate::openapi::finish(&mut openapi);
         let allow = Arc::new(crate::router::allowed_methods(&openapi));
-        let core = Core {
-            db,
-            config,
-            mailer: Arc::new(mailer),
-            positions: Arc::default(),
-        };
         Ok(AppState {
             sessions: crate::session::DbSessionStore::new(core.db.clone()),
             core,
@@ -81,6 +59,33 @@ impl AppState {
             allow,
         })
     }
+}
+
+/// The core as the settings describe it (database, rules, mail), for the server and for the
+/// command-line tools that run services (`import`), so both apply the same configuration.
+pub fn open_core(settings: &Settings, pool_size: u32) -> Result<Core, String> {
+    let db = Db::connect(&settings.database_url, pool_size).map_err(|e| e.to_string())?;
+    let config = CoreConfig {
+        public_read: settings.public_read,
+        bcrypt_cost: settings.bcrypt_cost,
+        lockout_threshold: settings.lockout_threshold,
+        lockout_minutes: settings.lockout_minutes,
+        registration: settings.registration,
+        registration_role: inventory_core::types::Role::parse(&settings.registration_role)
+            .map_err(|e| format!("REGISTRATION_ROLE: {e}"))?,
+        public_url: settings.email_base_url(),
+    };
+    let mailer = inventory_core::email::Mailer::new(
+        settings.email_url.as_ref().map(|s| s.expose()),
+        &settings.email_from,
+        settings.email_outbox_dir.clone(),
+    )?;
+    Ok(Core {
+        db,
+        config,
+        mailer: Arc::new(mailer),
+        positions: Arc::default(),
+    })
 }
 
 /// A started server: the port it bound (for tests on port 0) and a handle to stop it.

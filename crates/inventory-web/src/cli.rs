@@ -1,11 +1,12 @@
 //! The command line both binaries share: `serve` (default), `migrate`, `createsuperuser`,
-//! `changepassword`, `check --deploy`, `seed`. Every command brings the schema up to date first.
+//! `changepassword`, `check --deploy`, `seed`, `import`, `backup`, `restore`. Every command
+//! brings the schema up to date first.
 
 use std::future::Future;
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use inventory_core::db::Db;
 use inventory_core::services::users;
 
@@ -13,7 +14,14 @@ use crate::app::Running;
 use crate::settings::Settings;
 
 #[derive(Debug, Parser)]
-#[command(version, about = "Inventory management service")]
+#[command(
+    version,
+    about = "Inventory management service: products, stock in several locations, purchase \
+             orders, reports and a staff site at /admin/.",
+    long_about = None,
+    after_help = "Every option can also be set by the environment variable named beside it \
+                  (or in a .env file). Without a command the server runs."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub settings: Settings,
@@ -29,25 +37,42 @@ pub enum Command {
     Migrate,
     /// Create a superuser (staff, every permission).
     Createsuperuser {
+        /// The new user's name (asked for when not given).
         #[arg(long)]
         username: Option<String>,
+        /// The new user's email address (asked for when not given).
         #[arg(long)]
         email: Option<String>,
         /// Take the password from INVENTORY_SUPERUSER_PASSWORD instead of a prompt.
         #[arg(long)]
         no_input: bool,
     },
-    /// Set a user's password.
-    Changepassword { username: String },
+    /// Set a user's password (asked for twice); their sessions and tokens are revoked.
+    Changepassword {
+        /// Whose password to set.
+        username: String,
+    },
     /// Check the configuration; with --deploy, refuse what is unsafe in production.
     Check {
+        /// Also refuse what is fine on a developer's machine but unsafe in production.
         #[arg(long)]
         deploy: bool,
     },
-    /// Fill the database with demo data.
+    /// Fill the database with demo data (categories, suppliers, locations, products with
+    /// stock history), showing progress.
     Seed {
+        /// How many products to add.
         #[arg(long, default_value_t = 100)]
         products: u64,
+    },
+    /// Import products from a CSV file (the export's columns; upsert by SKU, all or nothing),
+    /// as a user, with that user's permissions and in their name in the audit log.
+    Import {
+        /// The CSV file.
+        path: std::path::PathBuf,
+        /// The user the import runs as.
+        #[arg(long = "as", value_name = "USERNAME")]
+        user: String,
     },
     /// Copy the whole SQLite database, consistently, to PATH while the service runs
     /// (for PostgreSQL it explains pg_dump).
@@ -97,17 +122,27 @@ fn read_password(label: &str) -> std::io::Result<String> {
 }
 
 fn open_db(settings: &Settings) -> Result<Db, String> {
-    Db::connect(&settings.database_url, 2).map_err(|e| e.to_string())
+    Db::connect(&settings.database_url, 2).map_err(describe)
 }
 
-/// Parses the command line and runs it; `spawn` starts the server crate's HTTP server.
-pub fn run<F, Fut>(spawn: F) -> ExitCode
+/// Parses the command line and runs it; `bin` is the binary's name and version as its own
+/// crate knows them (help and `--version` name the program the user ran, not this library),
+/// and `spawn` starts the server crate's HTTP server.
+pub fn run<F, Fut>(bin: (&'static str, &'static str), spawn: F) -> ExitCode
 where
     F: FnOnce(Settings) -> Fut,
     Fut: Future<Output = std::io::Result<Running>>,
 {
     let _ = dotenvy::dotenv();
-    let cli = Cli::parse();
+    let matches = Cli::command()
+        .name(bin.0)
+        .bin_name(bin.0)
+        .version(bin.1)
+        .get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     init_logging(&cli.settings.log_format);
     match execute(cli, spawn) {
         Ok(()) => ExitCode::SUCCESS,
@@ -228,8 +263,51 @@ where
         }
         Command::Seed { products } => {
             let db = open_db(&s)?;
-            let n = inventory_core::services::seed::seed(&db, products).map_err(describe)?;
-            println!("Seeded {n} products.");
+            // A bar on a terminal; hidden (and free) when stderr is a file or a pipe.
+            let bar = indicatif::ProgressBar::new(products);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} products, {per_sec}, about {eta} left",
+            ) {
+                bar.set_style(style);
+            }
+            let started = std::time::Instant::now();
+            let n = inventory_core::services::seed::seed(&db, products, &mut |done| {
+                bar.set_position(done)
+            })
+            .map_err(describe)?;
+            bar.finish_and_clear();
+            println!(
+                "Seeded {n} products in {:.1} s.",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Import { path, user } => {
+            let body = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let core = crate::app::open_core(&s, 2)?;
+            let principal = core
+                .db
+                .read(|c| match users::find_by_username(c, &user)? {
+                    Some(u) if u.is_active => Ok(users::load_principal(c, u.id)?.map(|(p, _)| p)),
+                    _ => Ok(None),
+                })
+                .map_err(describe)?
+                .ok_or_else(|| format!("no active user named \"{user}\""))?;
+            let ctx = inventory_core::auth::Ctx {
+                principal: Some(principal),
+                user_agent: "command line".into(),
+                ..inventory_core::auth::Ctx::system()
+            };
+            let r =
+                inventory_core::services::csvio::import(&core, &ctx, &body).map_err(describe)?;
+            println!(
+                "Imported {}: {} created, {} updated, {} unchanged, {} new categories.",
+                path.display(),
+                r.created,
+                r.updated,
+                r.unchanged,
+                r.categories_created
+            );
             Ok(())
         }
     }
@@ -237,11 +315,24 @@ where
 
 fn describe(e: inventory_core::CoreError) -> String {
     match e {
-        inventory_core::CoreError::Validation { errors, .. } => errors
-            .iter()
-            .map(|(f, m)| format!("{f}: {}", m.join(" ")))
-            .collect::<Vec<_>>()
-            .join("; "),
+        inventory_core::CoreError::Validation { detail, errors } => {
+            let mut fields = errors
+                .iter()
+                .map(|(f, m)| format!("{f}: {}", m.join(" ")))
+                .collect::<Vec<_>>();
+            if fields.len() > 20 {
+                let more = fields.len() - 20;
+                fields.truncate(20);
+                fields.push(format!("… and {more} more"));
+            }
+            if fields.is_empty() {
+                detail
+            } else {
+                format!("{detail}\n  {}", fields.join("\n  "))
+            }
+        }
+        // On the command line the operator is the one who can act on the details.
+        inventory_core::CoreError::Internal(detail) => detail,
         other => other.to_string(),
     }
 }

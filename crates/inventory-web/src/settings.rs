@@ -34,29 +34,39 @@ impl std::str::FromStr for Secret {
 
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
+    /// Where the data lives: `sqlite://FILE` (created when missing) or `postgres://…`.
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://inventory.db")]
     pub database_url: String,
     /// The address to listen on (default `127.0.0.1:8000`, or `0.0.0.0:$PORT` when a
-    /// platform sets `PORT`); see [`Settings::listen_addr`].
+    /// platform sets `PORT`).
     #[arg(long, env = "BIND")]
     pub bind: Option<String>,
     /// Set by Heroku-like platforms, which route to that port on every interface; `BIND` wins.
     #[arg(long, env = "PORT")]
     pub port: Option<u16>,
+    /// Signs session cookies and JWTs (at least 16 characters; `check --deploy` wants 32).
+    /// Unset with SQLite, one is generated into `<database>.secret`; PostgreSQL requires it.
     #[arg(long, env = "SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<Secret>,
+    /// Whether callers who are not signed in may read the catalogue and stock levels.
     #[arg(long, env = "PUBLIC_READ", default_value_t = true, action = ArgAction::Set)]
     pub public_read: bool,
+    /// Whether anyone may register an account through the API.
     #[arg(long, env = "REGISTRATION", default_value_t = false, action = ArgAction::Set)]
     pub registration: bool,
+    /// The role a self-registered user gets (admin, manager, employee or auditor).
     #[arg(long, env = "REGISTRATION_ROLE", default_value = "employee")]
     pub registration_role: String,
+    /// The bcrypt work factor for new password hashes.
     #[arg(long, env = "BCRYPT_COST", default_value_t = 12)]
     pub bcrypt_cost: u32,
+    /// Failed logins for one username within LOCKOUT_MINUTES that lock it.
     #[arg(long, env = "LOCKOUT_THRESHOLD", default_value_t = 5)]
     pub lockout_threshold: i32,
+    /// The window failures are counted in, and how long a lock lasts.
     #[arg(long, env = "LOCKOUT_MINUTES", default_value_t = 15)]
     pub lockout_minutes: i64,
+    /// Login, token, registration and reset requests one IP may make a minute (0: no limit).
     #[arg(long, env = "AUTH_RATE_LIMIT_PER_MINUTE", default_value_t = 10)]
     pub auth_rate_limit_per_minute: u32,
     /// Comma-separated IPs or CIDRs whose `X-Forwarded-For` is believed.
@@ -74,26 +84,36 @@ pub struct Settings {
     /// server-to-server deployment wants.
     #[arg(long, env = "CORS_ALLOWED_ORIGINS", default_value = "")]
     pub cors_allowed_origins: String,
+    /// Lifetime of an access token (server-jwt).
     #[arg(long, env = "JWT_ACCESS_TTL_SECONDS", default_value_t = 300)]
     pub jwt_access_ttl_seconds: i64,
+    /// Lifetime of a refresh token (server-jwt).
     #[arg(long, env = "JWT_REFRESH_TTL_SECONDS", default_value_t = 86400)]
     pub jwt_refresh_ttl_seconds: i64,
+    /// Clock skew tolerated when checking a token's expiry (server-jwt).
     #[arg(long, env = "JWT_LEEWAY_SECONDS", default_value_t = 0)]
     pub jwt_leeway_seconds: u64,
+    /// Idle time after which a session ends (server-cookie and the staff site).
     #[arg(long, env = "SESSION_IDLE_SECONDS", default_value_t = 43200)]
     pub session_idle_seconds: i64,
+    /// Mark cookies Secure and send HSTS; unset, false only for SQLite on a loopback address.
     #[arg(long, env = "COOKIE_SECURE", action = ArgAction::Set)]
     pub cookie_secure: Option<bool>,
+    /// The SMTP server (`smtp://user:pass@host:587`, `smtps://…`); unset, emails are written
+    /// as files to EMAIL_OUTBOX_DIR.
     #[arg(long, env = "EMAIL_URL")]
     pub email_url: Option<Secret>,
+    /// The sender address of every email.
     #[arg(long, env = "EMAIL_FROM", default_value = "inventory@localhost")]
     pub email_from: String,
+    /// Where emails are written as `.eml` files when EMAIL_URL is unset.
     #[arg(long, env = "EMAIL_OUTBOX_DIR", default_value = "./outbox")]
     pub email_outbox_dir: PathBuf,
     /// Where Prometheus scrapes `/metrics` (e.g. `127.0.0.1:9100`); unset, no metrics are
     /// kept. A separate address, so the scrape endpoint is not public by accident.
     #[arg(long, env = "METRICS_BIND")]
     pub metrics_bind: Option<String>,
+    /// `pretty` for people, `json` for log collectors.
     #[arg(long, env = "LOG_FORMAT", default_value = "pretty")]
     pub log_format: String,
     /// Seconds a request body may pause between two chunks before the request is answered

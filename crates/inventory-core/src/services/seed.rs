@@ -20,7 +20,9 @@ const ADJUSTMENTS_PER_PRODUCT: usize = 10;
 
 /// Adds `n` products (and the categories, suppliers and locations they need, once). Returns
 /// the number of products created. Deterministic, so benchmark runs are comparable.
-pub fn seed(db: &Db, n: u64) -> CoreResult<u64> {
+/// `progress` hears the running total after each committed batch of 500, so a long seed can
+/// show how far it is.
+pub fn seed(db: &Db, n: u64, progress: &mut dyn FnMut(u64)) -> CoreResult<u64> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(42);
     let ctx = Ctx::system();
     let t = now();
@@ -180,6 +182,7 @@ pub fn seed(db: &Db, n: u64) -> CoreResult<u64> {
             Ok(())
         })?;
         made += batch;
+        progress(made);
     }
     Ok(made)
 }
