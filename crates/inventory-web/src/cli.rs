@@ -52,7 +52,8 @@ pub enum Command {
         /// Whose password to set.
         username: String,
     },
-    /// Check the configuration; with --deploy, refuse what is unsafe in production.
+    /// Check the configuration and the data (stock levels against the ledger, kept totals
+    /// against their tables); with --deploy, also refuse what is unsafe in production.
     Check {
         /// Also refuse what is fine on a developer's machine but unsafe in production.
         #[arg(long)]
@@ -224,8 +225,16 @@ where
             Ok(())
         }
         Command::Check { deploy } => {
-            let problems = crate::settings::check(&s, deploy);
-            open_db(&s)?;
+            let mut problems = crate::settings::check(&s, deploy);
+            let db = open_db(&s)?;
+            // The data as well as the configuration: every stock level equals its ledger,
+            // every product its levels, and the kept aggregates their base tables.
+            if let Err(e) = db.read(|c| {
+                inventory_core::services::stats::verify_ledger(c)?;
+                inventory_core::services::stats::verify(c)
+            }) {
+                problems.push(format!("the data does not verify: {}", describe(e)));
+            }
             if problems.is_empty() {
                 println!("System check identified no issues.");
                 Ok(())

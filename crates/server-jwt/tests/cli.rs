@@ -334,3 +334,37 @@ fn database_problems_are_named_with_a_non_zero_exit() {
     assert!(said.contains("locked"), "{said}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn check_verifies_the_stock_ledger_and_the_kept_totals() {
+    let dir = scratch();
+    let out = server(&dir)
+        .args(["seed", "--products", "20"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let out = server(&dir).arg("check").output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("no issues"), "{}", text(&out));
+    // A quantity changed behind the ledger's back (by hand in the database file) is found.
+    let tamper = Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import sqlite3, sys\n\
+             c = sqlite3.connect(sys.argv[1])\n\
+             c.execute('UPDATE products SET quantity = quantity + 5 WHERE id = 3')\n\
+             c.commit()\n",
+        )
+        .arg(dir.join("inventory.db"))
+        .output()
+        .unwrap();
+    assert!(tamper.status.success(), "{}", text(&tamper));
+    let out = server(&dir).arg("check").output().unwrap();
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("1 product quantities differ from their levels"),
+        "{}",
+        text(&out)
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
