@@ -186,6 +186,21 @@ variants!(
     an_import_barcode_clash_names_the_row_on_every_database,
 );
 
+async fn an_import_over_the_row_limit_is_refused_whole(app: TestApp) {
+    let root = app.root().await;
+    let mut csv = String::from("sku,name,price\n");
+    for i in 0..100_001 {
+        csv.push_str(&format!("BIG-{i:06},Big {i},1.00\n"));
+    }
+    let r = root
+        .raw(Raw::new(Method::POST, "/api/products/import").body("text/csv", csv))
+        .await;
+    r.expect(400);
+    let said = r.body["errors"]["file"][0].as_str().unwrap_or_default();
+    assert!(said.contains("at most 100000 rows"), "{r:?}");
+    assert_eq!(root.get("/api/products?search=BIG-").await.count(), 0);
+}
+
 async fn writes_go_on_while_a_large_import_runs(app: TestApp) {
     let root = app.root().await;
     let p = conformance::fixtures::product(
@@ -229,4 +244,7 @@ async fn writes_go_on_while_a_large_import_runs(app: TestApp) {
     assert_eq!(root.get("/api/products?search=IMP-").await.count(), 30_000);
 }
 
-variants!(writes_go_on_while_a_large_import_runs);
+variants!(
+    writes_go_on_while_a_large_import_runs,
+    an_import_over_the_row_limit_is_refused_whole
+);

@@ -112,11 +112,29 @@ async fn schemathesis_finds_nothing(app: TestApp) {
         "schemathesis found failures:\n{tail}"
     );
     // Errors are either the server failing to answer (never acceptable) or the fuzzer's own
-    // generator tripping over itself (hypothesis' "Inconsistent results"), which says
-    // nothing about the service.
-    let own_errors = xml.matches("Inconsistent results").count();
-    let errors = xml.matches("<error").count();
-    assert!(errors <= own_errors, "schemathesis errors:\n{tail}");
+    // code tripping over itself (hypothesis' "Inconsistent results", or a runtime error
+    // raised inside hypothesis or schemathesis such as its thread-unsafe AST cache's
+    // "recursion depth mismatch"), which says nothing about the service.
+    let service_errors: Vec<&str> = xml
+        .split("<error")
+        .skip(1)
+        .map(|e| e.split("</error>").next().unwrap_or(e))
+        .filter(|e| {
+            let the_server = ["Network Error", "Connection", "timed out", "Timeout"]
+                .iter()
+                .any(|w| e.contains(w));
+            let own = e.contains("Inconsistent results")
+                || (e.contains("Runtime Error")
+                    && (e.contains("site-packages/hypothesis")
+                        || e.contains("site-packages/schemathesis")));
+            the_server || !own
+        })
+        .collect();
+    assert!(
+        service_errors.is_empty(),
+        "schemathesis errors:\n{tail}\n{}",
+        service_errors.join("\n---\n")
+    );
     let generated = stdout
         .lines()
         .find(|l| l.contains(" generated,"))

@@ -124,6 +124,13 @@ fn add(errors: &mut FieldErrors, line: usize, column: &str, msg: impl Into<Strin
     errors.entry(key).or_default().push(msg.into());
 }
 
+/// The most rows one import may hold. An import is all or nothing, so on SQLite its write
+/// phase holds the one writer from start to end; at this size that is a few seconds (3.5 s
+/// for 100,000 new products in a release build), well inside the time a write waits for its
+/// turn, so no other write fails because an import runs. It also bounds the parsed rows an
+/// import keeps in memory.
+pub const MAX_ROWS: usize = 100_000;
+
 fn parse(body: &[u8]) -> Result<Vec<Row>, FieldErrors> {
     let mut errors = FieldErrors::new();
     let text = match std::str::from_utf8(body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body)) {
@@ -184,6 +191,16 @@ fn parse(body: &[u8]) -> Result<Vec<Row>, FieldErrors> {
     let mut skus: HashMap<String, usize> = HashMap::new();
     for (n, rec) in reader.records().enumerate() {
         let line = n + 2;
+        if n == MAX_ROWS {
+            errors.insert(
+                "file".into(),
+                vec![format!(
+                    "An import holds at most {MAX_ROWS} rows; split the file and import the \
+                     parts one after another."
+                )],
+            );
+            return Err(errors);
+        }
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
