@@ -72,6 +72,7 @@ audited! {
     models::Product => "product", |p| format!("{} {}", p.sku, p.name);
     models::Category => "category", |c| c.name.clone();
     models::Supplier => "supplier", |s| s.name.clone();
+    models::Customer => "customer", |c| c.name.clone();
     models::Location => "location", |l| l.code.clone();
     models::UserRow => "user", |u| u.username.clone();
     models::Transfer => "transfer", |t| format!(

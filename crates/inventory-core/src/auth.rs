@@ -113,6 +113,12 @@ impl Ctx {
         Ok(p)
     }
 
+    /// Customers and sales: employees and up create, and change what they created; managers
+    /// and up change or delete any; auditors only read (through [`Ctx::read_operations`]).
+    pub fn sell(&self) -> CoreResult<&Principal> {
+        self.require(&[Role::Employee, Role::Manager, Role::Admin])
+    }
+
     pub fn manage_locations(&self) -> CoreResult<&Principal> {
         self.require(&[Role::Manager, Role::Admin])
     }

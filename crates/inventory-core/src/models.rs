@@ -91,6 +91,26 @@ pub struct Category {
     pub updated_at: NaiveDateTime,
 }
 
+/// Whom goods are sold to; sales orders name one.
+#[derive(Debug, Clone, Queryable, Serialize, utoipa::ToSchema)]
+pub struct Customer {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub billing_address: String,
+    pub shipping_address: String,
+    pub notes: String,
+    pub is_active: bool,
+    pub created_by: Option<i64>,
+    #[serde(serialize_with = "ser_ts")]
+    #[diesel(deserialize_as = crate::ts::SqlTs)]
+    pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "ser_ts")]
+    #[diesel(deserialize_as = crate::ts::SqlTs)]
+    pub updated_at: NaiveDateTime,
+}
+
 #[derive(Debug, Clone, Queryable, Serialize, utoipa::ToSchema)]
 pub struct Supplier {
     pub id: i64,

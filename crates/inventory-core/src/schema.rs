@@ -220,8 +220,25 @@ diesel::joinable!(stock_levels -> products (product_id));
 diesel::joinable!(stock_levels -> locations (location_id));
 diesel::joinable!(stock_adjustments -> products (product_id));
 
+diesel::table! {
+    customers (id) {
+        id -> BigInt,
+        name -> Text,
+        email -> Text,
+        phone -> Text,
+        billing_address -> Text,
+        shipping_address -> Text,
+        notes -> Text,
+        is_active -> Bool,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
+    customers,
     sessions,
     account_tokens,
     jwt_tokens,

@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod audit_log;
 pub mod catalog;
 pub mod csvio;
+pub mod customers;
 pub mod dashboard;
 pub mod insight;
 pub mod ledger;

@@ -5,6 +5,7 @@ use actix_web::{web, HttpResponse, Resource};
 
 pub mod accounts;
 pub mod catalog;
+pub mod customers;
 pub mod insight;
 pub mod ops;
 pub mod products;
@@ -111,6 +112,12 @@ pub fn table(s: &mut impl crate::router::Sink) {
         products::update_link,
         products::replace_link,
         products::delete_link,
+        customers::list,
+        customers::create,
+        customers::get,
+        customers::update,
+        customers::replace,
+        customers::delete,
     );
 }
 

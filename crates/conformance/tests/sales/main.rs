@@ -1,0 +1,6 @@
+//! Conformance scenarios for the sales side (docs/api-reference.md §11): customers so far.
+//!
+//! Every scenario runs on both servers (cookie, JWT) and both databases (SQLite, PostgreSQL).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod customers;

@@ -1,0 +1,80 @@
+//! Customers (sales).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use inventory_core::models::Customer;
+use inventory_core::services::customers::{self, CustomerInput, CustomerQuery};
+
+use super::{no_content, State};
+use crate::error::ApiError;
+use crate::extract::{paginated, query, require_for_put, Caller, JsonBody, PageParams};
+
+#[utoipa::path(get, path = "/api/customers", tag = "sales", params(CustomerQuery, PageParams), responses((status = 200, description = "A page of customers", body = crate::extract::PageBody<Customer>)))]
+pub async fn list(st: State, caller: Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let page = PageParams::from_req(&req)?;
+    let q: CustomerQuery = query(&req)?;
+    let data = caller
+        .run(&st, move |core, ctx| customers::list(core, ctx, &q, page))
+        .await?;
+    Ok(paginated(&req, page, data))
+}
+
+#[utoipa::path(post, path = "/api/customers", tag = "sales", request_body = CustomerInput, responses((status = 201, body = Customer)))]
+pub async fn create(
+    st: State,
+    caller: Caller,
+    body: JsonBody<CustomerInput>,
+) -> Result<HttpResponse, ApiError> {
+    let c = caller
+        .run(&st, move |core, ctx| customers::create(core, ctx, body.0))
+        .await?;
+    Ok(HttpResponse::Created().json(c))
+}
+
+#[utoipa::path(get, path = "/api/customers/{id}", tag = "sales", responses((status = 200, body = Customer)))]
+pub async fn get(st: State, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let c = caller
+        .run(&st, move |core, ctx| customers::get(core, ctx, id))
+        .await?;
+    Ok(HttpResponse::Ok().json(c))
+}
+
+#[utoipa::path(patch, path = "/api/customers/{id}", tag = "sales", request_body = CustomerInput, responses((status = 200, body = Customer)))]
+pub async fn update(
+    st: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: JsonBody<CustomerInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let c = caller
+        .run(&st, move |core, ctx| {
+            customers::update(core, ctx, id, body.0)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(c))
+}
+
+#[utoipa::path(put, path = "/api/customers/{id}", tag = "sales", request_body = CustomerInput, responses((status = 200, body = Customer)))]
+pub async fn replace(
+    st: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: JsonBody<CustomerInput>,
+) -> Result<HttpResponse, ApiError> {
+    require_for_put(&[("name", body.0.name.is_some())])?;
+    update(st, caller, id, body).await
+}
+
+#[utoipa::path(delete, path = "/api/customers/{id}", tag = "sales", responses((status = 204, description = "Deleted")))]
+pub async fn delete(
+    st: State,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    caller
+        .run(&st, move |core, ctx| customers::delete(core, ctx, id))
+        .await?;
+    Ok(no_content())
+}
