@@ -80,6 +80,7 @@ audited! {
         t.quantity, t.product_id, t.from_location_id, t.to_location_id
     );
     crate::services::orders::Order => "purchase_order", |o| o.number.clone();
+    crate::services::sales::SalesOrder => "sales_order", |o| o.number.clone();
 }
 
 impl<'a> Entry<'a> {

@@ -255,9 +255,40 @@ pub struct StockLevel {
     pub product_id: i64,
     pub location_id: i64,
     pub quantity: i64,
+    /// What confirmed sales orders hold here until they ship.
+    pub reserved: i64,
+    /// `quantity − reserved`: what a sale, removal, loss, transfer or another order may take.
+    /// Below zero only after a correction or count found less than was promised (oversold).
+    pub available: i64,
     #[serde(serialize_with = "ser_ts")]
     #[diesel(deserialize_as = crate::ts::SqlTs)]
     pub updated_at: NaiveDateTime,
+}
+
+impl StockLevel {
+    /// The columns a [`StockLevel`] is read from, `available` computed by the database.
+    #[allow(clippy::type_complexity)]
+    pub fn columns() -> (
+        crate::schema::stock_levels::product_id,
+        crate::schema::stock_levels::location_id,
+        crate::schema::stock_levels::quantity,
+        crate::schema::stock_levels::reserved,
+        diesel::helper_types::Sub<
+            crate::schema::stock_levels::quantity,
+            crate::schema::stock_levels::reserved,
+        >,
+        crate::schema::stock_levels::updated_at,
+    ) {
+        use crate::schema::stock_levels as s;
+        (
+            s::product_id,
+            s::location_id,
+            s::quantity,
+            s::reserved,
+            s::quantity - s::reserved,
+            s::updated_at,
+        )
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Serialize, utoipa::ToSchema)]

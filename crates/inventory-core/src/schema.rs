@@ -160,6 +160,7 @@ diesel::table! {
         location_id -> BigInt,
         quantity -> BigInt,
         updated_at -> Timestamp,
+        reserved -> BigInt,
     }
 }
 
@@ -236,9 +237,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sales_orders (id) {
+        id -> BigInt,
+        number -> Text,
+        customer_id -> Nullable<BigInt>,
+        location_id -> BigInt,
+        status -> Text,
+        reference -> Text,
+        notes -> Text,
+        tracking -> Text,
+        created_by -> Nullable<BigInt>,
+        confirmed_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sales_order_lines (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        product_id -> BigInt,
+        quantity -> BigInt,
+        unit_price_cents -> BigInt,
+        reserved_quantity -> BigInt,
+        shipped_quantity -> BigInt,
+        returned_quantity -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     customers,
+    sales_orders,
+    sales_order_lines,
     sessions,
     account_tokens,
     jwt_tokens,

@@ -179,8 +179,8 @@ choices! {
 }
 
 choices! {
-    /// Why a ledger row changed a quantity. The last three are booked by the system only (a
-    /// transfer's two legs and a purchase order's receipt).
+    /// Why a ledger row changed a quantity. The last four are booked by the system only (a
+    /// transfer's two legs, a purchase order's receipt, a sales order's shipment).
     AdjustmentKind {
         Receive = "receive" "Receive",
         Sale = "sale" "Sale",
@@ -191,6 +191,7 @@ choices! {
         TransferOut = "transfer_out" "Transfer out",
         TransferIn = "transfer_in" "Transfer in",
         OrderReceipt = "order_receipt" "Order receipt",
+        Shipment = "shipment" "Shipment",
     }
 }
 
@@ -203,7 +204,8 @@ impl AdjustmentKind {
             AdjustmentKind::Correction | AdjustmentKind::Audit | AdjustmentKind::Loss => Some(true),
             AdjustmentKind::TransferOut
             | AdjustmentKind::TransferIn
-            | AdjustmentKind::OrderReceipt => None,
+            | AdjustmentKind::OrderReceipt
+            | AdjustmentKind::Shipment => None,
         }
     }
 }
@@ -228,6 +230,18 @@ impl OrderStatus {
         OrderStatus::Approved,
         OrderStatus::PartiallyReceived,
     ];
+}
+
+choices! {
+    /// Where a sales order stands: a draft reserves nothing; confirming reserves every line at
+    /// the order's location; shipments consume the reservation.
+    SalesStatus {
+        Draft = "draft" "Draft",
+        Confirmed = "confirmed" "Confirmed",
+        PartiallyShipped = "partially_shipped" "Partially shipped",
+        Shipped = "shipped" "Shipped",
+        Cancelled = "cancelled" "Cancelled",
+    }
 }
 
 choices! {

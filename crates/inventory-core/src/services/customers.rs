@@ -227,6 +227,12 @@ pub fn delete(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<()> {
     ctx.require(&[Role::Manager, Role::Admin])?;
     core.db.write(|c| {
         let old: Customer = customers::table.find(id).first(c)?;
+        if crate::services::sales::customer_has_open_orders(c, id)? {
+            return Err(CoreError::conflict(
+                "in_use",
+                "The customer has sales orders that are neither shipped nor cancelled.",
+            ));
+        }
         diesel::delete(customers::table.find(id)).execute(c)?;
         let mut ch = Changes::new();
         ch.diff("name", &Some(old.name.clone()), &None);

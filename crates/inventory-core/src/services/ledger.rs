@@ -334,7 +334,7 @@ pub fn stock_levels(
         let mut q = stock_levels::table
             .inner_join(products::table)
             .filter(products::deleted_at.is_null())
-            .select(stock_levels::all_columns)
+            .select(StockLevel::columns())
             .into_boxed();
         if let Some(p) = f.product {
             q = q.filter(stock_levels::product_id.eq(p));
@@ -392,6 +392,7 @@ pub fn inventory_levels(
             stock_levels::table
                 .filter(stock_levels::product_id.eq_any(&ids))
                 .order((stock_levels::product_id, stock_levels::location_id))
+                .select(StockLevel::columns())
                 .load(c)?
         };
         let cats: Vec<(i64, String)> = if cat_ids.is_empty() {

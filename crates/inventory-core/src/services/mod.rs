@@ -15,6 +15,7 @@ pub mod locations;
 pub mod names;
 pub mod orders;
 pub mod products;
+pub mod sales;
 pub mod seed;
 pub mod sessions;
 pub mod stats;

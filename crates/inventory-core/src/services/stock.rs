@@ -53,9 +53,37 @@ pub struct Booking<'a> {
 }
 
 /// Books one ledger row: level, product total and audit entry, on the caller's transaction.
-/// A change that would leave the location below zero is `insufficient_stock`.
+/// A change that would leave the location below zero is `insufficient_stock`, and so is an
+/// outgoing movement that would take what confirmed sales orders reserved there.
 pub fn book(conn: &mut DbConn, ctx: &Ctx, b: Booking<'_>) -> CoreResult<Adjustment> {
+    book_releasing(conn, ctx, b, 0)
+}
+
+/// As [`book`], for a shipment that consumes `release` units of its own order's reservation
+/// in the same statement: the level's quantity and reservation drop together, so the units
+/// never count as free in between.
+pub fn book_releasing(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    b: Booking<'_>,
+    release: i64,
+) -> CoreResult<Adjustment> {
     let t = now();
+    // One statement shape for every kind: the floor is `reserved − release` for movements
+    // that may not eat other orders' reservations, 0 for receipts, corrections and counts
+    // (which record what is physically there, and may leave `available` below zero).
+    let respects: i64 = match b.kind {
+        AdjustmentKind::Sale
+        | AdjustmentKind::Remove
+        | AdjustmentKind::Loss
+        | AdjustmentKind::TransferOut
+        | AdjustmentKind::Shipment => 1,
+        AdjustmentKind::Receive
+        | AdjustmentKind::Correction
+        | AdjustmentKind::Audit
+        | AdjustmentKind::TransferIn
+        | AdjustmentKind::OrderReceipt => 0,
+    };
     crate::sql::query(
         "INSERT INTO stock_levels (product_id, location_id, quantity, updated_at) \
          VALUES ($1, $2, 0, $3) ON CONFLICT (product_id, location_id) DO NOTHING",
@@ -68,10 +96,15 @@ pub fn book(conn: &mut DbConn, ctx: &Ctx, b: Booking<'_>) -> CoreResult<Adjustme
         stock_levels::table
             .filter(stock_levels::product_id.eq(b.product_id))
             .filter(stock_levels::location_id.eq(b.location_id))
-            .filter((stock_levels::quantity + b.delta).ge(0)),
+            .filter((stock_levels::quantity + b.delta).ge(0))
+            .filter(
+                (stock_levels::quantity + b.delta).ge(stock_levels::reserved * respects - release),
+            )
+            .filter(stock_levels::reserved.ge(release)),
     )
     .set((
         stock_levels::quantity.eq(stock_levels::quantity + b.delta),
+        stock_levels::reserved.eq(stock_levels::reserved - release),
         stock_levels::updated_at.eq(t),
     ))
     .returning(stock_levels::quantity)

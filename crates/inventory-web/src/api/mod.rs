@@ -9,6 +9,7 @@ pub mod customers;
 pub mod insight;
 pub mod ops;
 pub mod products;
+pub mod sales;
 pub mod stock;
 pub mod users;
 
@@ -118,6 +119,14 @@ pub fn table(s: &mut impl crate::router::Sink) {
         customers::update,
         customers::replace,
         customers::delete,
+        sales::list,
+        sales::create,
+        sales::get,
+        sales::update,
+        sales::delete,
+        sales::confirm,
+        sales::ship,
+        sales::cancel,
     );
 }
 

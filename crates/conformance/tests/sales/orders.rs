@@ -1,0 +1,472 @@
+//! Sales orders: the state machine, reservations against other outgoing movements, bad
+//! input, and races (confirmations for the last units, parallel shipments of one order).
+
+use std::sync::Arc;
+
+use conformance::fixtures::{adjust, book, ledger, main_location, product};
+use conformance::{json, variants, Client, Method, Raw, Resp, TestApp, Value};
+use futures_util::future::join_all;
+
+async fn customer(c: &Client, name: &str) -> i64 {
+    c.post("/api/customers", json!({"name": name}))
+        .await
+        .expect(201)["id"]
+        .as_i64()
+        .unwrap()
+}
+
+async fn stocked(c: &Client, sku: &str, price: &str, quantity: i64) -> i64 {
+    product(
+        c,
+        json!({"sku": sku, "name": format!("Product {sku}"), "price": price, "quantity": quantity}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap()
+}
+
+/// `(quantity, reserved, available)` of a product at the default location.
+async fn level(c: &Client, product: i64) -> (i64, i64, i64) {
+    let r = c.get(&format!("/api/stock-levels?product={product}")).await;
+    let rows = r.page();
+    assert_eq!(rows.len(), 1, "{r:?}");
+    let l = &rows[0];
+    (
+        l["quantity"].as_i64().unwrap(),
+        l["reserved"].as_i64().unwrap(),
+        l["available"].as_i64().unwrap(),
+    )
+}
+
+async fn draft(c: &Client, customer: i64, lines: Value) -> Value {
+    c.post(
+        "/api/sales-orders",
+        json!({"customer_id": customer, "reference": "web-1042", "lines": lines}),
+    )
+    .await
+    .expect(201)
+    .clone()
+}
+
+fn id(v: &Value) -> i64 {
+    v["id"].as_i64().unwrap()
+}
+
+/// Sends every request at once (released together by a barrier) and returns the answers.
+async fn all_at_once(
+    client: &Arc<Client>,
+    requests: Vec<(Method, String, Option<Value>)>,
+) -> Vec<Resp> {
+    let barrier = Arc::new(tokio::sync::Barrier::new(requests.len()));
+    let tasks = requests.into_iter().map(|(method, path, body)| {
+        let (barrier, client) = (barrier.clone(), client.clone());
+        tokio::spawn(async move {
+            let mut raw = Raw::new(method, path);
+            if let Some(b) = &body {
+                raw = raw.json(b);
+            }
+            barrier.wait().await;
+            client.raw(raw).await
+        })
+    });
+    join_all(tasks)
+        .await
+        .into_iter()
+        .map(|j| j.expect("a request task panicked"))
+        .collect()
+}
+
+fn count(answers: &[Resp], status: u16) -> usize {
+    answers
+        .iter()
+        .filter(|r| r.status.as_u16() == status)
+        .count()
+}
+
+async fn an_order_is_drafted_confirmed_shipped_in_parts_and_closed(app: TestApp) {
+    let root = app.root().await;
+    let clerk = app.user_with_role("employee").await;
+    let cust = customer(&clerk, "Corner Shop").await;
+    let a = stocked(&root, "SO-A", "2.50", 10).await;
+    let b = stocked(&root, "SO-B", "4.00", 5).await;
+    let o = draft(
+        &clerk,
+        cust,
+        json!([{"product_id": a, "quantity": 6}, {"product_id": b, "quantity": 2, "unit_price": "3.75"}]),
+    )
+    .await;
+    let oid = id(&o);
+    assert_eq!(o["status"], json!("draft"));
+    assert_eq!(o["number"], json!(format!("SO-{oid:06}")));
+    assert_eq!(
+        o["lines"][0]["unit_price"],
+        json!("2.50"),
+        "the product's price: {o}"
+    );
+    assert_eq!(o["total"], json!("22.50"), "6 × 2.50 + 2 × 3.75: {o}");
+    assert_eq!(o["location_id"], json!(main_location(&root).await));
+    // A draft reserves nothing.
+    assert_eq!(level(&root, a).await, (10, 0, 10));
+    let c = clerk
+        .post(&format!("/api/sales-orders/{oid}/confirm"), json!({}))
+        .await;
+    let c = c.expect(200);
+    assert_eq!(c["status"], json!("confirmed"));
+    assert_eq!(c["lines"][0]["reserved_quantity"], json!(6));
+    assert!(c["confirmed_by"].is_i64(), "{c}");
+    assert_eq!(level(&root, a).await, (10, 6, 4));
+    assert_eq!(level(&root, b).await, (5, 2, 3));
+    // Other outgoing movements cannot eat the reservation; receipts and counts are not held.
+    adjust(&clerk, a, None, "sale", 5).await.expect(409);
+    book(&clerk, a, None, "sale", 4).await;
+    assert_eq!(level(&root, a).await, (6, 6, 0));
+    adjust(&root, a, None, "remove", 1).await.expect(409);
+    adjust(&root, a, None, "loss", 1).await.expect(409);
+    // Ship part: a shipment ledger row with the order's number, the reservation consumed.
+    let s = clerk
+        .post(
+            &format!("/api/sales-orders/{oid}/ship"),
+            json!({"lines": [{"product_id": a, "quantity": 2}], "tracking": "1Z999"}),
+        )
+        .await;
+    let s = s.expect(200);
+    assert_eq!(s["status"], json!("partially_shipped"));
+    assert_eq!(s["tracking"], json!("1Z999"));
+    assert_eq!(s["lines"][0]["shipped_quantity"], json!(2));
+    assert_eq!(s["lines"][0]["reserved_quantity"], json!(4));
+    assert_eq!(level(&root, a).await, (4, 4, 0));
+    let rows = ledger(&root, &format!("product={a}&kind=shipment")).await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["delta"], json!(-2));
+    assert_eq!(rows[0]["reference"], json!(format!("SO-{oid:06}")));
+    // A part-shipped order can no longer be cancelled or changed.
+    root.post(&format!("/api/sales-orders/{oid}/cancel"), json!({}))
+        .await
+        .expect(409);
+    clerk
+        .patch(
+            &format!("/api/sales-orders/{oid}"),
+            json!({"notes": "late"}),
+        )
+        .await
+        .expect(409);
+    // Ship the rest: shipped, nothing reserved any more.
+    let s = clerk
+        .post(
+            &format!("/api/sales-orders/{oid}/ship"),
+            json!({"lines": [{"product_id": a, "quantity": 4}, {"product_id": b, "quantity": 2}]}),
+        )
+        .await;
+    assert_eq!(s.expect(200)["status"], json!("shipped"));
+    assert_eq!(level(&root, a).await, (0, 0, 0));
+    assert_eq!(level(&root, b).await, (3, 0, 3));
+    assert_eq!(
+        root.get(&format!("/api/products/{b}")).await.expect(200)["quantity"],
+        json!(3)
+    );
+    let r = clerk
+        .post(
+            &format!("/api/sales-orders/{oid}/ship"),
+            json!({"lines": [{"product_id": b, "quantity": 1}]}),
+        )
+        .await;
+    r.expect(409);
+    assert_eq!(r.code(), "invalid_transition", "{r:?}");
+    // Filters.
+    let mine = root
+        .get(&format!("/api/sales-orders?customer={cust}&status=shipped"))
+        .await;
+    assert_eq!(mine.count(), 1);
+    assert_eq!(
+        root.get(&format!("/api/sales-orders?product={b}"))
+            .await
+            .count(),
+        1
+    );
+    assert_eq!(root.get("/api/sales-orders?status=draft").await.count(), 0);
+    root.get("/api/sales-orders?status=lost").await.expect(400);
+    // The audit log tells the story.
+    let mut entries = conformance::fixtures::all_pages(
+        &root,
+        &format!("/api/audit-logs?object_type=sales_order&object_id={oid}"),
+    )
+    .await;
+    entries.sort_by_key(|e| e["id"].as_i64());
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["create", "confirm", "ship", "ship"],
+        "{entries:?}"
+    );
+}
+
+async fn a_confirmation_reserves_every_line_or_none(app: TestApp) {
+    let root = app.root().await;
+    let cust = customer(&root, "All or nothing").await;
+    let a = stocked(&root, "AON-A", "1.00", 5).await;
+    let b = stocked(&root, "AON-B", "1.00", 1).await;
+    let o = draft(
+        &root,
+        cust,
+        json!([{"product_id": a, "quantity": 5}, {"product_id": b, "quantity": 3}]),
+    )
+    .await;
+    let r = root
+        .post(&format!("/api/sales-orders/{}/confirm", id(&o)), json!({}))
+        .await;
+    r.expect(409);
+    assert_eq!(r.code(), "insufficient_stock", "{r:?}");
+    let said = r.body["errors"]["lines[1].quantity"][0]
+        .as_str()
+        .unwrap_or("");
+    assert!(
+        said.contains("AON-B") && said.contains("1 available"),
+        "{r:?}"
+    );
+    assert!(r.body["errors"].get("lines[0].quantity").is_none(), "{r:?}");
+    // Nothing was reserved and the order is still a draft.
+    assert_eq!(level(&root, a).await, (5, 0, 5));
+    assert_eq!(level(&root, b).await, (1, 0, 1));
+    let again = root.get(&format!("/api/sales-orders/{}", id(&o))).await;
+    assert_eq!(again.expect(200)["status"], json!("draft"));
+    // Fixed by editing the draft, it confirms.
+    root.patch(
+        &format!("/api/sales-orders/{}", id(&o)),
+        json!({"lines": [{"product_id": a, "quantity": 5}, {"product_id": b, "quantity": 1}]}),
+    )
+    .await
+    .expect(200);
+    root.post(&format!("/api/sales-orders/{}/confirm", id(&o)), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(level(&root, b).await, (1, 1, 0));
+    // A second order for the same units finds nothing available.
+    let o2 = draft(&root, cust, json!([{"product_id": a, "quantity": 1}])).await;
+    root.post(&format!("/api/sales-orders/{}/confirm", id(&o2)), json!({}))
+        .await
+        .expect(409);
+}
+
+async fn cancelling_releases_the_reservation(app: TestApp) {
+    let root = app.root().await;
+    let clerk = app.user_with_role("employee").await;
+    let manager = app.user_with_role("manager").await;
+    let cust = customer(&clerk, "Changed mind").await;
+    let a = stocked(&root, "CAN-A", "1.00", 8).await;
+    let o = draft(&clerk, cust, json!([{"product_id": a, "quantity": 8}])).await;
+    let oid = id(&o);
+    clerk
+        .post(&format!("/api/sales-orders/{oid}/confirm"), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(level(&root, a).await, (8, 8, 0));
+    // Employees may not cancel; managers may.
+    clerk
+        .post(&format!("/api/sales-orders/{oid}/cancel"), json!({}))
+        .await
+        .expect(403);
+    // The customer has an open order: not deletable yet.
+    let r = manager.delete(&format!("/api/customers/{cust}")).await;
+    r.expect(409);
+    assert_eq!(r.code(), "in_use", "{r:?}");
+    let c = manager
+        .post(&format!("/api/sales-orders/{oid}/cancel"), json!({}))
+        .await;
+    let c = c.expect(200);
+    assert_eq!(c["status"], json!("cancelled"));
+    assert_eq!(c["lines"][0]["reserved_quantity"], json!(0));
+    assert_eq!(level(&root, a).await, (8, 0, 8));
+    book(&clerk, a, None, "sale", 8).await;
+    manager
+        .post(&format!("/api/sales-orders/{oid}/cancel"), json!({}))
+        .await
+        .expect(409);
+    // Every order done: the customer may go, the orders stay without it.
+    manager
+        .delete(&format!("/api/customers/{cust}"))
+        .await
+        .expect(204);
+    let kept = root.get(&format!("/api/sales-orders/{oid}")).await;
+    assert_eq!(kept.expect(200)["customer_id"], Value::Null);
+}
+
+async fn bad_sales_input_is_refused_and_changes_nothing(app: TestApp) {
+    let root = app.root().await;
+    let auditor = app.user_with_role("auditor").await;
+    let cust = customer(&root, "Picky").await;
+    let a = stocked(&root, "BAD-A", "1.00", 3).await;
+    let path = "/api/sales-orders";
+    root.post(path, json!({"lines": [{"product_id": a, "quantity": 1}]}))
+        .await
+        .expect_field_error("customer_id");
+    root.post(
+        path,
+        json!({"customer_id": 999999, "lines": [{"product_id": a, "quantity": 1}]}),
+    )
+    .await
+    .expect_field_error("customer_id");
+    root.post(path, json!({"customer_id": cust, "lines": []}))
+        .await
+        .expect_field_error("lines");
+    let r = root
+        .post(
+            path,
+            json!({"customer_id": cust, "lines": [
+                {"product_id": 999999, "quantity": 1},
+                {"product_id": a, "quantity": 0},
+            ]}),
+        )
+        .await;
+    r.expect(400);
+    assert!(
+        r.body["errors"].get("lines[0].product_id").is_some(),
+        "{r:?}"
+    );
+    assert!(r.body["errors"].get("lines[1].quantity").is_some(), "{r:?}");
+    root.post(
+        path,
+        json!({"customer_id": cust, "lines": [{"product_id": a, "quantity": 1}, {"product_id": a, "quantity": 2}]}),
+    )
+    .await
+    .expect_field_error("lines[1]");
+    root.post(
+        path,
+        json!({"customer_id": cust, "lines": [{"product_id": a, "quantity": -1}]}),
+    )
+    .await
+    .expect_field_error("lines[0].quantity");
+    root.post(
+        path,
+        json!({"customer_id": cust, "lines": [{"product_id": a, "quantity": 1, "unit_price": "1.001"}]}),
+    )
+    .await
+    .expect_field_error("lines[0].unit_price");
+    auditor
+        .post(
+            path,
+            json!({"customer_id": cust, "lines": [{"product_id": a, "quantity": 1}]}),
+        )
+        .await
+        .expect(403);
+    app.client().get(path).await.expect(401);
+    assert_eq!(root.get(path).await.count(), 0, "nothing was created");
+    // Shipping: more than ordered, a product not on the order, a draft.
+    let o = draft(&root, cust, json!([{"product_id": a, "quantity": 2}])).await;
+    let oid = id(&o);
+    root.post(
+        &format!("/api/sales-orders/{oid}/ship"),
+        json!({"lines": [{"product_id": a, "quantity": 1}]}),
+    )
+    .await
+    .expect(409);
+    root.post(&format!("/api/sales-orders/{oid}/confirm"), json!({}))
+        .await
+        .expect(200);
+    root.post(&format!("/api/sales-orders/{oid}/confirm"), json!({}))
+        .await
+        .expect(409);
+    let r = root
+        .post(
+            &format!("/api/sales-orders/{oid}/ship"),
+            json!({"lines": [{"product_id": a, "quantity": 3}]}),
+        )
+        .await;
+    r.expect(409);
+    assert_eq!(r.code(), "over_shipment", "{r:?}");
+    root.post(
+        &format!("/api/sales-orders/{oid}/ship"),
+        json!({"lines": [{"product_id": 999999, "quantity": 1}]}),
+    )
+    .await
+    .expect_field_error("lines[0].product_id");
+    root.post(
+        &format!("/api/sales-orders/{oid}/ship"),
+        json!({"lines": []}),
+    )
+    .await
+    .expect_field_error("lines");
+    root.delete(&format!("/api/sales-orders/{oid}"))
+        .await
+        .expect(409);
+    // None of it moved stock.
+    assert_eq!(level(&root, a).await, (3, 2, 1));
+    root.get("/api/sales-orders/999999").await.expect(404);
+    root.post("/api/sales-orders/999999/confirm", json!({}))
+        .await
+        .expect(404);
+}
+
+async fn fifty_confirmations_racing_for_twenty_units_reserve_exactly_twenty(app: TestApp) {
+    let root = app.root().await;
+    let cust = customer(&root, "Rush").await;
+    let p = stocked(&root, "RACE-1", "1.00", 20).await;
+    let mut requests = Vec::new();
+    for _ in 0..50 {
+        let o = draft(&root, cust, json!([{"product_id": p, "quantity": 1}])).await;
+        requests.push((
+            Method::POST,
+            format!("/api/sales-orders/{}/confirm", id(&o)),
+            Some(json!({})),
+        ));
+    }
+    let client = Arc::new(root.duplicate());
+    let answers = all_at_once(&client, requests).await;
+    assert_eq!(count(&answers, 200), 20, "{answers:?}");
+    assert_eq!(count(&answers, 409), 30, "{answers:?}");
+    assert_eq!(level(&root, p).await, (20, 20, 0));
+    assert_eq!(
+        root.get("/api/sales-orders?status=confirmed").await.count(),
+        20
+    );
+    eprintln!(
+        "50 parallel confirmations for 20 units ({:?}): 20 reserved, 30 refused",
+        app.backend
+    );
+}
+
+async fn parallel_shipments_of_one_order_never_ship_more_than_ordered(app: TestApp) {
+    let root = app.root().await;
+    let cust = customer(&root, "Split shipments").await;
+    let p = stocked(&root, "SHIP-1", "1.00", 30).await;
+    let o = draft(&root, cust, json!([{"product_id": p, "quantity": 10}])).await;
+    let oid = id(&o);
+    root.post(&format!("/api/sales-orders/{oid}/confirm"), json!({}))
+        .await
+        .expect(200);
+    let requests = (0..20)
+        .map(|_| {
+            (
+                Method::POST,
+                format!("/api/sales-orders/{oid}/ship"),
+                Some(json!({"lines": [{"product_id": p, "quantity": 1}]})),
+            )
+        })
+        .collect();
+    let client = Arc::new(root.duplicate());
+    let answers = all_at_once(&client, requests).await;
+    assert_eq!(count(&answers, 200), 10, "{answers:?}");
+    assert_eq!(count(&answers, 409), 10, "{answers:?}");
+    assert_eq!(level(&root, p).await, (20, 0, 20));
+    let done = root.get(&format!("/api/sales-orders/{oid}")).await;
+    let done = done.expect(200);
+    assert_eq!(done["status"], json!("shipped"));
+    assert_eq!(done["lines"][0]["shipped_quantity"], json!(10));
+    assert_eq!(
+        ledger(&root, &format!("product={p}&kind=shipment"))
+            .await
+            .len(),
+        10
+    );
+}
+
+variants!(
+    an_order_is_drafted_confirmed_shipped_in_parts_and_closed,
+    a_confirmation_reserves_every_line_or_none,
+    cancelling_releases_the_reservation,
+    bad_sales_input_is_refused_and_changes_nothing,
+    fifty_confirmations_racing_for_twenty_units_reserve_exactly_twenty,
+    parallel_shipments_of_one_order_never_ship_more_than_ordered,
+);

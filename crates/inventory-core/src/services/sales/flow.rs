@@ -1,0 +1,346 @@
+//! A sales order's way from draft to shipped or cancelled: confirm reserves, ship consumes the
+//! reservation through the ledger, cancel releases it. Each move claims the order with one
+//! conditional statement on its status, and each quantity moves with one conditional
+//! statement on the level or line, so concurrent requests serialise on the rows they touch.
+
+use std::collections::HashSet;
+
+use diesel::prelude::*;
+use serde::Deserialize;
+
+use super::{load, SalesOrder};
+use crate::audit::{self, Entry};
+use crate::auth::Ctx;
+use crate::context::Core;
+use crate::db::{now, DbConn};
+use crate::error::{CoreError, CoreResult, Errors, FieldErrors};
+use crate::schema::{products, sales_order_lines, sales_orders, stock_levels};
+use crate::services::alerts;
+use crate::services::stock::{self, Booking};
+use crate::types::{bounded_text, AdjustmentKind, Quantity, Role, SalesStatus};
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShipLine {
+    pub product_id: i64,
+    /// Units, > 0, at most what is ordered and not yet shipped.
+    pub quantity: i64,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShipInput {
+    pub lines: Vec<ShipLine>,
+    /// The carrier's tracking number, kept on the order.
+    pub tracking: Option<String>,
+}
+
+/// Claims order `id` if its status is one of `from`, setting `set_status` when given;
+/// otherwise explains why not (404, or 409 `invalid_transition`).
+fn claim(
+    conn: &mut DbConn,
+    id: i64,
+    from: &[SalesStatus],
+    to: Option<SalesStatus>,
+    confirmed_by: Option<i64>,
+    verb: &str,
+) -> CoreResult<String> {
+    let before: String = sales_orders::table
+        .find(id)
+        .select(sales_orders::status)
+        .first(conn)?;
+    let target = sales_orders::table
+        .find(id)
+        .filter(sales_orders::status.eq_any(SalesStatus::strs(from)));
+    let t = now();
+    let n = match (to, confirmed_by) {
+        (Some(to), Some(by)) => diesel::update(target)
+            .set((
+                sales_orders::status.eq(to.as_str()),
+                sales_orders::confirmed_by.eq(Some(by)),
+                sales_orders::updated_at.eq(t),
+            ))
+            .execute(conn)?,
+        (Some(to), None) => diesel::update(target)
+            .set((
+                sales_orders::status.eq(to.as_str()),
+                sales_orders::updated_at.eq(t),
+            ))
+            .execute(conn)?,
+        (None, _) => diesel::update(target)
+            .set(sales_orders::updated_at.eq(t))
+            .execute(conn)?,
+    };
+    if n == 1 {
+        return Ok(before);
+    }
+    // Re-read: a concurrent move may have changed it since the first read.
+    let now_status: String = sales_orders::table
+        .find(id)
+        .select(sales_orders::status)
+        .first(conn)?;
+    Err(CoreError::conflict(
+        "invalid_transition",
+        format!("The order is {now_status}; it cannot be {verb}."),
+    ))
+}
+
+/// Draft → confirmed, reserving every line at the order's location: all lines or none. A
+/// line that wants more than is available names its product in the 409.
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
+pub fn confirm(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<SalesOrder> {
+    let p = ctx.sell()?.clone();
+    core.db.write(|c| {
+        let before = claim(
+            c,
+            id,
+            &[SalesStatus::Draft],
+            Some(SalesStatus::Confirmed),
+            Some(p.user_id),
+            "confirmed",
+        )?;
+        let order = load(c, id)?;
+        let t = now();
+        let mut short = FieldErrors::new();
+        for (i, l) in order.lines.iter().enumerate() {
+            // One statement: reserve only if that much is still available here.
+            let n = diesel::update(
+                stock_levels::table
+                    .filter(stock_levels::product_id.eq(l.product_id))
+                    .filter(stock_levels::location_id.eq(order.location_id))
+                    .filter((stock_levels::quantity - stock_levels::reserved).ge(l.quantity)),
+            )
+            .set((
+                stock_levels::reserved.eq(stock_levels::reserved + l.quantity),
+                stock_levels::updated_at.eq(t),
+            ))
+            .execute(c)?;
+            if n == 0 {
+                let available: Option<i64> = stock_levels::table
+                    .filter(stock_levels::product_id.eq(l.product_id))
+                    .filter(stock_levels::location_id.eq(order.location_id))
+                    .select(stock_levels::quantity - stock_levels::reserved)
+                    .first(c)
+                    .optional()?;
+                let sku: String = products::table
+                    .find(l.product_id)
+                    .select(products::sku)
+                    .first(c)?;
+                short.insert(
+                    format!("lines[{i}].quantity"),
+                    vec![format!(
+                        "Product {sku}: {} wanted, {} available at this location.",
+                        l.quantity,
+                        available.unwrap_or(0).max(0)
+                    )],
+                );
+            }
+        }
+        if !short.is_empty() {
+            // Returning the error rolls back the claim and every reservation made above.
+            return Err(CoreError::Conflict {
+                code: "insufficient_stock",
+                detail: "Not enough available stock for every line; nothing was reserved.".into(),
+                errors: short,
+            });
+        }
+        diesel::update(sales_order_lines::table.filter(sales_order_lines::order_id.eq(id)))
+            .set(sales_order_lines::reserved_quantity.eq(sales_order_lines::quantity))
+            .execute(c)?;
+        let after = load(c, id)?;
+        audit::record(
+            c,
+            ctx,
+            Entry::of(
+                "confirm",
+                &after,
+                serde_json::json!({"status": [before, after.status]}),
+            ),
+        )?;
+        Ok(after)
+    })
+}
+
+/// Ships some or all of a confirmed order: per line one conditional statement on what is
+/// still reserved for it, then a `shipment` ledger row that takes the units out of the level
+/// and out of its reservation together.
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
+pub fn ship(core: &Core, ctx: &Ctx, id: i64, input: ShipInput) -> CoreResult<SalesOrder> {
+    ctx.sell()?;
+    let mut errs = Errors::default();
+    if input.lines.is_empty() {
+        errs.add("lines", "Say what is shipped: at least one line.");
+    }
+    let mut seen = HashSet::new();
+    for (i, l) in input.lines.iter().enumerate() {
+        if l.quantity <= 0 {
+            errs.add(
+                &format!("lines[{i}].quantity"),
+                "Ensure this value is greater than 0.",
+            );
+        } else if let Err(m) = Quantity::parse(l.quantity) {
+            errs.add(&format!("lines[{i}].quantity"), m);
+        }
+        if !seen.insert(l.product_id) {
+            errs.add(&format!("lines[{i}]"), "The same product appears twice.");
+        }
+    }
+    let tracking = match input.tracking.as_deref() {
+        Some(s) => errs.take("tracking", bounded_text(s.trim(), 200)),
+        None => None,
+    };
+    errs.finish()?;
+    let (order, opened) = core.db.write(|c| {
+        let before_status = claim(
+            c,
+            id,
+            &[SalesStatus::Confirmed, SalesStatus::PartiallyShipped],
+            None,
+            None,
+            "shipped",
+        )?;
+        let before = load(c, id)?;
+        let mut unknown = Errors::default();
+        for (i, l) in input.lines.iter().enumerate() {
+            if !before.lines.iter().any(|x| x.product_id == l.product_id) {
+                unknown.add(
+                    &format!("lines[{i}].product_id"),
+                    format!("Product {} is not on this order.", l.product_id),
+                );
+            }
+        }
+        unknown.finish()?;
+        let mut opened = Vec::new();
+        for l in &input.lines {
+            let n = diesel::update(
+                sales_order_lines::table
+                    .filter(sales_order_lines::order_id.eq(id))
+                    .filter(sales_order_lines::product_id.eq(l.product_id))
+                    .filter(sales_order_lines::reserved_quantity.ge(l.quantity)),
+            )
+            .set((
+                sales_order_lines::reserved_quantity
+                    .eq(sales_order_lines::reserved_quantity - l.quantity),
+                sales_order_lines::shipped_quantity
+                    .eq(sales_order_lines::shipped_quantity + l.quantity),
+            ))
+            .execute(c)?;
+            if n == 0 {
+                let line = before.lines.iter().find(|x| x.product_id == l.product_id);
+                let (ordered, shipped) = line.map_or((0, 0), |x| (x.quantity, x.shipped_quantity));
+                return Err(CoreError::conflict(
+                    "over_shipment",
+                    format!(
+                        "Product {}: {ordered} ordered, {shipped} already shipped; {} more is too many.",
+                        l.product_id, l.quantity
+                    ),
+                ));
+            }
+            let level: i64 = products::table
+                .find(l.product_id)
+                .select(products::reorder_level)
+                .first(c)?;
+            let adj = stock::book_releasing(
+                c,
+                ctx,
+                Booking {
+                    product_id: l.product_id,
+                    location_id: before.location_id,
+                    kind: AdjustmentKind::Shipment,
+                    delta: -l.quantity,
+                    reason: "Sales order shipped",
+                    reference: &before.number,
+                },
+                l.quantity,
+            )?;
+            if let Some(o) = alerts::after_change(
+                c,
+                ctx,
+                l.product_id,
+                adj.product_quantity_after - adj.delta,
+                level,
+            )? {
+                opened.push(o);
+            }
+        }
+        let outstanding: i64 = sales_order_lines::table
+            .filter(sales_order_lines::order_id.eq(id))
+            .filter(sales_order_lines::shipped_quantity.lt(sales_order_lines::quantity))
+            .count()
+            .get_result(c)?;
+        let to = if outstanding == 0 {
+            SalesStatus::Shipped
+        } else {
+            SalesStatus::PartiallyShipped
+        };
+        diesel::update(sales_orders::table.find(id))
+            .set((
+                sales_orders::status.eq(to.as_str()),
+                sales_orders::tracking.eq(tracking.clone().unwrap_or(before.tracking.clone())),
+            ))
+            .execute(c)?;
+        let after = load(c, id)?;
+        let shipped: serde_json::Map<String, serde_json::Value> = input
+            .lines
+            .iter()
+            .map(|l| (format!("product_{}", l.product_id), serde_json::json!(l.quantity)))
+            .collect();
+        audit::record(
+            c,
+            ctx,
+            Entry::of(
+                "ship",
+                &after,
+                serde_json::json!({"status": [before_status, to.as_str()], "shipped": [null, shipped]}),
+            ),
+        )?;
+        Ok((after, opened))
+    })?;
+    alerts::notify(core, &opened);
+    Ok(order)
+}
+
+/// A draft, or a confirmed order with nothing shipped, → cancelled; what it reserved is free
+/// again. Managers and up only.
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
+pub fn cancel(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<SalesOrder> {
+    ctx.require(&[Role::Manager, Role::Admin])?;
+    core.db.write(|c| {
+        let before = claim(
+            c,
+            id,
+            &[SalesStatus::Draft, SalesStatus::Confirmed],
+            Some(SalesStatus::Cancelled),
+            None,
+            "cancelled",
+        )?;
+        let order = load(c, id)?;
+        let t = now();
+        for l in order.lines.iter().filter(|l| l.reserved_quantity > 0) {
+            diesel::update(
+                stock_levels::table
+                    .filter(stock_levels::product_id.eq(l.product_id))
+                    .filter(stock_levels::location_id.eq(order.location_id)),
+            )
+            .set((
+                stock_levels::reserved.eq(stock_levels::reserved - l.reserved_quantity),
+                stock_levels::updated_at.eq(t),
+            ))
+            .execute(c)?;
+        }
+        diesel::update(sales_order_lines::table.filter(sales_order_lines::order_id.eq(id)))
+            .set(sales_order_lines::reserved_quantity.eq(0))
+            .execute(c)?;
+        let after = load(c, id)?;
+        audit::record(
+            c,
+            ctx,
+            Entry::of(
+                "cancel",
+                &after,
+                serde_json::json!({"status": [before, after.status]}),
+            ),
+        )?;
+        Ok(after)
+    })
+}

@@ -1,0 +1,3 @@
+DROP TABLE sales_order_lines;
+DROP TABLE sales_orders;
+ALTER TABLE stock_levels DROP COLUMN reserved;
