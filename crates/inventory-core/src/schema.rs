@@ -267,11 +267,34 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sales_returns (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        location_id -> BigInt,
+        restock -> Bool,
+        reason -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sales_return_lines (id) {
+        id -> BigInt,
+        return_id -> BigInt,
+        product_id -> BigInt,
+        quantity -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     customers,
     sales_orders,
     sales_order_lines,
+    sales_returns,
+    sales_return_lines,
     sessions,
     account_tokens,
     jwt_tokens,

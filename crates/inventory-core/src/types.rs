@@ -179,8 +179,8 @@ choices! {
 }
 
 choices! {
-    /// Why a ledger row changed a quantity. The last four are booked by the system only (a
-    /// transfer's two legs, a purchase order's receipt, a sales order's shipment).
+    /// Why a ledger row changed a quantity. The last five are booked by the system only (a
+    /// transfer's two legs, a purchase order's receipt, a sales order's shipment and return).
     AdjustmentKind {
         Receive = "receive" "Receive",
         Sale = "sale" "Sale",
@@ -192,6 +192,7 @@ choices! {
         TransferIn = "transfer_in" "Transfer in",
         OrderReceipt = "order_receipt" "Order receipt",
         Shipment = "shipment" "Shipment",
+        Return = "return" "Return",
     }
 }
 
@@ -205,7 +206,8 @@ impl AdjustmentKind {
             AdjustmentKind::TransferOut
             | AdjustmentKind::TransferIn
             | AdjustmentKind::OrderReceipt
-            | AdjustmentKind::Shipment => None,
+            | AdjustmentKind::Shipment
+            | AdjustmentKind::Return => None,
         }
     }
 }

@@ -1,3 +1,5 @@
+DROP TABLE sales_return_lines;
+DROP TABLE sales_returns;
 DROP TABLE sales_order_lines;
 DROP TABLE sales_orders;
 ALTER TABLE stock_levels DROP COLUMN reserved;

@@ -35,3 +35,24 @@ CREATE TABLE sales_order_lines (
 );
 CREATE UNIQUE INDEX sales_order_lines_product ON sales_order_lines (order_id, product_id);
 CREATE INDEX sales_order_lines_by_product ON sales_order_lines (product_id);
+
+-- Goods a customer sent back: with `restock`, `return` ledger rows brought them back into
+-- stock; without, they are only recorded (damaged goods).
+CREATE TABLE sales_returns (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    order_id INTEGER NOT NULL REFERENCES sales_orders (id),
+    location_id INTEGER NOT NULL REFERENCES locations (id),
+    restock BOOLEAN NOT NULL DEFAULT 1,
+    reason TEXT NOT NULL,
+    created_by INTEGER REFERENCES users (id),
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX sales_returns_order ON sales_returns (order_id, id);
+
+CREATE TABLE sales_return_lines (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    return_id INTEGER NOT NULL REFERENCES sales_returns (id) ON DELETE CASCADE,
+    product_id INTEGER NOT NULL REFERENCES products (id),
+    quantity BIGINT NOT NULL CHECK (quantity > 0)
+);
+CREATE INDEX sales_return_lines_return ON sales_return_lines (return_id);

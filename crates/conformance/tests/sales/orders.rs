@@ -462,7 +462,107 @@ async fn parallel_shipments_of_one_order_never_ship_more_than_ordered(app: TestA
     );
 }
 
+async fn returns_bring_goods_back_or_only_record_them(app: TestApp) {
+    let root = app.root().await;
+    let manager = app.user_with_role("manager").await;
+    let clerk = app.user_with_role("employee").await;
+    let cust = customer(&root, "Returner").await;
+    let a = stocked(&root, "RET-A", "1.00", 5).await;
+    let o = draft(&root, cust, json!([{"product_id": a, "quantity": 5}])).await;
+    let oid = id(&o);
+    let returns = format!("/api/sales-orders/{oid}/returns");
+    // Nothing shipped yet: nothing can come back.
+    let r = manager
+        .post(
+            &returns,
+            json!({"lines": [{"product_id": a, "quantity": 1}], "reason": "early"}),
+        )
+        .await;
+    r.expect(409);
+    assert_eq!(r.code(), "invalid_transition", "{r:?}");
+    root.post(&format!("/api/sales-orders/{oid}/confirm"), json!({}))
+        .await
+        .expect(200);
+    root.post(
+        &format!("/api/sales-orders/{oid}/ship"),
+        json!({"lines": [{"product_id": a, "quantity": 5}]}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(level(&root, a).await, (0, 0, 0));
+    // Restocked: a return ledger row brings two back.
+    let r = manager
+        .post(
+            &returns,
+            json!({"lines": [{"product_id": a, "quantity": 2}], "reason": "Wrong size"}),
+        )
+        .await;
+    let r = r.expect(201).clone();
+    assert_eq!(r["restock"], json!(true));
+    assert_eq!(r["order_id"], json!(oid));
+    assert_eq!(r["lines"], json!([{"product_id": a, "quantity": 2}]));
+    assert_eq!(level(&root, a).await, (2, 0, 2));
+    let rows = ledger(&root, &format!("product={a}&kind=return")).await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["delta"], json!(2));
+    assert_eq!(rows[0]["reference"], json!(format!("SO-{oid:06}")));
+    // Damaged: recorded, stock unchanged.
+    manager
+        .post(
+            &returns,
+            json!({"lines": [{"product_id": a, "quantity": 1}], "reason": "Broken", "restock": false}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(level(&root, a).await, (2, 0, 2));
+    assert_eq!(
+        ledger(&root, &format!("product={a}&kind=return"))
+            .await
+            .len(),
+        1
+    );
+    // 5 shipped, 3 back: 3 more is too many, 2 is fine.
+    let r = manager
+        .post(
+            &returns,
+            json!({"lines": [{"product_id": a, "quantity": 3}], "reason": "More"}),
+        )
+        .await;
+    r.expect(409);
+    assert_eq!(r.code(), "over_return", "{r:?}");
+    // Bad input and roles.
+    manager
+        .post(
+            &returns,
+            json!({"lines": [{"product_id": a, "quantity": 1}]}),
+        )
+        .await
+        .expect_field_error("reason");
+    manager
+        .post(
+            &returns,
+            json!({"lines": [{"product_id": 999999, "quantity": 1}], "reason": "x"}),
+        )
+        .await
+        .expect_field_error("lines[0].product_id");
+    clerk
+        .post(
+            &returns,
+            json!({"lines": [{"product_id": a, "quantity": 1}], "reason": "x"}),
+        )
+        .await
+        .expect(403);
+    let listed = clerk.get(&returns).await;
+    assert_eq!(listed.count(), 2);
+    let order = root.get(&format!("/api/sales-orders/{oid}")).await;
+    assert_eq!(order.expect(200)["lines"][0]["returned_quantity"], json!(3));
+    root.get("/api/sales-orders/999999/returns")
+        .await
+        .expect(404);
+}
+
 variants!(
+    returns_bring_goods_back_or_only_record_them,
     an_order_is_drafted_confirmed_shipped_in_parts_and_closed,
     a_confirmation_reserves_every_line_or_none,
     cancelling_releases_the_reservation,

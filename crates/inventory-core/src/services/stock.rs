@@ -82,7 +82,8 @@ pub fn book_releasing(
         | AdjustmentKind::Correction
         | AdjustmentKind::Audit
         | AdjustmentKind::TransferIn
-        | AdjustmentKind::OrderReceipt => 0,
+        | AdjustmentKind::OrderReceipt
+        | AdjustmentKind::Return => 0,
     };
     crate::sql::query(
         "INSERT INTO stock_levels (product_id, location_id, quantity, updated_at) \

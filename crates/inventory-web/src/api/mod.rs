@@ -127,6 +127,8 @@ pub fn table(s: &mut impl crate::router::Sink) {
         sales::confirm,
         sales::ship,
         sales::cancel,
+        sales::take_return,
+        sales::list_returns,
     );
 }
 

@@ -1,11 +1,13 @@
 //! Sales orders: drafts, confirmation (reservation), shipments, cancellation.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use inventory_core::services::sales::{self, SalesFilter, SalesOrder, SalesOrderInput, ShipInput};
+use inventory_core::services::sales::{
+    self, ReturnInput, SalesFilter, SalesOrder, SalesOrderInput, SalesReturn, ShipInput,
+};
 
 use super::{no_content, State};
 use crate::error::ApiError;
-use crate::extract::{paginated, query, Caller, JsonBody, PageParams};
+use crate::extract::{paginate_vec, paginated, query, Caller, JsonBody, PageParams};
 
 #[utoipa::path(get, path = "/api/sales-orders", tag = "sales", params(SalesFilter, PageParams), responses((status = 200, description = "A page of sales orders, newest first", body = crate::extract::PageBody<SalesOrder>)))]
 pub async fn list(st: State, caller: Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -111,4 +113,35 @@ pub async fn cancel(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     act(st, caller, id, sales::cancel).await
+}
+
+#[utoipa::path(post, path = "/api/sales-orders/{id}/returns", tag = "sales", request_body = ReturnInput, responses((status = 201, body = SalesReturn), (status = 409, description = "over_return or invalid_transition")))]
+pub async fn take_return(
+    st: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: JsonBody<ReturnInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let r = caller
+        .run(&st, move |core, ctx| {
+            sales::take_return(core, ctx, id, body.0)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(r))
+}
+
+#[utoipa::path(get, path = "/api/sales-orders/{id}/returns", tag = "sales", params(PageParams), responses((status = 200, description = "The order's returns, oldest first", body = crate::extract::PageBody<SalesReturn>)))]
+pub async fn list_returns(
+    st: State,
+    caller: Caller,
+    id: web::Path<i64>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let page = PageParams::from_req(&req)?;
+    let id = id.into_inner();
+    let all = caller
+        .run(&st, move |core, ctx| sales::list_returns(core, ctx, id))
+        .await?;
+    paginate_vec(&req, page, all)
 }

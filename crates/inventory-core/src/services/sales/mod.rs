@@ -5,8 +5,10 @@
 //! release more than there is.
 
 mod flow;
+mod returns;
 
 pub use flow::{cancel, confirm, ship, ShipInput, ShipLine};
+pub use returns::{list_returns, take_return, ReturnInput, ReturnLine, SalesReturn};
 
 use std::collections::{BTreeMap, HashSet};
 
