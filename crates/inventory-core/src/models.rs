@@ -194,6 +194,10 @@ pub struct Product {
 pub struct ProductView {
     #[serde(flatten)]
     pub product: Product,
+    /// Σ over its locations of what confirmed sales orders hold.
+    pub reserved: i64,
+    /// `quantity − reserved`: what can still be sold or moved.
+    pub available: i64,
     pub suppliers: Vec<LinkView>,
 }
 

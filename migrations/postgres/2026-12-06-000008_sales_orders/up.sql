@@ -2,6 +2,8 @@
 -- (docs/api-reference.md, section 11). `reserved` is what confirmed orders hold of a level;
 -- outgoing movements may not take `quantity` below it.
 ALTER TABLE stock_levels ADD COLUMN reserved BIGINT NOT NULL DEFAULT 0 CHECK (reserved >= 0);
+-- Just the levels something is reserved on: what product pages read to show `reserved`.
+CREATE INDEX stock_levels_reserved ON stock_levels (product_id) WHERE reserved > 0;
 
 CREATE TABLE sales_orders (
     id BIGSERIAL PRIMARY KEY,

@@ -116,6 +116,29 @@ async fn an_order_is_drafted_confirmed_shipped_in_parts_and_closed(app: TestApp)
     assert!(c["confirmed_by"].is_i64(), "{c}");
     assert_eq!(level(&root, a).await, (10, 6, 4));
     assert_eq!(level(&root, b).await, (5, 2, 3));
+    // Products and inventory levels show the same, in total and per location.
+    let pa = root.get(&format!("/api/products/{a}")).await;
+    let pa = pa.expect(200);
+    assert_eq!(
+        (
+            pa["quantity"].clone(),
+            pa["reserved"].clone(),
+            pa["available"].clone()
+        ),
+        (json!(10), json!(6), json!(4)),
+        "{pa}"
+    );
+    let listed = root.get("/api/products?search=SO-A").await;
+    assert_eq!(listed.page()[0]["available"], json!(4));
+    let inv = root.get("/api/inventory/levels?search=SO-B").await;
+    let row = &inv.page()[0];
+    assert_eq!(
+        (row["reserved"].clone(), row["available"].clone()),
+        (json!(2), json!(3)),
+        "{row}"
+    );
+    assert_eq!(row["locations"][0]["reserved"], json!(2), "{row}");
+    assert_eq!(row["locations"][0]["available"], json!(3), "{row}");
     // Other outgoing movements cannot eat the reservation; receipts and counts are not held.
     adjust(&clerk, a, None, "sale", 5).await.expect(409);
     book(&clerk, a, None, "sale", 4).await;

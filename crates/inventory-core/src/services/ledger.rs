@@ -355,6 +355,10 @@ pub fn stock_levels(
 pub struct LocationQuantity {
     pub location_id: i64,
     pub quantity: i64,
+    /// What confirmed sales orders hold there.
+    pub reserved: i64,
+    /// `quantity − reserved`.
+    pub available: i64,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -364,6 +368,10 @@ pub struct InventoryRow {
     pub name: String,
     pub category: Option<String>,
     pub quantity: i64,
+    /// Σ reserved over the locations.
+    pub reserved: i64,
+    /// `quantity − reserved`: what can still be sold or moved.
+    pub available: i64,
     pub reorder_level: i64,
     pub low_stock: bool,
     pub locations: Vec<LocationQuantity>,
@@ -403,26 +411,37 @@ pub fn inventory_levels(
                 .select((categories::id, categories::name))
                 .load(c)?
         };
-        Ok(products_page.map(|p| InventoryRow {
-            category: p.category_id.and_then(|cid| {
-                cats.iter()
-                    .find(|(id, _)| *id == cid)
-                    .map(|(_, n)| n.clone())
-            }),
-            locations: levels
+        Ok(products_page.map(|p| {
+            let reserved: i64 = levels
                 .iter()
                 .filter(|l| l.product_id == p.id)
-                .map(|l| LocationQuantity {
-                    location_id: l.location_id,
-                    quantity: l.quantity,
-                })
-                .collect(),
-            low_stock: p.quantity <= p.reorder_level,
-            id: p.id,
-            sku: p.sku,
-            name: p.name,
-            quantity: p.quantity,
-            reorder_level: p.reorder_level,
+                .map(|l| l.reserved)
+                .sum();
+            InventoryRow {
+                reserved,
+                available: p.quantity - reserved,
+                category: p.category_id.and_then(|cid| {
+                    cats.iter()
+                        .find(|(id, _)| *id == cid)
+                        .map(|(_, n)| n.clone())
+                }),
+                locations: levels
+                    .iter()
+                    .filter(|l| l.product_id == p.id)
+                    .map(|l| LocationQuantity {
+                        location_id: l.location_id,
+                        quantity: l.quantity,
+                        reserved: l.reserved,
+                        available: l.available,
+                    })
+                    .collect(),
+                low_stock: p.quantity <= p.reorder_level,
+                id: p.id,
+                sku: p.sku,
+                name: p.name,
+                quantity: p.quantity,
+                reorder_level: p.reorder_level,
+            }
         }))
     })
 }

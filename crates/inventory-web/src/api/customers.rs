@@ -8,7 +8,7 @@ use super::{no_content, State};
 use crate::error::ApiError;
 use crate::extract::{paginated, query, require_for_put, Caller, JsonBody, PageParams};
 
-#[utoipa::path(get, path = "/api/customers", tag = "sales", params(CustomerQuery, PageParams), responses((status = 200, description = "A page of customers", body = crate::extract::PageBody<Customer>)))]
+#[utoipa::path(get, operation_id = "list_customers", path = "/api/customers", tag = "sales", params(CustomerQuery, PageParams), responses((status = 200, description = "A page of customers", body = crate::extract::PageBody<Customer>)))]
 pub async fn list(st: State, caller: Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
     let q: CustomerQuery = query(&req)?;
@@ -18,7 +18,7 @@ pub async fn list(st: State, caller: Caller, req: HttpRequest) -> Result<HttpRes
     Ok(paginated(&req, page, data))
 }
 
-#[utoipa::path(post, path = "/api/customers", tag = "sales", request_body = CustomerInput, responses((status = 201, body = Customer)))]
+#[utoipa::path(post, operation_id = "create_customer", path = "/api/customers", tag = "sales", request_body = CustomerInput, responses((status = 201, body = Customer)))]
 pub async fn create(
     st: State,
     caller: Caller,
@@ -30,7 +30,7 @@ pub async fn create(
     Ok(HttpResponse::Created().json(c))
 }
 
-#[utoipa::path(get, path = "/api/customers/{id}", tag = "sales", responses((status = 200, body = Customer)))]
+#[utoipa::path(get, operation_id = "get_customer", path = "/api/customers/{id}", tag = "sales", responses((status = 200, body = Customer)))]
 pub async fn get(st: State, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let c = caller
@@ -39,7 +39,7 @@ pub async fn get(st: State, caller: Caller, id: web::Path<i64>) -> Result<HttpRe
     Ok(HttpResponse::Ok().json(c))
 }
 
-#[utoipa::path(patch, path = "/api/customers/{id}", tag = "sales", request_body = CustomerInput, responses((status = 200, body = Customer)))]
+#[utoipa::path(patch, operation_id = "update_customer", path = "/api/customers/{id}", tag = "sales", request_body = CustomerInput, responses((status = 200, body = Customer)))]
 pub async fn update(
     st: State,
     caller: Caller,
@@ -55,7 +55,7 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(c))
 }
 
-#[utoipa::path(put, path = "/api/customers/{id}", tag = "sales", request_body = CustomerInput, responses((status = 200, body = Customer)))]
+#[utoipa::path(put, operation_id = "replace_customer", path = "/api/customers/{id}", tag = "sales", request_body = CustomerInput, responses((status = 200, body = Customer)))]
 pub async fn replace(
     st: State,
     caller: Caller,
@@ -66,7 +66,7 @@ pub async fn replace(
     update(st, caller, id, body).await
 }
 
-#[utoipa::path(delete, path = "/api/customers/{id}", tag = "sales", responses((status = 204, description = "Deleted")))]
+#[utoipa::path(delete, operation_id = "delete_customer", path = "/api/customers/{id}", tag = "sales", responses((status = 204, description = "Deleted")))]
 pub async fn delete(
     st: State,
     caller: Caller,

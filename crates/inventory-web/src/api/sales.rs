@@ -9,7 +9,7 @@ use super::{no_content, State};
 use crate::error::ApiError;
 use crate::extract::{paginate_vec, paginated, query, Caller, JsonBody, PageParams};
 
-#[utoipa::path(get, path = "/api/sales-orders", tag = "sales", params(SalesFilter, PageParams), responses((status = 200, description = "A page of sales orders, newest first", body = crate::extract::PageBody<SalesOrder>)))]
+#[utoipa::path(get, operation_id = "list_sales_orders", path = "/api/sales-orders", tag = "sales", params(SalesFilter, PageParams), responses((status = 200, description = "A page of sales orders, newest first", body = crate::extract::PageBody<SalesOrder>)))]
 pub async fn list(st: State, caller: Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
     let f: SalesFilter = query(&req)?;
@@ -19,7 +19,7 @@ pub async fn list(st: State, caller: Caller, req: HttpRequest) -> Result<HttpRes
     Ok(paginated(&req, page, data))
 }
 
-#[utoipa::path(post, path = "/api/sales-orders", tag = "sales", request_body = SalesOrderInput, responses((status = 201, description = "A draft", body = SalesOrder)))]
+#[utoipa::path(post, operation_id = "create_sales_order", path = "/api/sales-orders", tag = "sales", request_body = SalesOrderInput, responses((status = 201, description = "A draft", body = SalesOrder)))]
 pub async fn create(
     st: State,
     caller: Caller,
@@ -31,7 +31,7 @@ pub async fn create(
     Ok(HttpResponse::Created().json(o))
 }
 
-#[utoipa::path(get, path = "/api/sales-orders/{id}", tag = "sales", responses((status = 200, body = SalesOrder)))]
+#[utoipa::path(get, operation_id = "get_sales_order", path = "/api/sales-orders/{id}", tag = "sales", responses((status = 200, body = SalesOrder)))]
 pub async fn get(st: State, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let o = caller
@@ -40,7 +40,7 @@ pub async fn get(st: State, caller: Caller, id: web::Path<i64>) -> Result<HttpRe
     Ok(HttpResponse::Ok().json(o))
 }
 
-#[utoipa::path(patch, path = "/api/sales-orders/{id}", tag = "sales", request_body = SalesOrderInput, responses((status = 200, body = SalesOrder), (status = 409, description = "Not a draft")))]
+#[utoipa::path(patch, operation_id = "update_sales_order", path = "/api/sales-orders/{id}", tag = "sales", request_body = SalesOrderInput, responses((status = 200, body = SalesOrder), (status = 409, description = "Not a draft")))]
 pub async fn update(
     st: State,
     caller: Caller,
@@ -54,7 +54,7 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(o))
 }
 
-#[utoipa::path(delete, path = "/api/sales-orders/{id}", tag = "sales", responses((status = 204, description = "Deleted draft"), (status = 409, description = "Not a draft")))]
+#[utoipa::path(delete, operation_id = "delete_sales_order", path = "/api/sales-orders/{id}", tag = "sales", responses((status = 204, description = "Deleted draft"), (status = 409, description = "Not a draft")))]
 pub async fn delete(
     st: State,
     caller: Caller,
@@ -83,7 +83,7 @@ async fn act(
     Ok(HttpResponse::Ok().json(o))
 }
 
-#[utoipa::path(post, path = "/api/sales-orders/{id}/confirm", tag = "sales", responses((status = 200, description = "Confirmed: every line reserved", body = SalesOrder), (status = 409, description = "insufficient_stock (nothing reserved) or invalid_transition")))]
+#[utoipa::path(post, operation_id = "confirm_sales_order", path = "/api/sales-orders/{id}/confirm", tag = "sales", responses((status = 200, description = "Confirmed: every line reserved", body = SalesOrder), (status = 409, description = "insufficient_stock (nothing reserved) or invalid_transition")))]
 pub async fn confirm(
     st: State,
     caller: Caller,
@@ -92,7 +92,7 @@ pub async fn confirm(
     act(st, caller, id, sales::confirm).await
 }
 
-#[utoipa::path(post, path = "/api/sales-orders/{id}/ship", tag = "sales", request_body = ShipInput, responses((status = 200, body = SalesOrder), (status = 409, description = "over_shipment or invalid_transition")))]
+#[utoipa::path(post, operation_id = "ship_sales_order", path = "/api/sales-orders/{id}/ship", tag = "sales", request_body = ShipInput, responses((status = 200, body = SalesOrder), (status = 409, description = "over_shipment or invalid_transition")))]
 pub async fn ship(
     st: State,
     caller: Caller,
@@ -106,7 +106,7 @@ pub async fn ship(
     Ok(HttpResponse::Ok().json(o))
 }
 
-#[utoipa::path(post, path = "/api/sales-orders/{id}/cancel", tag = "sales", responses((status = 200, description = "Cancelled: reservations released", body = SalesOrder), (status = 409, description = "invalid_transition")))]
+#[utoipa::path(post, operation_id = "cancel_sales_order", path = "/api/sales-orders/{id}/cancel", tag = "sales", responses((status = 200, description = "Cancelled: reservations released", body = SalesOrder), (status = 409, description = "invalid_transition")))]
 pub async fn cancel(
     st: State,
     caller: Caller,
@@ -115,7 +115,7 @@ pub async fn cancel(
     act(st, caller, id, sales::cancel).await
 }
 
-#[utoipa::path(post, path = "/api/sales-orders/{id}/returns", tag = "sales", request_body = ReturnInput, responses((status = 201, body = SalesReturn), (status = 409, description = "over_return or invalid_transition")))]
+#[utoipa::path(post, operation_id = "return_sales_order_goods", path = "/api/sales-orders/{id}/returns", tag = "sales", request_body = ReturnInput, responses((status = 201, body = SalesReturn), (status = 409, description = "over_return or invalid_transition")))]
 pub async fn take_return(
     st: State,
     caller: Caller,
@@ -131,7 +131,7 @@ pub async fn take_return(
     Ok(HttpResponse::Created().json(r))
 }
 
-#[utoipa::path(get, path = "/api/sales-orders/{id}/returns", tag = "sales", params(PageParams), responses((status = 200, description = "The order's returns, oldest first", body = crate::extract::PageBody<SalesReturn>)))]
+#[utoipa::path(get, operation_id = "list_sales_order_returns", path = "/api/sales-orders/{id}/returns", tag = "sales", params(PageParams), responses((status = 200, description = "The order's returns, oldest first", body = crate::extract::PageBody<SalesReturn>)))]
 pub async fn list_returns(
     st: State,
     caller: Caller,
