@@ -1,6 +1,7 @@
 //! API.md §6 Reorder suggestions, checked against worked examples computed by hand:
-//! `suggested_quantity = max(reorder_quantity, reorder_level − on_hand − on_order
-//!                            + ⌈avg_daily_sales × lead_time_days⌉)`.
+//! `suggested_quantity = max(reorder_quantity, reorder_level − available − on_order
+//!                            + ⌈avg_daily_sales × lead_time_days⌉)`, where `available` is on
+//! hand less what confirmed sales orders reserved and sales orders' shipments count as sales.
 
 use crate::support::*;
 use conformance::fixtures::all_pages;
@@ -44,6 +45,10 @@ fn formula(
 /// - D: level 10, 4 on hand, no supplier at all → supplier null, lead time 0.
 /// - E: level 10, 6 on hand, a submitted order of 5 → 11 > 10, not suggested.
 /// - F: level 5, 5 on hand, exactly at the level → suggested.
+/// - S (the sales side): level 10, 30 received, a sales order of 9 shipped → 21 on hand, well
+///   above the level; a confirmed sales order reserves 15 → 6 available, so it is suggested:
+///   max(0, 10 − 6 − 0 + 0) = 4 (no supplier, lead 0), and the 9 shipped count as sales
+///   (avg 9 / 30 = 0.3 a day).
 struct Shop {
     s1: i64,
     s2: i64,
@@ -53,6 +58,7 @@ struct Shop {
     d: i64,
     e: i64,
     f: i64,
+    s: i64,
 }
 
 async fn shop(app: &TestApp, who: &Cast) -> Shop {
@@ -154,6 +160,38 @@ async fn shop(app: &TestApp, who: &Cast) -> Shop {
     book(root, g, None, "receive", 50).await;
     let h = mk("SUG-H", 5, 1).await;
     root.delete(&format!("/api/products/{h}")).await.expect(204);
+
+    let s = mk("SUG-S", 10, 0).await;
+    book(root, s, None, "receive", 30).await;
+    let buyer = root
+        .post("/api/customers", json!({"name": "Suggestion buyer"}))
+        .await
+        .expect(201)["id"]
+        .as_i64()
+        .unwrap();
+    for (quantity, ship) in [(9, true), (15, false)] {
+        let o = root
+            .post(
+                "/api/sales-orders",
+                json!({"customer_id": buyer, "lines": [{"product_id": s, "quantity": quantity}]}),
+            )
+            .await
+            .expect(201)["id"]
+            .as_i64()
+            .unwrap();
+        root.post(&format!("/api/sales-orders/{o}/confirm"), json!({}))
+            .await
+            .expect(200);
+        if ship {
+            root.post(
+                &format!("/api/sales-orders/{o}/ship"),
+                json!({"lines": [{"product_id": s, "quantity": quantity}]}),
+            )
+            .await
+            .expect(200);
+        }
+    }
+    assert_eq!(quantity(root, s).await, 21);
     let _ = app;
     Shop {
         s1,
@@ -164,6 +202,7 @@ async fn shop(app: &TestApp, who: &Cast) -> Shop {
         d,
         e,
         f,
+        s,
     }
 }
 
@@ -270,7 +309,25 @@ async fn suggestions_follow_the_formula_exactly(app: TestApp) {
         "{f}"
     );
     assert_eq!(f["suggested_quantity"], json!(1));
-    assert_eq!(list.len(), 5, "A, B, C, D and F only: {list:?}");
+
+    // --- S: reserved stock is not available; shipments are sales ---------------------------
+    let s = for_product(&list, k.s).expect("S: 21 on hand but only 6 available");
+    let want_s = formula(0, 10, 21 - 15, 0, 9, 0);
+    println!(
+        "[reorder worked example S] reorder_level=10 reorder_quantity=0; received 30, a sales order of 9 shipped \
+         → on_hand=21; a confirmed order reserves 15 → available=6; sold (shipped) 9 → avg 0.3; no supplier, lead 0; \
+         suggested=max(0, 10−6−0+0)={want_s}"
+    );
+    assert_eq!(want_s, 4);
+    assert_eq!(s["on_hand"], json!(21), "{s}");
+    assert_eq!(s["available"], json!(6), "{s}");
+    assert_eq!(s["suggested_quantity"], json!(want_s), "{s}");
+    let got_avg = s["avg_daily_sales"].as_f64();
+    assert!(
+        got_avg.is_some_and(|g| (g - 0.3).abs() < 1e-9),
+        "shipments count as sales: 9 / 30 = 0.3: {s}"
+    );
+    assert_eq!(list.len(), 6, "A, B, C, D, F and S only: {list:?}");
 
     // Everything a signed-in reader sees; guests nothing.
     who.employee

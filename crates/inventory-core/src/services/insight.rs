@@ -33,9 +33,11 @@ pub struct Suggestion {
     pub sku: String,
     pub name: String,
     pub on_hand: i64,
+    /// `on_hand` less what confirmed sales orders reserved: what the reorder rule counts.
+    pub available: i64,
     pub on_order: i64,
     pub reorder_level: i64,
-    /// Units sold a day over the last 30 days (sales ÷ 30), to two decimals.
+    /// Units sold or shipped a day over the last 30 days (÷ 30), to two decimals.
     pub avg_daily_sales: f64,
     pub suggested_quantity: i64,
     pub supplier: Option<SuggestedSupplier>,
@@ -55,6 +57,8 @@ struct Candidate {
     #[diesel(sql_type = BigInt)]
     quantity: i64,
     #[diesel(sql_type = BigInt)]
+    reserved: i64,
+    #[diesel(sql_type = BigInt)]
     reorder_level: i64,
     #[diesel(sql_type = BigInt)]
     reorder_quantity: i64,
@@ -65,26 +69,29 @@ struct Candidate {
 }
 
 const CANDIDATES: &str = "SELECT * FROM (SELECT p.id, p.sku, p.name, p.quantity, p.reorder_level, p.reorder_quantity, \
+    CAST(COALESCE((SELECT SUM(s.reserved) FROM stock_levels s \
+        WHERE s.product_id = p.id AND s.reserved > 0), 0) AS BIGINT) AS reserved, \
     CAST(COALESCE((SELECT SUM(l.quantity - l.received_quantity) FROM purchase_order_lines l \
         JOIN purchase_orders o ON o.id = l.order_id \
         WHERE l.product_id = p.id AND o.status IN ('submitted', 'approved', 'partially_received')), 0) AS BIGINT) AS on_order, \
     CAST(COALESCE((SELECT SUM(-a.delta) FROM stock_adjustments a \
-        WHERE a.product_id = p.id AND a.kind = 'sale' AND a.created_at >= $1), 0) AS BIGINT) AS sold_30d \
+        WHERE a.product_id = p.id AND a.kind IN ('sale', 'shipment') AND a.created_at >= $1), 0) AS BIGINT) AS sold_30d \
     FROM products p WHERE p.deleted_at IS NULL) x \
-    WHERE x.quantity + x.on_order <= x.reorder_level ORDER BY x.id";
+    WHERE x.quantity - x.reserved + x.on_order <= x.reorder_level ORDER BY x.id";
 
-/// `suggested = max(reorder_quantity, level − on_hand − on_order + ⌈avg_daily_sales × lead_time⌉)`
-/// with `avg_daily_sales = sold_30d / 30`, computed in integers so the ceiling is exact.
+/// `suggested = max(reorder_quantity, level − available − on_order + ⌈avg_daily_sales × lead_time⌉)`
+/// with `avg_daily_sales = sold_30d / 30` (sales and shipments), computed in integers so the
+/// ceiling is exact; `available` is on hand less what sales orders reserved.
 pub fn suggested_quantity(
     reorder_quantity: i64,
     level: i64,
-    on_hand: i64,
+    available: i64,
     on_order: i64,
     sold_30d: i64,
     lead_time_days: i64,
 ) -> i64 {
     let demand = (sold_30d.saturating_mul(lead_time_days) + 29).div_euclid(30);
-    let gap = level - on_hand - on_order + demand;
+    let gap = level - available - on_order + demand;
     reorder_quantity.max(gap)
 }
 
@@ -134,13 +141,14 @@ pub fn suggestions(core: &Core, ctx: &Ctx) -> CoreResult<Vec<Suggestion>> {
                     sku: r.sku,
                     name: r.name,
                     on_hand: r.quantity,
+                    available: r.quantity - r.reserved,
                     on_order: r.on_order,
                     reorder_level: r.reorder_level,
                     avg_daily_sales: (r.sold_30d as f64 / 30.0 * 100.0).round() / 100.0,
                     suggested_quantity: suggested_quantity(
                         r.reorder_quantity,
                         r.reorder_level,
-                        r.quantity,
+                        r.quantity - r.reserved,
                         r.on_order,
                         r.sold_30d,
                         lead,
