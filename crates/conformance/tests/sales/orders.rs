@@ -584,7 +584,62 @@ async fn returns_bring_goods_back_or_only_record_them(app: TestApp) {
         .expect(404);
 }
 
+async fn a_count_below_the_reservations_raises_an_oversold_alert_until_covered(app: TestApp) {
+    let root = app.root().await;
+    let manager = app.user_with_role("manager").await;
+    let cust = customer(&root, "Promised").await;
+    let p = stocked(&root, "OVER-1", "1.00", 10).await;
+    let o = draft(&root, cust, json!([{"product_id": p, "quantity": 8}])).await;
+    root.post(&format!("/api/sales-orders/{}/confirm", id(&o)), json!({}))
+        .await
+        .expect(200);
+    let alerts = |c: &Client| {
+        let path = format!("/api/alerts?product={p}");
+        let c = c.duplicate();
+        async move { c.get(&path).await.page() }
+    };
+    assert!(alerts(&root).await.is_empty());
+    // The count finds 5: booked (a count records what is there), 3 short of the promises.
+    book(&manager, p, None, "audit", 5).await;
+    assert_eq!(level(&root, p).await, (5, 8, -3));
+    let open = alerts(&root).await;
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0]["kind"], json!("oversold"));
+    assert_eq!(open[0]["status"], json!("open"));
+    assert_eq!(open[0]["quantity"], json!(-3), "available: {open:?}");
+    assert_eq!(open[0]["threshold"], json!(8), "reserved: {open:?}");
+    let pv = root.get(&format!("/api/products/{p}")).await;
+    assert_eq!(pv.expect(200)["available"], json!(-3));
+    // Nothing else may go out meanwhile; a second count does not open a second alert.
+    adjust(&manager, p, None, "sale", 1).await.expect(409);
+    book(&manager, p, None, "audit", 4).await;
+    assert_eq!(alerts(&root).await.len(), 1);
+    // A receipt that covers the reservations resolves it.
+    book(&manager, p, None, "receive", 4).await;
+    assert_eq!(level(&root, p).await, (8, 8, 0));
+    let after = alerts(&root).await;
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert_eq!(after[0]["status"], json!("resolved"), "{after:?}");
+    // Short again, then the order is cancelled: released, resolved again.
+    book(&manager, p, None, "correction", -2).await;
+    let open: Vec<Value> = alerts(&root)
+        .await
+        .into_iter()
+        .filter(|a| a["status"] == json!("open"))
+        .collect();
+    assert_eq!(open.len(), 1, "{open:?}");
+    manager
+        .post(&format!("/api/sales-orders/{}/cancel", id(&o)), json!({}))
+        .await
+        .expect(200);
+    assert!(alerts(&root)
+        .await
+        .iter()
+        .all(|a| a["status"] == json!("resolved")));
+}
+
 variants!(
+    a_count_below_the_reservations_raises_an_oversold_alert_until_covered,
     returns_bring_goods_back_or_only_record_them,
     an_order_is_drafted_confirmed_shipped_in_parts_and_closed,
     a_confirmation_reserves_every_line_or_none,

@@ -67,7 +67,7 @@ async fn stock_levels_show_each_product_at_each_location(app: TestApp) {
     guest.get("/api/stock-levels?product=abc").await.expect(400);
 }
 
-/// Asserts the compact shape of an inventory row.
+/// Asserts the compact shape of an inventory row (with what sales orders reserve, §11).
 #[track_caller]
 fn assert_compact(row: &Value) {
     let obj = row
@@ -78,6 +78,7 @@ fn assert_compact(row: &Value) {
     assert_eq!(
         keys,
         vec![
+            "available",
             "category",
             "id",
             "locations",
@@ -85,6 +86,7 @@ fn assert_compact(row: &Value) {
             "name",
             "quantity",
             "reorder_level",
+            "reserved",
             "sku"
         ],
         "an inventory row is compact: {row}"
@@ -97,8 +99,8 @@ fn assert_compact(row: &Value) {
         keys.sort();
         assert_eq!(
             keys,
-            vec!["location_id", "quantity"],
-            "a location entry is {{location_id, quantity}}: {row}"
+            vec!["available", "location_id", "quantity", "reserved"],
+            "a location entry is {{location_id, quantity, reserved, available}}: {row}"
         );
     }
 }

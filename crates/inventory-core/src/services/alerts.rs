@@ -1,6 +1,8 @@
 //! Low-stock alerts: opened when a product's quantity crosses to or below its reorder level
 //! (one open alert a product, guarded by a partial unique index), resolved by themselves when
-//! stock rises above it again, and emailed to managers and admins after commit.
+//! stock rises above it again, and emailed to managers and admins after commit. Beside them,
+//! `oversold` alerts: a location holds less than confirmed sales orders reserved there (only
+//! a correction or a count can do that), open until every location is covered again.
 
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -48,6 +50,72 @@ pub struct Opened {
     pub name: String,
 }
 
+const OVERSOLD: &str = "oversold";
+
+/// Opens or resolves the product's `oversold` alert after a change that may have put a
+/// location below (or back above) what is reserved there; on the change's transaction.
+/// Quantity is the product's available total (negative while oversold), threshold what is
+/// reserved in all.
+pub fn oversold_changed(conn: &mut DbConn, ctx: &Ctx, product_id: i64) -> CoreResult<()> {
+    use crate::schema::stock_levels;
+    let short: i64 = stock_levels::table
+        .filter(stock_levels::product_id.eq(product_id))
+        .filter(stock_levels::quantity.lt(stock_levels::reserved))
+        .count()
+        .get_result(conn)?;
+    let open = alerts::table
+        .filter(alerts::product_id.eq(product_id))
+        .filter(alerts::kind.eq(OVERSOLD))
+        .filter(alerts::status.ne(AlertStatus::Resolved.as_str()));
+    let t = now();
+    if short == 0 {
+        diesel::update(open)
+            .set((
+                alerts::status.eq(AlertStatus::Resolved.as_str()),
+                alerts::resolved_at.eq(Some(t)),
+            ))
+            .execute(conn)?;
+        return Ok(());
+    }
+    if open.count().get_result::<i64>(conn)? > 0 {
+        return Ok(());
+    }
+    // A product has a handful of levels: summed here, the same on both databases.
+    let (quantity, reserved) = stock_levels::table
+        .filter(stock_levels::product_id.eq(product_id))
+        .select((stock_levels::quantity, stock_levels::reserved))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .fold((0i64, 0i64), |(q, r), (lq, lr)| (q + lq, r + lr));
+    let sku: String = products::table
+        .find(product_id)
+        .select(products::sku)
+        .first(conn)?;
+    let alert: Alert = diesel::insert_into(alerts::table)
+        .values((
+            alerts::product_id.eq(product_id),
+            alerts::kind.eq(OVERSOLD),
+            alerts::quantity.eq(quantity - reserved),
+            alerts::threshold.eq(reserved),
+            alerts::status.eq(AlertStatus::Open.as_str()),
+            alerts::created_at.eq(t),
+        ))
+        .returning(alerts::all_columns)
+        .get_result(conn)?;
+    audit::record(
+        conn,
+        ctx,
+        Entry {
+            action: "create",
+            object_type: "alert",
+            object_id: alert.id.to_string(),
+            object_repr: format!("{OVERSOLD} {sku}"),
+            changes: serde_json::json!({"quantity": [null, alert.quantity], "threshold": [null, reserved]}),
+        },
+    )?;
+    Ok(())
+}
+
 /// Re-evaluates a product's alert state after its quantity or reorder level changed, on the
 /// change's own transaction. `before` is the quantity before the change.
 pub fn after_change(
@@ -71,6 +139,7 @@ pub fn after_change(
         diesel::update(
             alerts::table
                 .filter(alerts::product_id.eq(product_id))
+                .filter(alerts::kind.ne(OVERSOLD))
                 .filter(alerts::status.ne(AlertStatus::Resolved.as_str())),
         )
         .set((
@@ -86,6 +155,7 @@ pub fn after_change(
     }
     let open: i64 = alerts::table
         .filter(alerts::product_id.eq(product_id))
+        .filter(alerts::kind.ne(OVERSOLD))
         .filter(alerts::status.ne(AlertStatus::Resolved.as_str()))
         .count()
         .get_result(conn)?;

@@ -93,7 +93,7 @@ pub fn book_releasing(
     .bind::<BigInt, _>(b.location_id)
     .bind::<Timestamp, _>(t)
     .execute(conn)?;
-    let quantity_after: Option<i64> = diesel::update(
+    let after: Option<(i64, i64)> = diesel::update(
         stock_levels::table
             .filter(stock_levels::product_id.eq(b.product_id))
             .filter(stock_levels::location_id.eq(b.location_id))
@@ -108,12 +108,19 @@ pub fn book_releasing(
         stock_levels::reserved.eq(stock_levels::reserved - release),
         stock_levels::updated_at.eq(t),
     ))
-    .returning(stock_levels::quantity)
+    .returning((stock_levels::quantity, stock_levels::reserved))
     .get_result(conn)
     .optional()?;
-    let Some(quantity_after) = quantity_after else {
+    let Some((quantity_after, reserved_after)) = after else {
         return Err(CoreError::insufficient_stock());
     };
+    // Only a correction or a count can leave a level below its reservation, and a receipt
+    // or a cancelled order can lift it back: the oversold alert is looked at only then.
+    let was_short = quantity_after - b.delta < reserved_after + release;
+    let is_short = quantity_after < reserved_after;
+    if was_short != is_short {
+        crate::services::alerts::oversold_changed(conn, ctx, b.product_id)?;
+    }
     crate::metrics::booked(b.kind);
     let (product_quantity_after, category_id, price, reorder_level, deleted_at): (
         i64,

@@ -331,6 +331,10 @@ pub fn cancel(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<SalesOrder> {
         diesel::update(sales_order_lines::table.filter(sales_order_lines::order_id.eq(id)))
             .set(sales_order_lines::reserved_quantity.eq(0))
             .execute(c)?;
+        // Releasing may cover a location a count had left short.
+        for l in order.lines.iter().filter(|l| l.reserved_quantity > 0) {
+            alerts::oversold_changed(c, ctx, l.product_id)?;
+        }
         let after = load(c, id)?;
         audit::record(
             c,
