@@ -43,3 +43,30 @@ pub fn contains_pattern(term: &str) -> String {
         .replace('_', "\\_");
     format!("%{escaped}%")
 }
+
+/// The checks every "these products, these quantities" body shares (receiving a purchase
+/// order, shipping or returning a sales order): at least one line, each quantity a positive
+/// [`Quantity`](crate::types::Quantity), no product twice; problems go into `errs`.
+pub(crate) fn check_moved_lines(
+    errs: &mut crate::error::Errors,
+    lines: impl ExactSizeIterator<Item = (i64, i64)>,
+    none_given: &str,
+) {
+    if lines.len() == 0 {
+        errs.add("lines", none_given);
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, (product_id, quantity)) in lines.enumerate() {
+        if quantity <= 0 {
+            errs.add(
+                &format!("lines[{i}].quantity"),
+                "Ensure this value is greater than 0.",
+            );
+        } else if let Err(m) = crate::types::Quantity::parse(quantity) {
+            errs.add(&format!("lines[{i}].quantity"), m);
+        }
+        if !seen.insert(product_id) {
+            errs.add(&format!("lines[{i}]"), "The same product appears twice.");
+        }
+    }
+}

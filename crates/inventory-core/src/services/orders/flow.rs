@@ -2,7 +2,6 @@
 //! statement (or explains why not), receipts booked on the ledger line by line.
 
 use super::{load, may_edit, Order, ReceiveInput};
-use std::collections::HashSet;
 
 use diesel::prelude::*;
 
@@ -16,7 +15,6 @@ use crate::services::stock::{self, Booking};
 use crate::services::{alerts, stats};
 use crate::types::AdjustmentKind;
 use crate::types::OrderStatus;
-use crate::types::Quantity;
 
 /// Moves an order from one of `from` to `to` in one statement, or explains why not.
 fn transition(
@@ -187,23 +185,11 @@ pub fn cancel(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Order> {
 pub fn receive(core: &Core, ctx: &Ctx, id: i64, input: ReceiveInput) -> CoreResult<Order> {
     ctx.basic_stock()?;
     let mut errs = Errors::default();
-    if input.lines.is_empty() {
-        errs.add("lines", "Say what was received: at least one line.");
-    }
-    let mut seen = HashSet::new();
-    for (i, l) in input.lines.iter().enumerate() {
-        if l.quantity <= 0 {
-            errs.add(
-                &format!("lines[{i}].quantity"),
-                "Ensure this value is greater than 0.",
-            );
-        } else if let Err(m) = Quantity::parse(l.quantity) {
-            errs.add(&format!("lines[{i}].quantity"), m);
-        }
-        if !seen.insert(l.product_id) {
-            errs.add(&format!("lines[{i}]"), "The same product appears twice.");
-        }
-    }
+    crate::services::check_moved_lines(
+        &mut errs,
+        input.lines.iter().map(|l| (l.product_id, l.quantity)),
+        "Say what was received: at least one line.",
+    );
     errs.finish()?;
     let (order, opened) = core.db.write(|c| {
         // Claim the order first (and lock it on PostgreSQL) while it may receive goods.

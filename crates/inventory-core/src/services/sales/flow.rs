@@ -3,8 +3,6 @@
 //! conditional statement on its status, and each quantity moves with one conditional
 //! statement on the level or line, so concurrent requests serialise on the rows they touch.
 
-use std::collections::HashSet;
-
 use diesel::prelude::*;
 use serde::Deserialize;
 
@@ -17,7 +15,7 @@ use crate::error::{CoreError, CoreResult, Errors, FieldErrors};
 use crate::schema::{products, sales_order_lines, sales_orders, stock_levels};
 use crate::services::alerts;
 use crate::services::stock::{self, Booking};
-use crate::types::{bounded_text, AdjustmentKind, Quantity, Role, SalesStatus};
+use crate::types::{bounded_text, AdjustmentKind, Role, SalesStatus};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -168,23 +166,11 @@ pub fn confirm(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<SalesOrder> {
 pub fn ship(core: &Core, ctx: &Ctx, id: i64, input: ShipInput) -> CoreResult<SalesOrder> {
     ctx.sell()?;
     let mut errs = Errors::default();
-    if input.lines.is_empty() {
-        errs.add("lines", "Say what is shipped: at least one line.");
-    }
-    let mut seen = HashSet::new();
-    for (i, l) in input.lines.iter().enumerate() {
-        if l.quantity <= 0 {
-            errs.add(
-                &format!("lines[{i}].quantity"),
-                "Ensure this value is greater than 0.",
-            );
-        } else if let Err(m) = Quantity::parse(l.quantity) {
-            errs.add(&format!("lines[{i}].quantity"), m);
-        }
-        if !seen.insert(l.product_id) {
-            errs.add(&format!("lines[{i}]"), "The same product appears twice.");
-        }
-    }
+    crate::services::check_moved_lines(
+        &mut errs,
+        input.lines.iter().map(|l| (l.product_id, l.quantity)),
+        "Say what is shipped: at least one line.",
+    );
     let tracking = match input.tracking.as_deref() {
         Some(s) => errs.take("tracking", bounded_text(s.trim(), 200)),
         None => None,
@@ -200,16 +186,7 @@ pub fn ship(core: &Core, ctx: &Ctx, id: i64, input: ShipInput) -> CoreResult<Sal
             "shipped",
         )?;
         let before = load(c, id)?;
-        let mut unknown = Errors::default();
-        for (i, l) in input.lines.iter().enumerate() {
-            if !before.lines.iter().any(|x| x.product_id == l.product_id) {
-                unknown.add(
-                    &format!("lines[{i}].product_id"),
-                    format!("Product {} is not on this order.", l.product_id),
-                );
-            }
-        }
-        unknown.finish()?;
+        before.all_on_order(input.lines.iter().map(|l| l.product_id))?;
         let mut opened = Vec::new();
         for l in &input.lines {
             let n = diesel::update(

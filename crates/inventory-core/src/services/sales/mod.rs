@@ -155,6 +155,22 @@ fn assemble(order: SalesRow, lines: Vec<SalesLineRow>) -> SalesOrder {
     }
 }
 
+impl SalesOrder {
+    /// A shipment or return may name only the order's products: 400 on each line that does not.
+    pub(crate) fn all_on_order(&self, products: impl Iterator<Item = i64>) -> CoreResult<()> {
+        let mut unknown = Errors::default();
+        for (i, p) in products.enumerate() {
+            if !self.lines.iter().any(|x| x.product_id == p) {
+                unknown.add(
+                    &format!("lines[{i}].product_id"),
+                    format!("Product {p} is not on this order."),
+                );
+            }
+        }
+        unknown.finish()
+    }
+}
+
 pub(crate) fn load(conn: &mut DbConn, id: i64) -> CoreResult<SalesOrder> {
     let order: SalesRow = sales_orders::table.find(id).first(conn)?;
     let lines: Vec<SalesLineRow> = sales_order_lines::table
@@ -312,7 +328,7 @@ fn active_customer(conn: &mut DbConn, id: i64) -> CoreResult<()> {
     }
 }
 
-fn order_location(conn: &mut DbConn, id: Option<i64>) -> CoreResult<i64> {
+pub(super) fn order_location(conn: &mut DbConn, id: Option<i64>) -> CoreResult<i64> {
     bookable_location(conn, id).map_err(|e| match e {
         CoreError::NotFound => CoreError::validation("location_id", "No such location."),
         other => other,

@@ -2,7 +2,7 @@
 //! and not yet returned, per line one conditional statement; with `restock` the goods come
 //! back into stock through `return` ledger rows.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -14,9 +14,8 @@ use crate::context::Core;
 use crate::db::{now, DbConn};
 use crate::error::{CoreError, CoreResult, Errors};
 use crate::schema::{sales_order_lines, sales_orders, sales_return_lines, sales_returns};
-use crate::services::ledger::bookable_location;
 use crate::services::stock::{self, Booking};
-use crate::types::{required_text, ser_ts, AdjustmentKind, Quantity, Role, SalesStatus};
+use crate::types::{required_text, ser_ts, AdjustmentKind, Role, SalesStatus};
 
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -129,23 +128,11 @@ pub fn take_return(
 ) -> CoreResult<SalesReturn> {
     ctx.require(&[Role::Manager, Role::Admin])?;
     let mut errs = Errors::default();
-    if input.lines.is_empty() {
-        errs.add("lines", "Say what came back: at least one line.");
-    }
-    let mut seen = HashSet::new();
-    for (i, l) in input.lines.iter().enumerate() {
-        if l.quantity <= 0 {
-            errs.add(
-                &format!("lines[{i}].quantity"),
-                "Ensure this value is greater than 0.",
-            );
-        } else if let Err(m) = Quantity::parse(l.quantity) {
-            errs.add(&format!("lines[{i}].quantity"), m);
-        }
-        if !seen.insert(l.product_id) {
-            errs.add(&format!("lines[{i}]"), "The same product appears twice.");
-        }
-    }
+    crate::services::check_moved_lines(
+        &mut errs,
+        input.lines.iter().map(|l| (l.product_id, l.quantity)),
+        "Say what came back: at least one line.",
+    );
     let reason = match input.reason.as_deref() {
         Some(r) => errs.take("reason", required_text(r, 500)),
         None => {
@@ -179,22 +166,10 @@ pub fn take_return(
             ));
         }
         let location_id = match input.location_id {
-            Some(l) => bookable_location(c, Some(l)).map_err(|e| match e {
-                CoreError::NotFound => CoreError::validation("location_id", "No such location."),
-                other => other,
-            })?,
+            Some(l) => super::order_location(c, Some(l))?,
             None => order.location_id,
         };
-        let mut unknown = Errors::default();
-        for (i, l) in input.lines.iter().enumerate() {
-            if !order.lines.iter().any(|x| x.product_id == l.product_id) {
-                unknown.add(
-                    &format!("lines[{i}].product_id"),
-                    format!("Product {} is not on this order.", l.product_id),
-                );
-            }
-        }
-        unknown.finish()?;
+        order.all_on_order(input.lines.iter().map(|l| l.product_id))?;
         let t = now();
         let return_id: i64 = diesel::insert_into(sales_returns::table)
             .values((
