@@ -23,6 +23,7 @@ mod app;
 mod client;
 mod db;
 pub mod fixtures;
+pub mod instance;
 pub mod jwt;
 pub mod mail;
 pub mod tools;

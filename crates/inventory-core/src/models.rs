@@ -8,7 +8,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::types::{ser_money, ser_money_opt, ser_ts, ser_ts_opt};
+use crate::types::{ser_cost, ser_cost_opt, ser_money, ser_money_opt, ser_ts, ser_ts_opt};
 
 #[derive(Debug, Clone, Queryable)]
 pub struct UserRow {
@@ -187,6 +187,10 @@ pub struct Product {
     #[diesel(deserialize_as = crate::ts::SqlTsOpt)]
     pub deleted_at: Option<NaiveDateTime>,
     pub deleted_by: Option<i64>,
+    /// What one unit on hand cost on average (four places); null until the first unit came in.
+    #[serde(serialize_with = "ser_cost_opt")]
+    #[schema(value_type = Option<String>)]
+    pub average_cost: Option<i64>,
 }
 
 /// A product with the summaries of its supplier links, as lists and details show it.
@@ -310,6 +314,11 @@ pub struct Adjustment {
     #[serde(serialize_with = "ser_ts")]
     #[diesel(deserialize_as = crate::ts::SqlTs)]
     pub created_at: NaiveDateTime,
+    /// What one unit of this movement cost (four places): a receipt's own cost, else the
+    /// product's average cost at that moment.
+    #[serde(serialize_with = "ser_cost")]
+    #[schema(value_type = String)]
+    pub unit_cost: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Serialize, utoipa::ToSchema)]

@@ -136,6 +136,7 @@ diesel::table! {
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
         deleted_by -> Nullable<BigInt>,
+        average_cost -> Nullable<BigInt>,
     }
 }
 
@@ -177,6 +178,7 @@ diesel::table! {
         reference -> Text,
         user_id -> Nullable<BigInt>,
         created_at -> Timestamp,
+        unit_cost -> BigInt,
     }
 }
 

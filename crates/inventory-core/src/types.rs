@@ -86,6 +86,106 @@ impl Serialize for Money {
     }
 }
 
+/// What one unit cost, in ten-thousandths of the currency unit (`"12.3456"` is 123456): the
+/// contract keeps costs to four places so averages of many receipts stay exact enough.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Cost(pub i64);
+
+impl Cost {
+    /// Ten-thousandths in a cent: two-place money (prices, supplier costs) becomes a cost.
+    pub const PER_CENT: i64 = 100;
+    /// The same ceiling as money (10^12 units), so a unit cost times a quantity the ledger
+    /// allows is checked once at booking rather than overflowing in a report.
+    const MAX: i64 = 1_000_000_000_000 * 10_000;
+
+    pub fn from_cents(cents: i64) -> Cost {
+        Cost(cents.saturating_mul(Self::PER_CENT))
+    }
+
+    /// Parses `"12.3456"`, `12.5`, `"7"`: at most four decimals, not negative.
+    pub fn parse_json(v: &serde_json::Value) -> Result<Cost, String> {
+        let text = match v {
+            serde_json::Value::String(s) => s.trim().to_owned(),
+            serde_json::Value::Number(n) => n.to_string(),
+            _ => return Err("A valid number is required.".into()),
+        };
+        if text.starts_with('-') {
+            return Err("Ensure this value is greater than or equal to 0.".into());
+        }
+        let (int_part, frac_part) = text.split_once('.').unwrap_or((&text, ""));
+        let digits_ok = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+        if int_part.is_empty() || !digits_ok(int_part) || !digits_ok(frac_part) {
+            return Err("A valid number is required.".into());
+        }
+        if frac_part.len() > 4 && frac_part[4..].chars().any(|c| c != '0') {
+            return Err("Ensure that there are no more than 4 decimal places.".into());
+        }
+        let too_big = || "Ensure this value is less than or equal to 1000000000000.".to_string();
+        if int_part.len() > 13 {
+            return Err(too_big());
+        }
+        let units: i64 = int_part.parse().map_err(|_| too_big())?;
+        let mut frac: String = frac_part.chars().take(4).collect();
+        while frac.len() < 4 {
+            frac.push('0');
+        }
+        let frac: i64 = frac
+            .parse()
+            .map_err(|_| "A valid number is required.".to_string())?;
+        let value = units * 10_000 + frac;
+        if value > Self::MAX {
+            return Err(too_big());
+        }
+        Ok(Cost(value))
+    }
+
+    pub fn format_wide(v: i128) -> String {
+        let sign = if v < 0 { "-" } else { "" };
+        let a = v.unsigned_abs();
+        format!("{sign}{}.{:04}", a / 10_000, a % 10_000)
+    }
+
+    /// The weighted average of `on_hand` units at `average` and `received` at `cost`, rounded
+    /// half-even to the unit (ten-thousandths), as §10 asks; `None` if nothing is on hand
+    /// after the receipt.
+    pub fn weighted_average(on_hand: i64, average: i64, received: i64, cost: i64) -> Option<i64> {
+        let units = i128::from(on_hand) + i128::from(received);
+        if units <= 0 {
+            return None;
+        }
+        let total =
+            i128::from(on_hand) * i128::from(average) + i128::from(received) * i128::from(cost);
+        let (q, r) = (total.div_euclid(units), total.rem_euclid(units));
+        let rounded = match (2 * r).cmp(&units) {
+            std::cmp::Ordering::Less => q,
+            std::cmp::Ordering::Greater => q + 1,
+            std::cmp::Ordering::Equal => q + (q & 1),
+        };
+        i64::try_from(rounded).ok()
+    }
+}
+
+impl Serialize for Cost {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&Cost::format_wide(i128::from(self.0)))
+    }
+}
+
+pub fn ser_cost<S: Serializer>(v: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&Cost::format_wide(i128::from(*v)))
+}
+
+pub fn ser_cost_wide<S: Serializer>(v: &i128, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&Cost::format_wide(*v))
+}
+
+pub fn ser_cost_opt<S: Serializer>(v: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(c) => s.serialize_str(&Cost::format_wide(i128::from(*c))),
+        None => s.serialize_none(),
+    }
+}
+
 /// Serializes cents as a decimal string; for struct fields kept as `i64`.
 pub fn ser_money<S: Serializer>(cents: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&Money::format(*cents))
@@ -486,6 +586,30 @@ fn parse_email(s: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cost_keeps_four_places_and_rounds_averages_half_even() {
+        let j = |s: &str| Cost::parse_json(&serde_json::json!(s));
+        assert_eq!(j("12.3456"), Ok(Cost(123_456)));
+        assert_eq!(j("7"), Ok(Cost(70_000)));
+        assert_eq!(j("0.5"), Ok(Cost(5_000)));
+        assert_eq!(j("1.23450"), Ok(Cost(12_345)));
+        assert!(j("1.23456").is_err());
+        assert!(j("-1").is_err());
+        assert!(j("1e3").is_err());
+        assert!(j("10000000000000").is_err());
+        assert_eq!(Cost::parse_json(&serde_json::json!(2.25)), Ok(Cost(22_500)));
+        assert_eq!(Cost::format_wide(123_456), "12.3456");
+        assert_eq!(Cost::format_wide(5), "0.0005");
+        // 10 at 1.0000 and 20 at 1.1000: 32/30 = 1.06666… → 1.0667.
+        assert_eq!(Cost::weighted_average(10, 10_000, 20, 11_000), Some(10_667));
+        // Exactly half a unit rounds to the even neighbour: 1 at 0.0001 and 1 at 0.0002 is
+        // 0.00015 → 0.0002; 1 at 0.0002 and 1 at 0.0003 is 0.00025 → 0.0002.
+        assert_eq!(Cost::weighted_average(1, 1, 1, 2), Some(2));
+        assert_eq!(Cost::weighted_average(1, 2, 1, 3), Some(2));
+        assert_eq!(Cost::weighted_average(0, 99, 5, 40_000), Some(40_000));
+        assert_eq!(Cost::weighted_average(0, 0, 0, 1), None);
+    }
 
     #[test]
     fn money_accepts_two_places_and_rejects_three() {

@@ -124,6 +124,7 @@ fn a_backup_taken_under_write_load_restores_to_a_database_that_verifies() {
                             quantity: 1,
                             reason: "load".into(),
                             reference: None,
+                            unit_cost: None,
                         },
                     );
                     if r.is_ok() {

@@ -69,6 +69,7 @@ fn aggregates_follow_bookings_and_the_check_catches_drift() {
             quantity: 4,
             reason: String::new(),
             reference: None,
+            unit_cost: None,
         },
     )
     .unwrap();
@@ -278,6 +279,7 @@ fn the_write_ahead_log_stays_short_under_steady_writes_and_reads() {
                 quantity: 1,
                 reason: "steady".into(),
                 reference: None,
+                unit_cost: None,
             },
         )
         .unwrap();

@@ -98,6 +98,7 @@ fn service_calls_are_spans_with_the_caller_and_the_object() {
                 quantity: 4,
                 reason: String::new(),
                 reference: None,
+                unit_cost: None,
             },
         )
         .unwrap();

@@ -129,7 +129,7 @@ async fn valuation_groups_stock_value_exactly(app: TestApp) {
     // Totals: 3×19.99 + 7×0.10 + 11×0.99 + 1×1.10 = 59.97 + 0.70 + 10.89 + 1.10 = 72.66
     let r = who
         .auditor
-        .get("/api/reports/valuation?group_by=category")
+        .get("/api/reports/valuation?basis=price&group_by=category")
         .await;
     let v = r.expect(200).clone();
     let rows = by_key(&v);
@@ -141,7 +141,7 @@ async fn valuation_groups_stock_value_exactly(app: TestApp) {
 
     let v = who
         .auditor
-        .get("/api/reports/valuation?group_by=location")
+        .get("/api/reports/valuation?basis=price&group_by=location")
         .await
         .expect(200)
         .clone();
@@ -157,7 +157,7 @@ async fn valuation_groups_stock_value_exactly(app: TestApp) {
 
     let v = who
         .auditor
-        .get("/api/reports/valuation?group_by=supplier")
+        .get("/api/reports/valuation?basis=price&group_by=supplier")
         .await
         .expect(200)
         .clone();

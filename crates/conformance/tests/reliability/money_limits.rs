@@ -25,10 +25,22 @@ async fn totals_beyond_64_bits_stay_exact_and_single_values_are_bounded(app: Tes
         json!("180000000000000000.00"),
         "{d}"
     );
-    let v = root.get("/api/reports/valuation?group_by=category").await;
+    let v = root
+        .get("/api/reports/valuation?group_by=category&basis=price")
+        .await;
     let v = v.expect(200);
     assert_eq!(v["total_value"], json!("180000000000000000.00"), "{v}");
     assert_eq!(v["rows"][0]["value"], json!("180000000000000000.00"), "{v}");
+    // At cost (the first receipt's cost is the price) the same value has four places, and
+    // each product's value is a hundred times wider in ten-thousandths than in cents.
+    let v = root.get("/api/reports/valuation?group_by=category").await;
+    let v = v.expect(200);
+    assert_eq!(v["total_value"], json!("180000000000000000.0000"), "{v}");
+    assert_eq!(
+        v["rows"][0]["value"],
+        json!("180000000000000000.0000"),
+        "{v}"
+    );
 
     // Other users read the same figures (it used to be a 400 for everyone on PostgreSQL).
     let auditor = app.user_with_role("auditor").await;

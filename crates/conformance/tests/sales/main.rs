@@ -4,5 +4,6 @@
 //! Every scenario runs on both servers (cookie, JWT) and both databases (SQLite, PostgreSQL).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cost;
 mod customers;
 mod orders;

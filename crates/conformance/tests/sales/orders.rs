@@ -450,6 +450,53 @@ async fn fifty_confirmations_racing_for_twenty_units_reserve_exactly_twenty(app:
     );
 }
 
+/// The same race with the confirmations split over two server instances on one database:
+/// the guarantee rests on the database's conditional update, not on anything in one process.
+async fn confirmations_racing_across_two_instances_reserve_exactly_twenty(app: TestApp) {
+    let root = app.root().await;
+    let second = conformance::instance::second_instance(&app).await;
+    let cust = customer(&root, "Two doors").await;
+    let p = stocked(&root, "RACE-2", "1.00", 20).await;
+    let mut requests = Vec::new();
+    for i in 0..50 {
+        let o = draft(&root, cust, json!([{"product_id": p, "quantity": 1}])).await;
+        let base = if i % 2 == 0 {
+            &app.base_url
+        } else {
+            &second.base_url
+        };
+        requests.push((
+            Method::POST,
+            format!("{base}/api/sales-orders/{}/confirm", id(&o)),
+            Some(json!({})),
+        ));
+    }
+    let client = Arc::new(root.duplicate());
+    let answers = all_at_once(&client, requests).await;
+    // The client shows its own server's answers by path, the second's by full URL.
+    let by = |second_one: bool, status: u16| {
+        answers
+            .iter()
+            .filter(|r| r.path.starts_with(&second.base_url) == second_one)
+            .filter(|r| r.status.as_u16() == status)
+            .count()
+    };
+    assert_eq!(count(&answers, 200), 20, "{answers:?}");
+    assert_eq!(count(&answers, 409), 30, "{answers:?}");
+    assert_eq!(
+        by(true, 200) + by(true, 409),
+        25,
+        "half the requests went to each instance: {answers:?}"
+    );
+    assert_eq!(level(&root, p).await, (20, 20, 0));
+    eprintln!(
+        "50 parallel confirmations for 20 units over two instances ({:?}): first {} + second {} reserved",
+        app.backend,
+        by(false, 200),
+        by(true, 200)
+    );
+}
+
 async fn parallel_shipments_of_one_order_never_ship_more_than_ordered(app: TestApp) {
     let root = app.root().await;
     let cust = customer(&root, "Split shipments").await;
@@ -646,5 +693,6 @@ variants!(
     cancelling_releases_the_reservation,
     bad_sales_input_is_refused_and_changes_nothing,
     fifty_confirmations_racing_for_twenty_units_reserve_exactly_twenty,
+    confirmations_racing_across_two_instances_reserve_exactly_twenty,
     parallel_shipments_of_one_order_never_ship_more_than_ordered,
 );

@@ -5,36 +5,11 @@
 
 use crate::support::*;
 use crate::transfers::request;
+use conformance::instance::{second_instance, SecondInstance};
 use conformance::{json, Auth, Backend, Client, Method, Raw, Resp, TestApp, Value};
 use futures_util::future::join_all;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// A second server instance on the same database; stopped when dropped.
-struct SecondInstance {
-    base_url: String,
-    handle: actix_web::dev::ServerHandle,
-}
-
-impl Drop for SecondInstance {
-    fn drop(&mut self) {
-        drop(self.handle.stop(false));
-    }
-}
-
-async fn second_instance(app: &TestApp) -> SecondInstance {
-    let mut settings = inventory_web::Settings::for_tests(app.settings.database_url.clone());
-    settings.email_outbox_dir = app.settings.email_outbox_dir.clone();
-    let running = match app.auth {
-        Auth::Cookie => server_cookie::spawn(settings).await,
-        Auth::Jwt => server_jwt::spawn(settings).await,
-    }
-    .unwrap_or_else(|e| panic!("cannot spawn a second {:?} server: {e}", app.auth));
-    SecondInstance {
-        base_url: format!("http://127.0.0.1:{}", running.port),
-        handle: running.handle,
-    }
-}
 
 /// The base URLs requests are spread over: the test's server, and a second one if asked.
 async fn instances(app: &TestApp, n: usize) -> (Vec<String>, Option<SecondInstance>) {
@@ -43,19 +18,6 @@ async fn instances(app: &TestApp, n: usize) -> (Vec<String>, Option<SecondInstan
         return (vec![app.base_url.clone()], None);
     }
     let second = second_instance(app).await;
-    // The second instance serves the same data and accepts the same credentials.
-    let root = app.root().await;
-    let r = root
-        .raw(Raw::new(
-            Method::GET,
-            format!("{}/api/auth/me", second.base_url),
-        ))
-        .await;
-    assert_eq!(
-        r.expect(200)["id"],
-        json!(root.user_id()),
-        "a sign-in works on both instances: {r:?}"
-    );
     (
         vec![app.base_url.clone(), second.base_url.clone()],
         Some(second),

@@ -125,15 +125,46 @@ pub fn after_change(
     before: i64,
     level_before: i64,
 ) -> CoreResult<Option<Opened>> {
-    let (quantity, level, sku, name): (i64, i64, String, String) = products::table
+    let (quantity, level): (i64, i64) = products::table
         .find(product_id)
-        .select((
-            products::quantity,
-            products::reorder_level,
-            products::sku,
-            products::name,
-        ))
+        .select((products::quantity, products::reorder_level))
         .first(conn)?;
+    crossed(
+        conn,
+        ctx,
+        product_id,
+        (before, level_before),
+        (quantity, level),
+    )
+}
+
+/// As [`after_change`] for a ledger booking, which already knows the product's quantity and
+/// level from its own statements: no read of the product unless an alert opens.
+pub fn after_booking(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    booked: &crate::services::stock::Booked,
+) -> CoreResult<Option<Opened>> {
+    let a = &booked.row;
+    let level = booked.reorder_level;
+    crossed(
+        conn,
+        ctx,
+        a.product_id,
+        (a.product_quantity_after - a.delta, level),
+        (a.product_quantity_after, level),
+    )
+}
+
+/// The low-stock rule on `(quantity, reorder level)` before and after a change: resolve when
+/// above the level, open one alert on crossing to or below it.
+fn crossed(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    product_id: i64,
+    (before, level_before): (i64, i64),
+    (quantity, level): (i64, i64),
+) -> CoreResult<Option<Opened>> {
     let t = now();
     if quantity > level {
         diesel::update(
@@ -162,6 +193,10 @@ pub fn after_change(
     if open > 0 {
         return Ok(None);
     }
+    let (sku, name): (String, String) = products::table
+        .find(product_id)
+        .select((products::sku, products::name))
+        .first(conn)?;
     let kind = if quantity == 0 {
         "out_of_stock"
     } else {

@@ -14,8 +14,8 @@ use crate::db::{now, Backend};
 use crate::error::{CoreError, CoreResult};
 use crate::schema::{product_suppliers, suppliers};
 use crate::services::orders::{self, LineInput, Order};
-use crate::services::stats::{join, split_sum};
-use crate::types::{ser_money_opt, ser_money_wide};
+use crate::services::stats::{join, join_cost, split_sum, split_sum_cost};
+use crate::types::{ser_cost_wide, ser_money_opt};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SuggestedSupplier {
@@ -201,23 +201,78 @@ pub fn draft_orders(core: &Core, ctx: &Ctx) -> CoreResult<Vec<Order>> {
     })
 }
 
+/// What stock is valued at (§10): what it cost (the products' average cost, four places) or
+/// what it sells for (price, two places, as the dashboard shows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Basis {
+    Cost,
+    Price,
+}
+
+impl Basis {
+    pub fn parse(s: Option<&str>) -> CoreResult<Basis> {
+        match s.map(str::trim) {
+            None | Some("") | Some("cost") => Ok(Basis::Cost),
+            Some("price") => Ok(Basis::Price),
+            Some(other) => Err(CoreError::validation(
+                "basis",
+                format!("\"{other}\" is not a valid choice (cost, price)."),
+            )),
+        }
+    }
+
+    /// The columns summing `quantity` × a product's unit value in the basis' minor units
+    /// (`value_hi`, `value_lo`, `value_r_hi`, `value_r_lo`; see [`VRow::value`]).
+    fn value_columns(self, quantity: &str) -> String {
+        match self {
+            Basis::Cost => split_sum_cost(quantity, "COALESCE(p.average_cost, 0)", "value"),
+            Basis::Price => format!(
+                "{}, CAST(0 AS BIGINT) AS value_r_hi, CAST(0 AS BIGINT) AS value_r_lo",
+                split_sum(&format!("p.price_cents * {quantity}"), "value")
+            ),
+        }
+    }
+}
+
+/// An exact amount: cents at price, ten-thousandths at cost, printed with its own places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Amount {
+    pub minor: i128,
+    pub basis: Basis,
+}
+
+impl Amount {
+    pub fn format(&self) -> String {
+        match self.basis {
+            Basis::Cost => crate::types::Cost::format_wide(self.minor),
+            Basis::Price => crate::types::Money::format_wide(self.minor),
+        }
+    }
+}
+
+impl Serialize for Amount {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.format())
+    }
+}
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ValuationRow {
     pub key: Option<i64>,
     pub name: String,
     pub quantity: i64,
-    #[serde(serialize_with = "ser_money_wide")]
     #[schema(value_type = String)]
-    pub value: i128,
+    pub value: Amount,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Valuation {
+    /// `cost` or `price`: what `value` multiplies the quantity by.
+    pub basis: &'static str,
     pub rows: Vec<ValuationRow>,
     pub total_quantity: i64,
-    #[serde(serialize_with = "ser_money_wide")]
     #[schema(value_type = String)]
-    pub total_value: i128,
+    pub total_value: Amount,
 }
 
 #[derive(QueryableByName)]
@@ -232,38 +287,53 @@ struct VRow {
     value_hi: i64,
     #[diesel(sql_type = BigInt)]
     value_lo: i64,
+    #[diesel(sql_type = BigInt)]
+    value_r_hi: i64,
+    #[diesel(sql_type = BigInt)]
+    value_r_lo: i64,
 }
 
 impl VRow {
-    fn value(&self) -> i128 {
-        join(self.value_hi, self.value_lo)
+    /// At price the rest columns are zero and the first pair holds the cents; at cost the
+    /// first pair holds the whole cents and the rest the ten-thousandths below them.
+    fn value(&self, basis: Basis) -> i128 {
+        match basis {
+            Basis::Cost => join_cost(
+                self.value_hi,
+                self.value_lo,
+                self.value_r_hi,
+                self.value_r_lo,
+            ),
+            Basis::Price => join(self.value_hi, self.value_lo),
+        }
     }
 }
 
-// Values are summed in two exact parts (`stats::split_sum`): a product's value fits 64 bits,
-// a catalogue's need not.
-static BY_CATEGORY: LazyLock<String> = LazyLock::new(|| {
+// Values are summed in exact parts (`stats::split_sum`, `stats::split_sum_cost`): each part of
+// a product's value fits 64 bits (the ledger refuses a booking that would not), a catalogue's
+// sum need not.
+fn by_category(basis: Basis) -> String {
     format!(
         "SELECT p.category_id AS key, c.name AS name, CAST(COALESCE(SUM(p.quantity), 0) AS BIGINT) AS quantity, {} \
          FROM products p LEFT JOIN categories c ON c.id = p.category_id WHERE p.deleted_at IS NULL \
          GROUP BY p.category_id, c.name ORDER BY c.name",
-        split_sum("p.price_cents * p.quantity", "value")
+        basis.value_columns("p.quantity")
     )
-});
+}
 
-static BY_LOCATION: LazyLock<String> = LazyLock::new(|| {
+fn by_location(basis: Basis) -> String {
     format!(
         "SELECT l.id AS key, l.code AS name, CAST(COALESCE(SUM(s.quantity), 0) AS BIGINT) AS quantity, {} \
          FROM locations l LEFT JOIN stock_levels s ON s.location_id = l.id \
          LEFT JOIN products p ON p.id = s.product_id AND p.deleted_at IS NULL \
          WHERE p.id IS NOT NULL OR s.product_id IS NULL \
          GROUP BY l.id, l.code ORDER BY l.code",
-        split_sum("p.price_cents * s.quantity", "value")
+        basis.value_columns("s.quantity")
     )
-});
+}
 
-static BY_SUPPLIER: LazyLock<String> = LazyLock::new(|| {
-    let value = split_sum("p.price_cents * p.quantity", "value");
+fn by_supplier(basis: Basis) -> String {
+    let value = basis.value_columns("p.quantity");
     format!(
         "SELECT s.id AS key, s.name AS name, CAST(COALESCE(SUM(p.quantity), 0) AS BIGINT) AS quantity, {value} \
          FROM suppliers s LEFT JOIN product_suppliers ps ON ps.supplier_id = s.id \
@@ -274,26 +344,32 @@ static BY_SUPPLIER: LazyLock<String> = LazyLock::new(|| {
          FROM products p \
          WHERE p.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM product_suppliers ps WHERE ps.product_id = p.id)"
     )
-});
+}
 
-static TOTALS: LazyLock<String> = LazyLock::new(|| {
+fn totals(basis: Basis) -> String {
     format!(
         "SELECT CAST(NULL AS BIGINT) AS key, CAST(NULL AS TEXT) AS name, \
-         CAST(COALESCE(SUM(quantity), 0) AS BIGINT) AS quantity, {} \
-         FROM products WHERE deleted_at IS NULL",
-        split_sum("price_cents * quantity", "value")
+         CAST(COALESCE(SUM(p.quantity), 0) AS BIGINT) AS quantity, {} \
+         FROM products p WHERE p.deleted_at IS NULL",
+        basis.value_columns("p.quantity")
     )
+}
+
+/// Every (grouping, basis) statement, built once.
+static STATEMENTS: LazyLock<[[String; 4]; 2]> = LazyLock::new(|| {
+    [Basis::Cost, Basis::Price].map(|b| [by_category(b), by_location(b), by_supplier(b), totals(b)])
 });
 
-/// Stock value grouped by category, location or supplier. Totals are the whole inventory's;
-/// by supplier a product linked to two suppliers counts in both rows.
+/// Stock value grouped by category, location or supplier, at cost or at price. Totals are
+/// the whole inventory's; by supplier a product linked to two suppliers counts in both rows.
 #[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
-pub fn valuation(core: &Core, ctx: &Ctx, group_by: &str) -> CoreResult<Valuation> {
+pub fn valuation(core: &Core, ctx: &Ctx, group_by: &str, basis: Basis) -> CoreResult<Valuation> {
     ctx.read_operations()?;
+    let set: &'static [String; 4] = &STATEMENTS[usize::from(basis == Basis::Price)];
     let sql: &'static str = match group_by {
-        "category" => BY_CATEGORY.as_str(),
-        "location" => BY_LOCATION.as_str(),
-        "supplier" => BY_SUPPLIER.as_str(),
+        "category" => &set[0],
+        "location" => &set[1],
+        "supplier" => &set[2],
         other => {
             return Err(CoreError::validation(
                 "group_by",
@@ -301,18 +377,19 @@ pub fn valuation(core: &Core, ctx: &Ctx, group_by: &str) -> CoreResult<Valuation
             ))
         }
     };
+    let amount = |minor: i128| Amount { minor, basis };
     core.db.read(|c| {
         let rows: Vec<VRow> = crate::sql::query(sql).load(c)?;
-        let total: VRow = crate::sql::query(TOTALS.as_str()).get_result(c)?;
+        let total: VRow = crate::sql::query(set[3].as_str()).get_result(c)?;
         let unnamed = match group_by {
             "category" => "Uncategorised",
             _ => "No supplier",
         };
         let mut rows: Vec<ValuationRow> = rows
             .into_iter()
-            .filter(|r| r.key.is_some() || r.quantity != 0 || r.value() != 0)
+            .filter(|r| r.key.is_some() || r.quantity != 0 || r.value(basis) != 0)
             .map(|r| ValuationRow {
-                value: r.value(),
+                value: amount(r.value(basis)),
                 name: r.name.unwrap_or_else(|| unnamed.to_owned()),
                 key: r.key,
                 quantity: r.quantity,
@@ -322,9 +399,13 @@ pub fn valuation(core: &Core, ctx: &Ctx, group_by: &str) -> CoreResult<Valuation
             rows.sort_by(|a, b| (a.key.is_none(), &a.name).cmp(&(b.key.is_none(), &b.name)));
         }
         Ok(Valuation {
+            basis: match basis {
+                Basis::Cost => "cost",
+                Basis::Price => "price",
+            },
             rows,
             total_quantity: total.quantity,
-            total_value: total.value(),
+            total_value: amount(total.value(basis)),
         })
     })
 }
@@ -348,6 +429,14 @@ pub struct MovementRow {
     pub adjusted: i64,
     pub transferred: i64,
     pub net: i64,
+    /// Σ units sold or shipped × their `unit_cost`, less what restocked returns gave back.
+    #[serde(serialize_with = "ser_cost_wide")]
+    #[schema(value_type = String)]
+    pub cost_of_goods_sold: i128,
+    /// Σ units received (receipts and purchase-order receipts) × their `unit_cost`.
+    #[serde(serialize_with = "ser_cost_wide")]
+    #[schema(value_type = String)]
+    pub received_value: i128,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -363,6 +452,14 @@ struct DayKind {
     kind: String,
     #[diesel(sql_type = BigInt)]
     total: i64,
+    #[diesel(sql_type = BigInt)]
+    value_hi: i64,
+    #[diesel(sql_type = BigInt)]
+    value_lo: i64,
+    #[diesel(sql_type = BigInt)]
+    value_r_hi: i64,
+    #[diesel(sql_type = BigInt)]
+    value_r_lo: i64,
 }
 
 fn parse_day(field: &str, s: &str) -> CoreResult<NaiveDate> {
@@ -425,8 +522,9 @@ pub fn movements(core: &Core, ctx: &Ctx, q: &MovementQuery) -> CoreResult<Moveme
         Backend::Postgres => "to_char(created_at, 'YYYY-MM-DD')",
     };
     let mut sql = format!(
-        "SELECT {day_expr} AS day, kind, CAST(SUM(delta) AS BIGINT) AS total FROM stock_adjustments \
-         WHERE created_at >= $1 AND created_at < $2"
+        "SELECT {day_expr} AS day, kind, CAST(SUM(delta) AS BIGINT) AS total, {} \
+         FROM stock_adjustments WHERE created_at >= $1 AND created_at < $2",
+        split_sum_cost("delta", "unit_cost", "value")
     );
     if q.product.is_some() {
         sql.push_str(" AND product_id = $3");
@@ -469,9 +567,17 @@ pub fn movements(core: &Core, ctx: &Ctx, q: &MovementQuery) -> CoreResult<Moveme
         let Some(row) = periods.get_mut(&period_of(day, granularity)) else {
             continue;
         };
+        let value = join_cost(r.value_hi, r.value_lo, r.value_r_hi, r.value_r_lo);
         match r.kind.as_str() {
-            "receive" | "order_receipt" => row.received += r.total,
-            "sale" => row.sold -= r.total,
+            "receive" | "order_receipt" => {
+                row.received += r.total;
+                row.received_value += value;
+            }
+            // Shipments are sales; a restocked return takes back units and their cost.
+            "sale" | "shipment" | "return" => {
+                row.sold -= r.total;
+                row.cost_of_goods_sold -= value;
+            }
             "remove" | "loss" => row.removed -= r.total,
             "correction" | "audit" => row.adjusted += r.total,
             "transfer_in" | "transfer_out" => row.transferred += r.total,

@@ -17,7 +17,7 @@ use crate::services::audit_log::parse_instant;
 use crate::services::products::{self as catalog_products, ProductFilter};
 use crate::services::stock::{self, Booking};
 use crate::types::AdjustmentKind;
-use crate::types::{bounded_text, ser_ts, Quantity};
+use crate::types::{bounded_text, ser_ts, Cost, Quantity};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -30,6 +30,11 @@ pub struct AdjustmentInput {
     pub reason: String,
     #[serde(default)]
     pub reference: Option<String>,
+    /// What one received unit cost (four places); only for `receive`. Omitted, §10's default
+    /// applies: the preferred supplier's cost, else the product's average.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "12.3456")]
+    pub unit_cost: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -157,12 +162,24 @@ fn book_adjustment(
             }
         }
     }
+    let unit_cost = match &input.unit_cost {
+        None | Some(serde_json::Value::Null) => None,
+        Some(_) if kind != AdjustmentKind::Receive => {
+            errs.add(
+                "unit_cost",
+                "A unit cost is given only for a receipt; other movements are costed at the average.",
+            );
+            None
+        }
+        Some(v) => errs.field("unit_cost", Cost::parse_json(v).map(|c| Some(c.0))),
+    };
     errs.finish()?;
     if needs_manager && !(scanned_count && kind == AdjustmentKind::Audit) {
         ctx.manager_stock()?;
     }
     let (adj, opened) = core.db.write(|c| {
-        let product = live_product(c, input.product_id)?;
+        // 404 for an unknown or deleted product before anything is booked.
+        live_product(c, input.product_id)?;
         let location_id = bookable_location(c, input.location_id)?;
         let delta = match kind {
             AdjustmentKind::Receive | AdjustmentKind::Correction => input.quantity,
@@ -170,7 +187,7 @@ fn book_adjustment(
             // A count books the difference to what the location holds now.
             _ => input.quantity - locked_level(c, input.product_id, location_id)?,
         };
-        let adj = stock::book(
+        let booked = stock::book_full(
             c,
             ctx,
             Booking {
@@ -180,11 +197,12 @@ fn book_adjustment(
                 delta,
                 reason: &reason,
                 reference: &reference,
+                unit_cost,
             },
+            0,
         )?;
-        let before = adj.product_quantity_after - adj.delta;
-        let opened = alerts::after_change(c, ctx, product.id, before, product.reorder_level)?;
-        Ok((adj, opened))
+        let opened = alerts::after_booking(c, ctx, &booked)?;
+        Ok((booked.row, opened))
     })?;
     alerts::notify(core, opened.as_slice());
     Ok(adj)
@@ -531,6 +549,7 @@ pub fn scan(core: &Core, ctx: &Ctx, input: ScanInput) -> CoreResult<Adjustment> 
             quantity: input.quantity.unwrap_or(1),
             reason,
             reference: Some(code),
+            unit_cost: None,
         },
         true,
     )

@@ -156,6 +156,7 @@ pub fn seed(db: &Db, n: u64, progress: &mut dyn FnMut(u64)) -> CoreResult<u64> {
                             delta,
                             reason: "seed",
                             reference: "",
+                            unit_cost: None,
                         },
                     );
                     match r {
@@ -175,6 +176,7 @@ pub fn seed(db: &Db, n: u64, progress: &mut dyn FnMut(u64)) -> CoreResult<u64> {
                             delta: -on_hand,
                             reason: "seed",
                             reference: "",
+                            unit_cost: None,
                         },
                     )?;
                 }

@@ -274,6 +274,33 @@ pub fn split_sum(expr: &str, alias: &str) -> String {
     )
 }
 
+/// `SUM(quantity × cost)` for a cost in ten-thousandths, as `{alias}_hi/_lo` (the whole cents
+/// part) and `{alias}_rhi/_rlo` (the rest): a cost value may be a hundred times a price value,
+/// so the whole product `quantity × cost` need not fit 64 bits where the price's does; each
+/// part does (the ledger checks it). [`join_cost`] puts the four columns together.
+pub fn split_sum_cost(quantity: &str, cost: &str, alias: &str) -> String {
+    format!(
+        "{}, {}",
+        split_sum(&format!("{quantity} * ({cost} / 100)"), alias),
+        split_sum(
+            &format!("{quantity} * ({cost} % 100)"),
+            &format!("{alias}_r")
+        )
+    )
+}
+
+/// The exact value (ten-thousandths) of [`split_sum_cost`]'s four columns.
+pub fn join_cost(hi: i64, lo: i64, rest_hi: i64, rest_lo: i64) -> i128 {
+    join(hi, lo) * 100 + join(rest_hi, rest_lo)
+}
+
+/// Whether `quantity × cost` (ten-thousandths) can be summed by [`split_sum_cost`]: the cents
+/// part and the rest each fit 64 bits.
+pub fn cost_value_fits(quantity: i64, cost: i64) -> bool {
+    let fits = |a: i64, b: i64| i64::try_from(i128::from(a) * i128::from(b)).is_ok();
+    fits(quantity, cost / 100) && fits(quantity, cost % 100)
+}
+
 #[derive(QueryableByName, Debug)]
 struct Row6 {
     #[diesel(sql_type = BigInt)]

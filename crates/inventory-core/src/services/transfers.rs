@@ -207,6 +207,7 @@ pub fn approve(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Transfer> {
                 delta: -row.quantity,
                 reason: &row.note,
                 reference: &reference,
+                unit_cost: None,
             },
         )?;
         stock::book(
@@ -219,6 +220,7 @@ pub fn approve(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Transfer> {
                 delta: row.quantity,
                 reason: &row.note,
                 reference: &reference,
+                unit_cost: None,
             },
         )?;
         audit::record(

@@ -106,11 +106,12 @@ pub async fn page(st: aw::Data<AppState>, visit: Visit) -> HttpResponse {
         let product = |id: i64| names.get(&id).cloned().unwrap_or_else(|| format!("#{id}"));
         let suppliers = super::models::name_map(&super::models::supplier_choices(core, ctx)?);
         let supplier = |id: i64| suppliers.get(&id).cloned().unwrap_or_else(|| format!("#{id}"));
-        let valuation = insight::valuation(core, ctx, "category")?;
+        // The dashboard stays at selling price (API §10).
+        let valuation = insight::valuation(core, ctx, "category", insight::Basis::Price)?;
         let mut rows: Vec<(String, f64, String)> = valuation
             .rows
             .iter()
-            .map(|r| (r.name.clone(), r.value as f64, Money::format_wide(r.value)))
+            .map(|r| (r.name.clone(), r.value.minor as f64, r.value.format()))
             .collect();
         rows.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         rows.truncate(12);
@@ -118,7 +119,7 @@ pub async fn page(st: aw::Data<AppState>, visit: Visit) -> HttpResponse {
             "value-chart-title",
             &format!(
                 "Stock value at selling price by category; total {}.",
-                Money::format_wide(valuation.total_value)
+                valuation.total_value.format()
             ),
             &rows,
         );

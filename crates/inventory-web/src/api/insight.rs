@@ -233,6 +233,8 @@ pub async fn draft_orders(st: State, caller: Caller) -> Result<HttpResponse, Api
 #[into_params(parameter_in = Query)]
 pub struct ValuationQuery {
     group_by: Option<String>,
+    /// `cost` (default: quantity × average cost) or `price` (quantity × selling price).
+    basis: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/reports/valuation", tag = "insight", params(ValuationQuery), responses((status = 200, body = insight::Valuation)))]
@@ -244,8 +246,11 @@ pub async fn valuation(
     let csv = wants_csv(&req)?;
     let q: ValuationQuery = query(&req)?;
     let group = q.group_by.unwrap_or_else(|| "category".into());
+    let basis = insight::Basis::parse(q.basis.as_deref())?;
     let v = caller
-        .run(&st, move |core, ctx| insight::valuation(core, ctx, &group))
+        .run(&st, move |core, ctx| {
+            insight::valuation(core, ctx, &group, basis)
+        })
         .await?;
     if csv {
         let body = blocking(move || csvio::to_csv(&v.rows)).await?;

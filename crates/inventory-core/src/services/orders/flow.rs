@@ -10,11 +10,11 @@ use crate::auth::Ctx;
 use crate::context::Core;
 use crate::db::{now, DbConn};
 use crate::error::{CoreError, CoreResult, Errors};
-use crate::schema::{product_suppliers, products, purchase_order_lines, purchase_orders};
+use crate::schema::{product_suppliers, purchase_order_lines, purchase_orders};
 use crate::services::stock::{self, Booking};
 use crate::services::{alerts, stats};
-use crate::types::AdjustmentKind;
 use crate::types::OrderStatus;
+use crate::types::{AdjustmentKind, Cost};
 
 /// Moves an order from one of `from` to `to` in one statement, or explains why not.
 fn transition(
@@ -246,11 +246,7 @@ pub fn receive(core: &Core, ctx: &Ctx, id: i64, input: ReceiveInput) -> CoreResu
                     ),
                 ));
             }
-            let level: i64 = products::table
-                .find(l.product_id)
-                .select(products::reorder_level)
-                .first(c)?;
-            let adj = stock::book(
+            let booked = stock::book_full(
                 c,
                 ctx,
                 Booking {
@@ -260,7 +256,9 @@ pub fn receive(core: &Core, ctx: &Ctx, id: i64, input: ReceiveInput) -> CoreResu
                     delta: l.quantity,
                     reason: "Purchase order received",
                     reference: &reference,
+                    unit_cost: Some(Cost::from_cents(line.unit_price).0),
                 },
+                0,
             )?;
             stats::detach(c, l.product_id)?;
             let linked =
@@ -285,13 +283,7 @@ pub fn receive(core: &Core, ctx: &Ctx, id: i64, input: ReceiveInput) -> CoreResu
                     .execute(c)?;
             }
             stats::attach(c, l.product_id)?;
-            if let Some(o) = alerts::after_change(
-                c,
-                ctx,
-                l.product_id,
-                adj.product_quantity_after - adj.delta,
-                level,
-            )? {
+            if let Some(o) = alerts::after_booking(c, ctx, &booked)? {
                 opened.push(o);
             }
         }

@@ -361,11 +361,14 @@ pub fn create(core: &Core, ctx: &Ctx, input: ProductInput) -> CoreResult<Product
                     delta: qty,
                     reason: "Initial quantity",
                     reference: "",
+                    unit_cost: None,
                 },
             )?;
             Product {
                 quantity: adj.product_quantity_after,
                 updated_at: adj.created_at,
+                // The first units in set the average to their cost.
+                average_cost: row.average_cost.or(Some(adj.unit_cost)),
                 ..row
             }
         } else {
@@ -429,10 +432,16 @@ pub fn update(core: &Core, ctx: &Ctx, id: i64, input: ProductInput) -> CoreResul
                         delta: q - row.quantity,
                         reason: "Quantity edited on the product",
                         reference: "",
+                        unit_cost: None,
                     },
                 )?;
                 Product {
                     quantity: adj.product_quantity_after,
+                    average_cost: if adj.delta > 0 {
+                        row.average_cost.or(Some(adj.unit_cost))
+                    } else {
+                        row.average_cost
+                    },
                     ..row
                 }
             }

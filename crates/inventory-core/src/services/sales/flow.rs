@@ -33,24 +33,21 @@ pub struct ShipInput {
     pub tracking: Option<String>,
 }
 
-/// Claims order `id` if its status is one of `from`, setting `set_status` when given;
-/// otherwise explains why not (404, or 409 `invalid_transition`).
+/// Claims order `id` if its status is one of `from`, setting `to` (and `confirmed_by`) when
+/// given and `updated_at` to `t`; otherwise explains why not (404, or 409
+/// `invalid_transition`). One statement when it succeeds.
 fn claim(
     conn: &mut DbConn,
     id: i64,
     from: &[SalesStatus],
     to: Option<SalesStatus>,
     confirmed_by: Option<i64>,
+    t: chrono::NaiveDateTime,
     verb: &str,
-) -> CoreResult<String> {
-    let before: String = sales_orders::table
-        .find(id)
-        .select(sales_orders::status)
-        .first(conn)?;
+) -> CoreResult<()> {
     let target = sales_orders::table
         .find(id)
         .filter(sales_orders::status.eq_any(SalesStatus::strs(from)));
-    let t = now();
     let n = match (to, confirmed_by) {
         (Some(to), Some(by)) => diesel::update(target)
             .set((
@@ -70,9 +67,8 @@ fn claim(
             .execute(conn)?,
     };
     if n == 1 {
-        return Ok(before);
+        return Ok(());
     }
-    // Re-read: a concurrent move may have changed it since the first read.
     let now_status: String = sales_orders::table
         .find(id)
         .select(sales_orders::status)
@@ -89,16 +85,18 @@ fn claim(
 pub fn confirm(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<SalesOrder> {
     let p = ctx.sell()?.clone();
     core.db.write(|c| {
-        let before = claim(
+        let t = now();
+        claim(
             c,
             id,
             &[SalesStatus::Draft],
             Some(SalesStatus::Confirmed),
             Some(p.user_id),
+            t,
             "confirmed",
         )?;
-        let order = load(c, id)?;
-        let t = now();
+        // Read after the claim: the order (now ours) shows its new status already.
+        let mut order = load(c, id)?;
         let mut short = FieldErrors::new();
         for (i, l) in order.lines.iter().enumerate() {
             // One statement: reserve only if that much is still available here.
@@ -145,17 +143,19 @@ pub fn confirm(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<SalesOrder> {
         diesel::update(sales_order_lines::table.filter(sales_order_lines::order_id.eq(id)))
             .set(sales_order_lines::reserved_quantity.eq(sales_order_lines::quantity))
             .execute(c)?;
-        let after = load(c, id)?;
+        for l in &mut order.lines {
+            l.reserved_quantity = l.quantity;
+        }
         audit::record(
             c,
             ctx,
             Entry::of(
                 "confirm",
-                &after,
-                serde_json::json!({"status": [before, after.status]}),
+                &order,
+                serde_json::json!({"status": [SalesStatus::Draft.as_str(), order.status]}),
             ),
         )?;
-        Ok(after)
+        Ok(order)
     })
 }
 
@@ -177,15 +177,20 @@ pub fn ship(core: &Core, ctx: &Ctx, id: i64, input: ShipInput) -> CoreResult<Sal
     };
     errs.finish()?;
     let (order, opened) = core.db.write(|c| {
-        let before_status = claim(
+        let t = now();
+        claim(
             c,
             id,
             &[SalesStatus::Confirmed, SalesStatus::PartiallyShipped],
             None,
             None,
+            t,
             "shipped",
         )?;
-        let before = load(c, id)?;
+        // The claim locked the order and left its status alone: what is read now is what
+        // this shipment starts from, and only this transaction changes it until commit.
+        let mut before = load(c, id)?;
+        let before_status = before.status.clone();
         before.all_on_order(input.lines.iter().map(|l| l.product_id))?;
         let mut opened = Vec::new();
         for l in &input.lines {
@@ -213,11 +218,11 @@ pub fn ship(core: &Core, ctx: &Ctx, id: i64, input: ShipInput) -> CoreResult<Sal
                     ),
                 ));
             }
-            let level: i64 = products::table
-                .find(l.product_id)
-                .select(products::reorder_level)
-                .first(c)?;
-            let adj = stock::book_releasing(
+            if let Some(x) = before.lines.iter_mut().find(|x| x.product_id == l.product_id) {
+                x.reserved_quantity -= l.quantity;
+                x.shipped_quantity += l.quantity;
+            }
+            let booked = stock::book_full(
                 c,
                 ctx,
                 Booking {
@@ -227,36 +232,31 @@ pub fn ship(core: &Core, ctx: &Ctx, id: i64, input: ShipInput) -> CoreResult<Sal
                     delta: -l.quantity,
                     reason: "Sales order shipped",
                     reference: &before.number,
+                    unit_cost: None,
                 },
                 l.quantity,
             )?;
-            if let Some(o) = alerts::after_change(
-                c,
-                ctx,
-                l.product_id,
-                adj.product_quantity_after - adj.delta,
-                level,
-            )? {
+            if let Some(o) = alerts::after_booking(c, ctx, &booked)? {
                 opened.push(o);
             }
         }
-        let outstanding: i64 = sales_order_lines::table
-            .filter(sales_order_lines::order_id.eq(id))
-            .filter(sales_order_lines::shipped_quantity.lt(sales_order_lines::quantity))
-            .count()
-            .get_result(c)?;
-        let to = if outstanding == 0 {
+        let to = if before.lines.iter().all(|l| l.shipped_quantity >= l.quantity) {
             SalesStatus::Shipped
         } else {
             SalesStatus::PartiallyShipped
         };
+        let mut after = before;
+        after.status = to.as_str().to_owned();
+        after.updated_at = t;
+        if let Some(tr) = tracking {
+            after.tracking = tr;
+        }
         diesel::update(sales_orders::table.find(id))
             .set((
                 sales_orders::status.eq(to.as_str()),
-                sales_orders::tracking.eq(tracking.clone().unwrap_or(before.tracking.clone())),
+                sales_orders::tracking.eq(&after.tracking),
             ))
             .execute(c)?;
-        let after = load(c, id)?;
         let shipped: serde_json::Map<String, serde_json::Value> = input
             .lines
             .iter()
@@ -283,16 +283,21 @@ pub fn ship(core: &Core, ctx: &Ctx, id: i64, input: ShipInput) -> CoreResult<Sal
 pub fn cancel(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<SalesOrder> {
     ctx.require(&[Role::Manager, Role::Admin])?;
     core.db.write(|c| {
-        let before = claim(
+        let before: String = sales_orders::table
+            .find(id)
+            .select(sales_orders::status)
+            .first(c)?;
+        let t = now();
+        claim(
             c,
             id,
             &[SalesStatus::Draft, SalesStatus::Confirmed],
             Some(SalesStatus::Cancelled),
             None,
+            t,
             "cancelled",
         )?;
         let order = load(c, id)?;
-        let t = now();
         for l in order.lines.iter().filter(|l| l.reserved_quantity > 0) {
             diesel::update(
                 stock_levels::table

@@ -14,6 +14,7 @@ use crate::context::Core;
 use crate::db::{now, DbConn};
 use crate::error::{CoreError, CoreResult, Errors};
 use crate::schema::{sales_order_lines, sales_orders, sales_return_lines, sales_returns};
+use crate::services::alerts;
 use crate::services::stock::{self, Booking};
 use crate::types::{required_text, ser_ts, AdjustmentKind, Role, SalesStatus};
 
@@ -217,7 +218,7 @@ pub fn take_return(
                 ))
                 .execute(c)?;
             if restock {
-                stock::book(
+                let booked = stock::book_full(
                     c,
                     ctx,
                     Booking {
@@ -227,8 +228,13 @@ pub fn take_return(
                         delta: l.quantity,
                         reason: &reason,
                         reference: &order.number,
+                        unit_cost: None,
                     },
+                    0,
                 )?;
+                // Stock coming back can lift the product above its reorder level: its
+                // low-stock alert resolves (an incoming movement never opens one).
+                alerts::after_booking(c, ctx, &booked)?;
             }
         }
         let returned: serde_json::Map<String, serde_json::Value> = input

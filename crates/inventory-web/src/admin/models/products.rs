@@ -128,11 +128,13 @@ impl ModelAdmin for Products {
                     .help("Empty: the default location."),
                 );
             }
-            Some(_) => f.push(FieldSpec::new(
-                "quantity",
-                "Quantity on hand",
-                Kind::ReadOnly,
-            )),
+            Some(_) => f.extend([
+                FieldSpec::new("quantity", "Quantity on hand", Kind::ReadOnly),
+                FieldSpec::new("reserved", "Reserved by sales orders", Kind::ReadOnly),
+                FieldSpec::new("available", "Available to sell", Kind::ReadOnly),
+                FieldSpec::new("average_cost", "Average cost", Kind::ReadOnly)
+                    .help("What a unit on hand cost, averaged over receipts (four places)."),
+            ]),
         }
         f.extend([
             FieldSpec::new("reorder_level", "Reorder level", Kind::Int),
@@ -221,7 +223,13 @@ impl ModelAdmin for Products {
         )?;
         form.panels.push(Panel {
             title: "Stock per location".into(),
-            headers: vec!["Location".into(), "Quantity".into(), "Updated".into()],
+            headers: vec![
+                "Location".into(),
+                "Quantity".into(),
+                "Reserved".into(),
+                "Available".into(),
+                "Updated".into(),
+            ],
             rows: levels
                 .results
                 .iter()
@@ -234,6 +242,8 @@ impl ModelAdmin for Products {
                                 .unwrap_or_else(|| format!("#{}", l.location_id)),
                         ),
                         num(l.quantity),
+                        num(l.reserved),
+                        num(l.available),
                         text(short_time(&inventory_core::types::fmt_ts(&l.updated_at))),
                     ]
                 })
