@@ -17,66 +17,81 @@ where
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Money(pub i64);
 
+/// The text of a JSON amount: a string (trimmed) or a number as serde prints it.
+fn json_amount_text(v: &serde_json::Value) -> Result<String, String> {
+    match v {
+        serde_json::Value::String(s) => Ok(s.trim().to_owned()),
+        serde_json::Value::Number(n) => Ok(n.to_string()),
+        _ => Err("A valid number is required.".into()),
+    }
+}
+
+/// Parses a non-negative decimal with at most `places` decimals into minor units (`10^places`
+/// a unit), refusing more than `max` of them: money and costs differ only in their places.
+fn parse_decimal(text: &str, places: usize, max: i64) -> Result<i64, String> {
+    let too_big = || "Ensure this value is less than or equal to 1000000000000.".to_string();
+    if text.starts_with('-') {
+        return Err("Ensure this value is greater than or equal to 0.".into());
+    }
+    let (int_part, frac_part) = text.split_once('.').unwrap_or((text, ""));
+    let digits_ok = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    if int_part.is_empty() || !digits_ok(int_part) || !digits_ok(frac_part) {
+        return Err("A valid number is required.".into());
+    }
+    // serde_json prints whole floats as "20.0"; trailing zeros beyond the places are exact.
+    if frac_part.len() > places && frac_part[places..].chars().any(|c| c != '0') {
+        return Err(format!(
+            "Ensure that there are no more than {places} decimal places."
+        ));
+    }
+    if int_part.len() > 13 {
+        return Err(too_big());
+    }
+    let units: i64 = int_part.parse().map_err(|_| too_big())?;
+    let frac = frac_part
+        .bytes()
+        .chain(std::iter::repeat(b'0'))
+        .take(places)
+        .fold(0_i64, |acc, d| acc * 10 + i64::from(d - b'0'));
+    let value = units * 10_i64.pow(places as u32) + frac;
+    if value > max {
+        return Err(too_big());
+    }
+    Ok(value)
+}
+
+/// `v` minor units with `places` decimals, e.g. `-12.3456`.
+fn format_decimal(v: i128, places: u32) -> String {
+    let sign = if v < 0 { "-" } else { "" };
+    let a = v.unsigned_abs();
+    let scale = 10_u128.pow(places);
+    format!(
+        "{sign}{}.{:0width$}",
+        a / scale,
+        a % scale,
+        width = places as usize
+    )
+}
+
 impl Money {
     /// Parses `"19.99"`, `19.99`, `"20"`, `20`: at most two decimals, not negative, and small
     /// enough that any sum the reports make still fits.
     pub fn parse_json(v: &serde_json::Value) -> Result<Money, String> {
-        let text = match v {
-            serde_json::Value::String(s) => s.trim().to_owned(),
-            serde_json::Value::Number(n) => n.to_string(),
-            _ => return Err("A valid number is required.".into()),
-        };
-        Money::parse_str(&text)
+        Money::parse_str(&json_amount_text(v)?)
     }
 
     pub fn parse_str(text: &str) -> Result<Money, String> {
-        const MAX_UNITS: i64 = 1_000_000_000_000; // 10^12 units: sums of many stay within i64 cents
-        if text.starts_with('-') {
-            return Err("Ensure this value is greater than or equal to 0.".into());
-        }
-        let (int_part, frac_part) = match text.split_once('.') {
-            Some((i, f)) => (i, f),
-            None => (text, ""),
-        };
-        let digits_ok = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-        if int_part.is_empty() || !digits_ok(int_part) || !digits_ok(frac_part) {
-            return Err("A valid number is required.".into());
-        }
-        if frac_part.len() > 2 {
-            // serde_json prints whole floats as "20.0"; trailing zeros beyond two places are exact.
-            if frac_part[2..].chars().any(|c| c != '0') {
-                return Err("Ensure that there are no more than 2 decimal places.".into());
-            }
-        }
-        if int_part.len() > 13 {
-            return Err("Ensure this value is less than or equal to 1000000000000.".into());
-        }
-        let units: i64 = int_part
-            .parse()
-            .map_err(|_| "A valid number is required.".to_string())?;
-        if units > MAX_UNITS {
-            return Err("Ensure this value is less than or equal to 1000000000000.".into());
-        }
-        let mut frac = frac_part.chars().take(2).collect::<String>();
-        while frac.len() < 2 {
-            frac.push('0');
-        }
-        let cents: i64 = frac
-            .parse()
-            .map_err(|_| "A valid number is required.".to_string())?;
-        Ok(Money(units * 100 + cents))
+        // 10^12 units (and their cents): sums of many stay within i64 cents.
+        const MAX_CENTS: i64 = 1_000_000_000_000 * 100 + 99;
+        parse_decimal(text, 2, MAX_CENTS).map(Money)
     }
 
     pub fn format_wide(cents: i128) -> String {
-        let sign = if cents < 0 { "-" } else { "" };
-        let a = cents.unsigned_abs();
-        format!("{sign}{}.{:02}", a / 100, a % 100)
+        format_decimal(cents, 2)
     }
 
     pub fn format(cents: i64) -> String {
-        let sign = if cents < 0 { "-" } else { "" };
-        let a = cents.unsigned_abs();
-        format!("{sign}{}.{:02}", a / 100, a % 100)
+        format_decimal(i128::from(cents), 2)
     }
 }
 
@@ -104,45 +119,11 @@ impl Cost {
 
     /// Parses `"12.3456"`, `12.5`, `"7"`: at most four decimals, not negative.
     pub fn parse_json(v: &serde_json::Value) -> Result<Cost, String> {
-        let text = match v {
-            serde_json::Value::String(s) => s.trim().to_owned(),
-            serde_json::Value::Number(n) => n.to_string(),
-            _ => return Err("A valid number is required.".into()),
-        };
-        if text.starts_with('-') {
-            return Err("Ensure this value is greater than or equal to 0.".into());
-        }
-        let (int_part, frac_part) = text.split_once('.').unwrap_or((&text, ""));
-        let digits_ok = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-        if int_part.is_empty() || !digits_ok(int_part) || !digits_ok(frac_part) {
-            return Err("A valid number is required.".into());
-        }
-        if frac_part.len() > 4 && frac_part[4..].chars().any(|c| c != '0') {
-            return Err("Ensure that there are no more than 4 decimal places.".into());
-        }
-        let too_big = || "Ensure this value is less than or equal to 1000000000000.".to_string();
-        if int_part.len() > 13 {
-            return Err(too_big());
-        }
-        let units: i64 = int_part.parse().map_err(|_| too_big())?;
-        let mut frac: String = frac_part.chars().take(4).collect();
-        while frac.len() < 4 {
-            frac.push('0');
-        }
-        let frac: i64 = frac
-            .parse()
-            .map_err(|_| "A valid number is required.".to_string())?;
-        let value = units * 10_000 + frac;
-        if value > Self::MAX {
-            return Err(too_big());
-        }
-        Ok(Cost(value))
+        parse_decimal(&json_amount_text(v)?, 4, Self::MAX).map(Cost)
     }
 
     pub fn format_wide(v: i128) -> String {
-        let sign = if v < 0 { "-" } else { "" };
-        let a = v.unsigned_abs();
-        format!("{sign}{}.{:04}", a / 10_000, a % 10_000)
+        format_decimal(v, 4)
     }
 
     /// The weighted average of `on_hand` units at `average` and `received` at `cost`, rounded
@@ -165,12 +146,6 @@ impl Cost {
     }
 }
 
-impl Serialize for Cost {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&Cost::format_wide(i128::from(self.0)))
-    }
-}
-
 pub fn ser_cost<S: Serializer>(v: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&Cost::format_wide(i128::from(*v)))
 }
@@ -181,7 +156,7 @@ pub fn ser_cost_wide<S: Serializer>(v: &i128, s: S) -> Result<S::Ok, S::Error> {
 
 pub fn ser_cost_opt<S: Serializer>(v: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
     match v {
-        Some(c) => s.serialize_str(&Cost::format_wide(i128::from(*c))),
+        Some(c) => ser_cost(c, s),
         None => s.serialize_none(),
     }
 }

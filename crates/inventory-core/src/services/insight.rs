@@ -221,8 +221,15 @@ impl Basis {
         }
     }
 
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Basis::Cost => "cost",
+            Basis::Price => "price",
+        }
+    }
+
     /// The columns summing `quantity` × a product's unit value in the basis' minor units
-    /// (`value_hi`, `value_lo`, `value_r_hi`, `value_r_lo`; see [`VRow::value`]).
+    /// (read as [`ValueParts`]).
     fn value_columns(self, quantity: &str) -> String {
         match self {
             Basis::Cost => split_sum_cost(quantity, "COALESCE(p.average_cost, 0)", "value"),
@@ -283,6 +290,14 @@ struct VRow {
     name: Option<String>,
     #[diesel(sql_type = BigInt)]
     quantity: i64,
+    #[diesel(embed)]
+    parts: ValueParts,
+}
+
+/// The four columns of [`stats::split_sum_cost`] (or, at price, [`split_sum`]'s two and two
+/// zeros) that an exact value is read back from.
+#[derive(QueryableByName)]
+struct ValueParts {
     #[diesel(sql_type = BigInt)]
     value_hi: i64,
     #[diesel(sql_type = BigInt)]
@@ -293,7 +308,7 @@ struct VRow {
     value_r_lo: i64,
 }
 
-impl VRow {
+impl ValueParts {
     /// At price the rest columns are zero and the first pair holds the cents; at cost the
     /// first pair holds the whole cents and the rest the ten-thousandths below them.
     fn value(&self, basis: Basis) -> i128 {
@@ -387,9 +402,9 @@ pub fn valuation(core: &Core, ctx: &Ctx, group_by: &str, basis: Basis) -> CoreRe
         };
         let mut rows: Vec<ValuationRow> = rows
             .into_iter()
-            .filter(|r| r.key.is_some() || r.quantity != 0 || r.value(basis) != 0)
+            .filter(|r| r.key.is_some() || r.quantity != 0 || r.parts.value(basis) != 0)
             .map(|r| ValuationRow {
-                value: amount(r.value(basis)),
+                value: amount(r.parts.value(basis)),
                 name: r.name.unwrap_or_else(|| unnamed.to_owned()),
                 key: r.key,
                 quantity: r.quantity,
@@ -399,13 +414,10 @@ pub fn valuation(core: &Core, ctx: &Ctx, group_by: &str, basis: Basis) -> CoreRe
             rows.sort_by(|a, b| (a.key.is_none(), &a.name).cmp(&(b.key.is_none(), &b.name)));
         }
         Ok(Valuation {
-            basis: match basis {
-                Basis::Cost => "cost",
-                Basis::Price => "price",
-            },
+            basis: basis.as_str(),
             rows,
             total_quantity: total.quantity,
-            total_value: amount(total.value(basis)),
+            total_value: amount(total.parts.value(basis)),
         })
     })
 }
@@ -452,14 +464,8 @@ struct DayKind {
     kind: String,
     #[diesel(sql_type = BigInt)]
     total: i64,
-    #[diesel(sql_type = BigInt)]
-    value_hi: i64,
-    #[diesel(sql_type = BigInt)]
-    value_lo: i64,
-    #[diesel(sql_type = BigInt)]
-    value_r_hi: i64,
-    #[diesel(sql_type = BigInt)]
-    value_r_lo: i64,
+    #[diesel(embed)]
+    parts: ValueParts,
 }
 
 fn parse_day(field: &str, s: &str) -> CoreResult<NaiveDate> {
@@ -567,7 +573,7 @@ pub fn movements(core: &Core, ctx: &Ctx, q: &MovementQuery) -> CoreResult<Moveme
         let Some(row) = periods.get_mut(&period_of(day, granularity)) else {
             continue;
         };
-        let value = join_cost(r.value_hi, r.value_lo, r.value_r_hi, r.value_r_lo);
+        let value = r.parts.value(Basis::Cost);
         match r.kind.as_str() {
             "receive" | "order_receipt" => {
                 row.received += r.total;

@@ -275,7 +275,7 @@ pub fn split_sum(expr: &str, alias: &str) -> String {
 }
 
 /// `SUM(quantity × cost)` for a cost in ten-thousandths, as `{alias}_hi/_lo` (the whole cents
-/// part) and `{alias}_rhi/_rlo` (the rest): a cost value may be a hundred times a price value,
+/// part) and `{alias}_r_hi/_r_lo` (the rest): a cost value may be a hundred times a price value,
 /// so the whole product `quantity × cost` need not fit 64 bits where the price's does; each
 /// part does (the ledger checks it). [`join_cost`] puts the four columns together.
 pub fn split_sum_cost(quantity: &str, cost: &str, alias: &str) -> String {

@@ -67,6 +67,8 @@ pub fn book(conn: &mut DbConn, ctx: &Ctx, b: Booking<'_>) -> CoreResult<Adjustme
 pub struct Booked {
     pub row: Adjustment,
     pub reorder_level: i64,
+    /// The product's average cost after this booking (§10).
+    pub average_cost: Option<i64>,
 }
 
 /// As [`book`]; `release` is for a shipment that consumes that many units of its own order's
@@ -154,7 +156,7 @@ pub fn book_full(conn: &mut DbConn, ctx: &Ctx, b: Booking<'_>, release: i64) -> 
         .get_result(conn)?;
     // The product row is now locked (PostgreSQL) or the database is (SQLite): the average
     // read above cannot change before the one written below.
-    let unit_cost = costing(conn, &b, average, price, product_quantity_after)?;
+    let (unit_cost, average_cost) = costing(conn, &b, average, price, product_quantity_after)?;
     stats::quantity_changed(
         conn,
         &stats::QuantityChange {
@@ -197,7 +199,11 @@ pub fn book_full(conn: &mut DbConn, ctx: &Ctx, b: Booking<'_>, release: i64) -> 
             }),
         },
     )?;
-    Ok(Booked { row, reorder_level })
+    Ok(Booked {
+        row,
+        reorder_level,
+        average_cost,
+    })
 }
 
 /// The preferred supplier link's unit cost, if it has one.
@@ -217,14 +223,14 @@ fn preferred_cost(conn: &mut DbConn, product_id: i64) -> CoreResult<Option<i64>>
 /// is costed at the average and leaves it alone. A product with no average yet (nothing ever
 /// came in) is costed at its preferred supplier's cost, else its price, and its first incoming
 /// units set the average. Refuses (400) a cost whose value reports could not sum exactly
-/// ([`stats::cost_value_fits`]).
+/// ([`stats::cost_value_fits`]). Answers the row's unit cost and the average after it.
 fn costing(
     conn: &mut DbConn,
     b: &Booking<'_>,
     average: Option<i64>,
     price_cents: i64,
     quantity_after: i64,
-) -> CoreResult<i64> {
+) -> CoreResult<(i64, Option<i64>)> {
     let receipt = matches!(
         b.kind,
         AdjustmentKind::Receive | AdjustmentKind::OrderReceipt
@@ -253,5 +259,5 @@ fn costing(
             .set(products::average_cost.eq(new_average))
             .execute(conn)?;
     }
-    Ok(unit_cost)
+    Ok((unit_cost, new_average))
 }

@@ -351,7 +351,7 @@ pub fn create(core: &Core, ctx: &Ctx, input: ProductInput) -> CoreResult<Product
         }
         let qty = v.quantity.map_or(0, Quantity::get);
         let row = if qty > 0 {
-            let adj = stock::book(
+            let booked = stock::book_full(
                 c,
                 ctx,
                 Booking {
@@ -363,12 +363,12 @@ pub fn create(core: &Core, ctx: &Ctx, input: ProductInput) -> CoreResult<Product
                     reference: "",
                     unit_cost: None,
                 },
+                0,
             )?;
             Product {
-                quantity: adj.product_quantity_after,
-                updated_at: adj.created_at,
-                // The first units in set the average to their cost.
-                average_cost: row.average_cost.or(Some(adj.unit_cost)),
+                quantity: booked.row.product_quantity_after,
+                updated_at: booked.row.created_at,
+                average_cost: booked.average_cost,
                 ..row
             }
         } else {
@@ -422,7 +422,7 @@ pub fn update(core: &Core, ctx: &Ctx, id: i64, input: ProductInput) -> CoreResul
         let row = match v.quantity.map(Quantity::get) {
             Some(q) if q != row.quantity => {
                 let location_id = stock::default_location(c)?;
-                let adj = stock::book(
+                let booked = stock::book_full(
                     c,
                     ctx,
                     Booking {
@@ -434,14 +434,11 @@ pub fn update(core: &Core, ctx: &Ctx, id: i64, input: ProductInput) -> CoreResul
                         reference: "",
                         unit_cost: None,
                     },
+                    0,
                 )?;
                 Product {
-                    quantity: adj.product_quantity_after,
-                    average_cost: if adj.delta > 0 {
-                        row.average_cost.or(Some(adj.unit_cost))
-                    } else {
-                        row.average_cost
-                    },
+                    quantity: booked.row.product_quantity_after,
+                    average_cost: booked.average_cost,
                     ..row
                 }
             }
