@@ -14,7 +14,7 @@ use std::marker::PhantomData;
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
-use diesel::sql_types::{HasSqlType, Untyped};
+use diesel::sql_types::{BigInt, HasSqlType, Timestamp, Untyped};
 use diesel::{QueryResult, RunQueryDsl};
 
 /// Starts a cached statement: `sql::query("… $1 …").bind::<BigInt, _>(x)`.
@@ -100,6 +100,112 @@ where
     }
 }
 
+/// A value of a statement whose length follows its input (one group of placeholders per line
+/// of a batch): see [`batch`].
+#[derive(Debug, Clone)]
+pub enum Val {
+    Int(i64),
+    Time(chrono::NaiveDateTime),
+}
+
+/// The bound values of a [`batch`] statement, `$1` first.
+#[derive(Debug, Clone, Default)]
+pub struct Vals(pub Vec<Val>);
+
+impl Vals {
+    pub fn int(&mut self, v: i64) -> &mut Self {
+        self.0.push(Val::Int(v));
+        self
+    }
+
+    pub fn time(&mut self, v: chrono::NaiveDateTime) -> &mut Self {
+        self.0.push(Val::Time(v));
+        self
+    }
+}
+
+impl BindList for Vals {
+    const LEN: usize = 0;
+}
+
+impl<DB> PushBind<DB> for Vals
+where
+    DB: Backend + HasSqlType<BigInt> + HasSqlType<Timestamp>,
+    i64: ToSql<BigInt, DB>,
+    chrono::NaiveDateTime: ToSql<Timestamp, DB>,
+{
+    fn push<'b>(&'b self, n: usize, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        match n.checked_sub(1).and_then(|i| self.0.get(i)) {
+            Some(Val::Int(v)) => out.push_bind_param::<BigInt, i64>(v),
+            Some(Val::Time(v)) => out.push_bind_param::<Timestamp, chrono::NaiveDateTime>(v),
+            None => Err(diesel::result::Error::QueryBuilderError(
+                format!("placeholder ${n} has no bound value").into(),
+            )),
+        }
+    }
+}
+
+/// Lines a batch statement is written for at most; longer batches go in chunks of this size,
+/// so the texts kept below stay a handful per statement.
+pub const MAX_BATCH: usize = 16;
+
+/// A statement written for `n` lines (`1..=MAX_BATCH`) by `write`, kept for the life of the
+/// process under `name` so diesel keeps its prepared statement like any other: a three-line
+/// shipment then costs one prepared statement per table, not three.
+pub fn batch(
+    name: &'static str,
+    n: usize,
+    write: impl FnOnce(usize) -> String,
+    vals: Vals,
+) -> QueryResult<Sql<Vals>> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static TEXTS: OnceLock<Mutex<HashMap<(&'static str, usize), &'static str>>> = OnceLock::new();
+    if n == 0 || n > MAX_BATCH {
+        return Err(diesel::result::Error::QueryBuilderError(
+            format!("a batch of {n} lines; chunk batches to 1..={MAX_BATCH}").into(),
+        ));
+    }
+    let texts = TEXTS.get_or_init(Default::default);
+    let mut guard = texts.lock().unwrap_or_else(|e| e.into_inner());
+    // Bounded: at most MAX_BATCH texts per statement name, each made once.
+    let sql: &'static str = guard
+        .entry((name, n))
+        .or_insert_with(|| Box::leak(write(n).into_boxed_str()));
+    Ok(Sql { sql, binds: vals })
+}
+
+/// `CASE <key> WHEN $k THEN $v … END` over `n` lines whose placeholders start at `first` and
+/// repeat every `stride`, the key at offset `key` and the value at `value`; just `$v` for one
+/// line.
+pub fn case(
+    key_col: &str,
+    n: usize,
+    first: usize,
+    stride: usize,
+    key: usize,
+    value: usize,
+) -> String {
+    if n == 1 {
+        return format!("${}", first + value);
+    }
+    let mut s = format!("CASE {key_col}");
+    for i in 0..n {
+        let base = first + i * stride;
+        s.push_str(&format!(" WHEN ${} THEN ${}", base + key, base + value));
+    }
+    s.push_str(" END");
+    s
+}
+
+/// `$k1, $k2, …`: the keys of `n` lines, as in [`case`].
+pub fn keys(n: usize, first: usize, stride: usize, key: usize) -> String {
+    (0..n)
+        .map(|i| format!("${}", first + i * stride + key))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl<DB, B> QueryFragment<DB> for Sql<B>
 where
     DB: Backend,
@@ -165,5 +271,24 @@ mod tests {
         );
         s.push_str(&format!("{r:?}"));
         assert!(r.is_err(), "{s}");
+    }
+
+    #[test]
+    fn batch_statements_repeat_placeholders_per_line_and_refuse_bad_sizes() {
+        assert_eq!(super::case("k", 1, 3, 2, 0, 1), "$4");
+        assert_eq!(
+            super::case("k", 2, 3, 2, 0, 1),
+            "CASE k WHEN $3 THEN $4 WHEN $5 THEN $6 END"
+        );
+        assert_eq!(super::keys(3, 2, 2, 0), "$2, $4, $6");
+        let write = |n: usize| format!("SELECT {}", super::keys(n, 1, 1, 0));
+        let mut vals = super::Vals::default();
+        vals.int(7).int(8);
+        let q = super::batch("test.select", 2, write, vals.clone()).unwrap();
+        let s = debug_query::<Sqlite, _>(&q).to_string();
+        assert!(s.starts_with("SELECT ?, ?"), "{s}");
+        assert!(s.contains("[7, 8]"), "{s}");
+        assert!(super::batch("test.select", 0, write, vals.clone()).is_err());
+        assert!(super::batch("test.select", super::MAX_BATCH + 1, write, vals).is_err());
     }
 }

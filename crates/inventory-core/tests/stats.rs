@@ -319,3 +319,134 @@ fn seeded_data_has_low_stock_and_sold_out_products() {
     core.db.read(stats::verify).unwrap();
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Statements run by `f`.
+fn statements_of<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    STATEMENTS.with(|n| n.set(0));
+    let out = f();
+    (out, STATEMENTS.with(|n| n.get()))
+}
+
+#[test]
+fn an_order_of_many_lines_costs_the_statements_of_one_line() {
+    use inventory_core::services::customers::{self, CustomerInput};
+    use inventory_core::services::sales::{
+        self, SalesLineInput, SalesOrderInput, ShipInput, ShipLine,
+    };
+    diesel::connection::set_default_instrumentation(counting).unwrap();
+    let (core, ctx, dir) = core();
+    let supplier = inventory_core::services::catalog::create_supplier(
+        &core,
+        &ctx,
+        inventory_core::services::catalog::SupplierInput {
+            name: Some("Acme".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let ids: Vec<i64> = (0..6)
+        .map(|i| {
+            let p = products::create(
+                &core,
+                &ctx,
+                ProductInput {
+                    sku: Some(format!("L{i}")),
+                    name: Some(format!("Line product {i}")),
+                    price: Some(serde_json::json!("2.00")),
+                    quantity: Some(100),
+                    ..ProductInput::default()
+                },
+            )
+            .unwrap();
+            inventory_core::services::links::create(
+                &core,
+                &ctx,
+                p.product.id,
+                inventory_core::services::links::LinkInput {
+                    supplier_id: Some(supplier.id),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            p.product.id
+        })
+        .collect();
+    let customer = customers::create(
+        &core,
+        &ctx,
+        CustomerInput {
+            name: Some("Shop".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    // create, confirm and ship an order of these products; the statements of each step
+    let life = |products: &[i64]| -> [usize; 3] {
+        let input = SalesOrderInput {
+            customer_id: Some(customer.id),
+            lines: Some(
+                products
+                    .iter()
+                    .map(|&product_id| SalesLineInput {
+                        product_id,
+                        quantity: 2,
+                        unit_price: None,
+                    })
+                    .collect(),
+            ),
+            ..Default::default()
+        };
+        let (order, create) = statements_of(|| sales::create(&core, &ctx, input).unwrap());
+        let (_, confirm) = statements_of(|| sales::confirm(&core, &ctx, order.id).unwrap());
+        let ship_input = ShipInput {
+            lines: products
+                .iter()
+                .map(|&product_id| ShipLine {
+                    product_id,
+                    quantity: 2,
+                })
+                .collect(),
+            tracking: None,
+        };
+        let (shipped, ship) =
+            statements_of(|| sales::ship(&core, &ctx, order.id, ship_input).unwrap());
+        assert_eq!(shipped.status, "shipped");
+        [create, confirm, ship]
+    };
+    let one = life(&ids[..1]);
+    let three = life(&ids[1..4]);
+    let two = life(&ids[4..]);
+    let (_, sale) = statements_of(|| {
+        ledger::create_adjustment(
+            &core,
+            &ctx,
+            AdjustmentInput {
+                product_id: ids[0],
+                location_id: None,
+                kind: "sale".into(),
+                quantity: 1,
+                reason: String::new(),
+                reference: None,
+                unit_cost: None,
+            },
+        )
+        .unwrap()
+    });
+    eprintln!("statements (create, confirm, ship): {one:?}; a sale: {sale}");
+    // Each table is written once a step whatever the number of lines; only the SQL differs.
+    assert_eq!(
+        one, three,
+        "create, confirm, ship: 1 line {one:?}, 3 lines {three:?}"
+    );
+    assert_eq!(
+        one, two,
+        "create, confirm, ship: 1 line {one:?}, 2 lines {two:?}"
+    );
+    core.db
+        .read(stats::verify)
+        .expect("kept aggregates match after the shipments");
+    core.db
+        .read(stats::verify_ledger)
+        .expect("levels and quantities match the ledger");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -7,3 +7,4 @@
 mod cost;
 mod customers;
 mod orders;
+mod shipments;

@@ -156,6 +156,55 @@ pub fn after_booking(
     )
 }
 
+/// As [`after_booking`] for the rows of one batch booking: the products left above their
+/// reorder level have their open alerts resolved in one statement; only those at or below it
+/// are looked at one by one (and only those crossing down can open an alert).
+pub fn after_bookings(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    booked: &[crate::services::stock::Booked],
+) -> CoreResult<Vec<Opened>> {
+    let above: Vec<i64> = booked
+        .iter()
+        .filter(|b| b.row.product_quantity_after > b.reorder_level)
+        .map(|b| b.row.product_id)
+        .collect();
+    if !above.is_empty() {
+        resolve_low(conn, &above)?;
+    }
+    let mut opened = Vec::new();
+    for b in booked
+        .iter()
+        .filter(|b| b.row.product_quantity_after <= b.reorder_level)
+    {
+        if let Some(o) = after_booking(conn, ctx, b)? {
+            opened.push(o);
+        }
+    }
+    Ok(opened)
+}
+
+/// Resolves the open low-stock and out-of-stock alerts of products now above their level.
+fn resolve_low(conn: &mut DbConn, product_ids: &[i64]) -> CoreResult<()> {
+    let t = now();
+    let open = alerts::table
+        .filter(alerts::kind.ne(OVERSOLD))
+        .filter(alerts::status.ne(AlertStatus::Resolved.as_str()));
+    let set = (
+        alerts::status.eq(AlertStatus::Resolved.as_str()),
+        alerts::resolved_at.eq(Some(t)),
+    );
+    match product_ids {
+        [one] => diesel::update(open.filter(alerts::product_id.eq(*one)))
+            .set(set)
+            .execute(conn)?,
+        many => diesel::update(open.filter(alerts::product_id.eq_any(many)))
+            .set(set)
+            .execute(conn)?,
+    };
+    Ok(())
+}
+
 /// The low-stock rule on `(quantity, reorder level)` before and after a change: resolve when
 /// above the level, open one alert on crossing to or below it.
 fn crossed(
@@ -167,17 +216,7 @@ fn crossed(
 ) -> CoreResult<Option<Opened>> {
     let t = now();
     if quantity > level {
-        diesel::update(
-            alerts::table
-                .filter(alerts::product_id.eq(product_id))
-                .filter(alerts::kind.ne(OVERSOLD))
-                .filter(alerts::status.ne(AlertStatus::Resolved.as_str())),
-        )
-        .set((
-            alerts::status.eq(AlertStatus::Resolved.as_str()),
-            alerts::resolved_at.eq(Some(t)),
-        ))
-        .execute(conn)?;
+        resolve_low(conn, &[product_id])?;
         return Ok(None);
     }
     let was_above = before > level_before;

@@ -265,6 +265,98 @@ pub fn quantity_changed(conn: &mut DbConn, c: &QuantityChange) -> CoreResult<()>
     Ok(())
 }
 
+/// As [`quantity_changed`] for the lines of one batch booking (each a different product):
+/// one statement for all their categories and one for all their suppliers.
+pub fn quantities_changed(conn: &mut DbConn, cs: &[QuantityChange]) -> CoreResult<()> {
+    use crate::sql::{batch, case, keys, Vals, MAX_BATCH};
+    let live: Vec<&QuantityChange> = cs
+        .iter()
+        .filter(|c| !c.deleted && c.before != c.after)
+        .collect();
+    match live.as_slice() {
+        [] => return Ok(()),
+        [one] => return quantity_changed(conn, one),
+        _ => {}
+    }
+    // category key → (low stock, out of stock, quantity, value)
+    let mut categories: std::collections::BTreeMap<i64, (i64, i64, i64, i128)> = Default::default();
+    let mut products = Vec::with_capacity(live.len());
+    for c in &live {
+        product_value(c.price, c.after)?;
+        let delta = c.after - c.before;
+        let value = i128::from(c.price) * i128::from(delta);
+        let e = categories.entry(category_key(c.category_id)).or_default();
+        e.0 += i64::from(c.after <= c.reorder_level) - i64::from(c.before <= c.reorder_level);
+        e.1 += i64::from(c.after == 0) - i64::from(c.before == 0);
+        e.2 += delta;
+        e.3 += value;
+        let (vh, vl) = split(value)?;
+        products.push((c.product_id, vh, vl));
+    }
+    let categories: Vec<(i64, (i64, i64, i64, i128))> = categories.into_iter().collect();
+    for chunk in categories.chunks(MAX_BATCH) {
+        let mut vals = Vals::default();
+        for (key, (low, out, qty, value)) in chunk {
+            let (vh, vl) = split(*value)?;
+            vals.int(*key).int(*low).int(*out).int(*qty).int(vh).int(vl);
+        }
+        batch(
+            "stats.categories",
+            chunk.len(),
+            |n| {
+                let col = |v| case("category_key", n, 1, 6, 0, v);
+                let vl = col(5);
+                format!(
+                    "UPDATE category_stats SET low_stock = low_stock + {}, \
+                     out_of_stock = out_of_stock + {}, quantity = quantity + {}, \
+                     value_hi = value_hi + {} + (value_lo + {vl}) / {SPLIT}, \
+                     value_lo = (value_lo + {vl}) % {SPLIT} WHERE category_key IN ({})",
+                    col(1),
+                    col(2),
+                    col(3),
+                    col(4),
+                    keys(n, 1, 6, 0)
+                )
+            },
+            vals,
+        )?
+        .execute(conn)?;
+    }
+    for chunk in products.chunks(MAX_BATCH) {
+        let mut vals = Vals::default();
+        for (p, vh, vl) in chunk {
+            vals.int(*p).int(*vh).int(*vl);
+        }
+        batch(
+            "stats.suppliers",
+            chunk.len(),
+            |n| {
+                let lines: Vec<String> = (0..n)
+                    .map(|i| {
+                        let b = 1 + 3 * i;
+                        format!("SELECT ${b} AS p, ${} AS hi, ${} AS lo", b + 1, b + 2)
+                    })
+                    .collect();
+                // The lines' values summed per supplier of theirs, then added with the carry
+                // as one line's are.
+                format!(
+                    "UPDATE supplier_stats SET \
+                     stock_value_hi = stock_value_hi + v.hi + (stock_value_lo + v.lo) / {SPLIT}, \
+                     stock_value_lo = (stock_value_lo + v.lo) % {SPLIT} \
+                     FROM (SELECT ps.supplier_id AS sid, CAST(SUM(x.hi) AS BIGINT) AS hi, \
+                     CAST(SUM(x.lo) AS BIGINT) AS lo FROM product_suppliers ps \
+                     JOIN ({}) x ON ps.product_id = x.p GROUP BY ps.supplier_id) v \
+                     WHERE supplier_stats.supplier_id = v.sid",
+                    lines.join(" UNION ALL ")
+                )
+            },
+            vals,
+        )?
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// `SUM` of a per-row money expression as two exact parts, `<alias>_hi` and `<alias>_lo`
 /// (see [`SPLIT`]); each row's value must fit 64 bits.
 pub fn split_sum(expr: &str, alias: &str) -> String {

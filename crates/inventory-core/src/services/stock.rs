@@ -5,14 +5,14 @@
 //! and across server instances. The product total follows in the same transaction.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Timestamp};
+use diesel::sql_types::{BigInt, Nullable, Timestamp};
 
 use crate::audit::{self, Entry};
 use crate::auth::Ctx;
 use crate::db::{now, DbConn};
 use crate::error::{CoreError, CoreResult};
 use crate::models::Adjustment;
-use crate::schema::{locations, product_suppliers, products, stock_adjustments, stock_levels};
+use crate::schema::{locations, product_suppliers, products, stock_adjustments};
 use crate::services::stats;
 use crate::types::{AdjustmentKind, Cost};
 
@@ -75,7 +75,99 @@ pub struct Booked {
 /// reservation in the same statement: the level's quantity and reservation drop together, so
 /// the units never count as free in between.
 pub fn book_full(conn: &mut DbConn, ctx: &Ctx, b: Booking<'_>, release: i64) -> CoreResult<Booked> {
+    let line = BatchLine {
+        product_id: b.product_id,
+        delta: b.delta,
+        unit_cost: b.unit_cost,
+        release,
+    };
+    let batch = Batch {
+        location_id: b.location_id,
+        kind: b.kind,
+        reason: b.reason,
+        reference: b.reference,
+        lines: std::slice::from_ref(&line),
+    };
+    book_batch(conn, ctx, &batch)?
+        .pop()
+        .ok_or_else(|| CoreError::Internal("a booking booked nothing".into()))
+}
+
+/// One line of a [`Batch`]: a product, its signed change, what a unit cost when the caller
+/// knows ([`Booking::unit_cost`]), and how much of its own order's reservation it consumes.
+pub struct BatchLine {
+    pub product_id: i64,
+    pub delta: i64,
+    pub unit_cost: Option<i64>,
+    pub release: i64,
+}
+
+/// Movements of one kind at one location, one line per product (a shipment's, a receipt's or a
+/// return's lines).
+pub struct Batch<'a> {
+    pub location_id: i64,
+    pub kind: AdjustmentKind,
+    pub reason: &'a str,
+    pub reference: &'a str,
+    pub lines: &'a [BatchLine],
+}
+
+/// What a booked product row answered.
+#[derive(QueryableByName)]
+struct ProductAfter {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = BigInt)]
+    quantity: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    category_id: Option<i64>,
+    #[diesel(sql_type = BigInt)]
+    price_cents: i64,
+    #[diesel(sql_type = BigInt)]
+    reorder_level: i64,
+    #[diesel(sql_type = BigInt)]
+    deleted: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    average_cost: Option<i64>,
+}
+
+/// What a booked level row answered.
+#[derive(QueryableByName)]
+struct LevelAfter {
+    #[diesel(sql_type = BigInt)]
+    product_id: i64,
+    #[diesel(sql_type = BigInt)]
+    quantity: i64,
+    #[diesel(sql_type = BigInt)]
+    reserved: i64,
+}
+
+/// Books every line of `b` as [`book_full`] books one, with one statement per table for all
+/// the lines (levels, products, aggregates, ledger, audit), so an n-line movement costs about
+/// what one booking does rather than n times it. All or nothing: any line short of stock
+/// refuses the whole batch (`insufficient_stock`), and the caller's transaction rolls back.
+/// The answer follows the order of `b.lines`.
+pub fn book_batch(conn: &mut DbConn, ctx: &Ctx, b: &Batch<'_>) -> CoreResult<Vec<Booked>> {
+    let mut seen = std::collections::HashSet::new();
+    if b.lines.iter().any(|l| !seen.insert(l.product_id)) {
+        return Err(CoreError::Internal("a batch names a product twice".into()));
+    }
+    let mut out = Vec::with_capacity(b.lines.len());
+    for chunk in b.lines.chunks(crate::sql::MAX_BATCH) {
+        out.extend(book_chunk(conn, ctx, b, chunk)?);
+    }
+    Ok(out)
+}
+
+fn book_chunk(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    b: &Batch<'_>,
+    lines: &[BatchLine],
+) -> CoreResult<Vec<Booked>> {
+    use crate::sql::{batch, case, keys, Vals};
     let t = now();
+    let n = lines.len();
     // One statement shape for every kind: the floor is `reserved − release` for movements
     // that may not eat other orders' reservations, 0 for receipts, corrections and counts
     // (which record what is physically there, and may leave `available` below zero).
@@ -92,118 +184,174 @@ pub fn book_full(conn: &mut DbConn, ctx: &Ctx, b: Booking<'_>, release: i64) -> 
         | AdjustmentKind::OrderReceipt
         | AdjustmentKind::Return => 0,
     };
-    if b.delta > 0 {
-        // Only stock coming in can need a new level row: taking from a location that never
-        // held the product finds no row below and is refused like any shortfall.
+    // Only stock coming in can need a new level row: taking from a location that never held
+    // the product finds no row below and is refused like any shortfall.
+    for l in lines.iter().filter(|l| l.delta > 0) {
         crate::sql::query(
             "INSERT INTO stock_levels (product_id, location_id, quantity, updated_at) \
              VALUES ($1, $2, 0, $3) ON CONFLICT (product_id, location_id) DO NOTHING",
         )
-        .bind::<BigInt, _>(b.product_id)
+        .bind::<BigInt, _>(l.product_id)
         .bind::<BigInt, _>(b.location_id)
         .bind::<Timestamp, _>(t)
         .execute(conn)?;
     }
-    let after: Option<(i64, i64)> = diesel::update(
-        stock_levels::table
-            .filter(stock_levels::product_id.eq(b.product_id))
-            .filter(stock_levels::location_id.eq(b.location_id))
-            .filter((stock_levels::quantity + b.delta).ge(0))
-            .filter(
-                (stock_levels::quantity + b.delta).ge(stock_levels::reserved * respects - release),
-            )
-            .filter(stock_levels::reserved.ge(release)),
-    )
-    .set((
-        stock_levels::quantity.eq(stock_levels::quantity + b.delta),
-        stock_levels::reserved.eq(stock_levels::reserved - release),
-        stock_levels::updated_at.eq(t),
-    ))
-    .returning((stock_levels::quantity, stock_levels::reserved))
-    .get_result(conn)
-    .optional()?;
-    let Some((quantity_after, reserved_after)) = after else {
-        return Err(CoreError::insufficient_stock());
-    };
-    // Only a correction or a count can leave a level below its reservation, and a receipt
-    // or a cancelled order can lift it back: the oversold alert is looked at only then.
-    let was_short = quantity_after - b.delta < reserved_after + release;
-    let is_short = quantity_after < reserved_after;
-    if was_short != is_short {
-        crate::services::alerts::oversold_changed(conn, ctx, b.product_id)?;
+    // Levels: $1 time, $2 location, $3 respects, then (product, delta, release) a line.
+    let mut vals = Vals::default();
+    vals.time(t).int(b.location_id).int(respects);
+    for l in lines {
+        vals.int(l.product_id).int(l.delta).int(l.release);
     }
-    crate::metrics::booked(b.kind);
-    let (product_quantity_after, category_id, price, reorder_level, deleted_at, average): (
-        i64,
-        Option<i64>,
-        i64,
-        i64,
-        Option<chrono::NaiveDateTime>,
-        Option<i64>,
-    ) = diesel::update(products::table.find(b.product_id))
-        .set((
-            products::quantity.eq(products::quantity + b.delta),
-            products::updated_at.eq(t),
-        ))
-        .returning((
-            products::quantity,
-            products::category_id,
-            products::price_cents,
-            products::reorder_level,
-            products::deleted_at,
-            products::average_cost,
-        ))
-        .get_result(conn)?;
-    // The product row is now locked (PostgreSQL) or the database is (SQLite): the average
-    // read above cannot change before the one written below.
-    let (unit_cost, average_cost) = costing(conn, &b, average, price, product_quantity_after)?;
-    stats::quantity_changed(
-        conn,
-        &stats::QuantityChange {
-            product_id: b.product_id,
-            category_id,
-            price,
-            reorder_level,
-            before: product_quantity_after - b.delta,
-            after: product_quantity_after,
-            deleted: deleted_at.is_some(),
+    let levels: Vec<LevelAfter> = batch(
+        "book.levels",
+        n,
+        |n| {
+            let d = case("product_id", n, 4, 3, 0, 1);
+            let r = case("product_id", n, 4, 3, 0, 2);
+            let p = keys(n, 4, 3, 0);
+            format!(
+                "UPDATE stock_levels SET quantity = quantity + {d}, reserved = reserved - {r}, \
+                 updated_at = $1 WHERE location_id = $2 AND product_id IN ({p}) \
+                 AND quantity + {d} >= 0 AND quantity + {d} >= reserved * $3 - {r} \
+                 AND reserved >= {r} RETURNING product_id, quantity, reserved"
+            )
         },
-    )?;
-    let row: Adjustment = diesel::insert_into(stock_adjustments::table)
-        .values((
-            stock_adjustments::product_id.eq(b.product_id),
+        vals,
+    )?
+    .load(conn)?;
+    if levels.len() != n {
+        return Err(CoreError::insufficient_stock());
+    }
+    // Products: $1 time, then (product, delta) a line.
+    let mut vals = Vals::default();
+    vals.time(t);
+    for l in lines {
+        vals.int(l.product_id).int(l.delta);
+    }
+    let products: Vec<ProductAfter> = batch(
+        "book.products",
+        n,
+        |n| {
+            let d = case("id", n, 2, 2, 0, 1);
+            let p = keys(n, 2, 2, 0);
+            format!(
+                "UPDATE products SET quantity = quantity + {d}, updated_at = $1 WHERE id IN ({p}) \
+                 RETURNING id, quantity, category_id, price_cents, reorder_level, \
+                 CAST(CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END AS BIGINT) AS deleted, \
+                 average_cost"
+            )
+        },
+        vals,
+    )?
+    .load(conn)?;
+    if products.len() != n {
+        return Err(CoreError::NotFound);
+    }
+    let mut changes = Vec::with_capacity(n);
+    let mut rows = Vec::with_capacity(n);
+    let mut averages = Vec::with_capacity(n);
+    for l in lines {
+        let (Some(level), Some(product)) = (
+            levels.iter().find(|x| x.product_id == l.product_id),
+            products.iter().find(|x| x.id == l.product_id),
+        ) else {
+            return Err(CoreError::insufficient_stock());
+        };
+        // Only a correction or a count can leave a level below its reservation, and a
+        // receipt or a cancelled order can lift it back: the oversold alert is looked at
+        // only then.
+        let was_short = level.quantity - l.delta < level.reserved + l.release;
+        let is_short = level.quantity < level.reserved;
+        if was_short != is_short {
+            crate::services::alerts::oversold_changed(conn, ctx, l.product_id)?;
+        }
+        crate::metrics::booked(b.kind);
+        // The product row is now locked (PostgreSQL) or the database is (SQLite): the
+        // average read above cannot change before the one written in `costing`.
+        let (unit_cost, average_cost) = costing(
+            conn,
+            b.kind,
+            l,
+            product.average_cost,
+            product.price_cents,
+            product.quantity,
+        )?;
+        changes.push(stats::QuantityChange {
+            product_id: l.product_id,
+            category_id: product.category_id,
+            price: product.price_cents,
+            reorder_level: product.reorder_level,
+            before: product.quantity - l.delta,
+            after: product.quantity,
+            deleted: product.deleted != 0,
+        });
+        rows.push((
+            stock_adjustments::product_id.eq(l.product_id),
             stock_adjustments::location_id.eq(b.location_id),
             stock_adjustments::kind.eq(b.kind.as_str()),
-            stock_adjustments::delta.eq(b.delta),
-            stock_adjustments::quantity_after.eq(quantity_after),
-            stock_adjustments::product_quantity_after.eq(product_quantity_after),
+            stock_adjustments::delta.eq(l.delta),
+            stock_adjustments::quantity_after.eq(level.quantity),
+            stock_adjustments::product_quantity_after.eq(product.quantity),
             stock_adjustments::reason.eq(b.reason),
             stock_adjustments::reference.eq(b.reference),
             stock_adjustments::user_id.eq(ctx.user_id()),
             stock_adjustments::created_at.eq(t),
             stock_adjustments::unit_cost.eq(unit_cost),
-        ))
-        .returning(stock_adjustments::all_columns)
-        .get_result(conn)?;
-    audit::record(
-        conn,
-        ctx,
-        Entry {
-            action: "create",
-            object_type: "stock_adjustment",
-            object_id: row.id.to_string(),
-            object_repr: format!("{} {:+} of product {}", row.kind, row.delta, row.product_id),
-            changes: serde_json::json!({
-                "quantity": [quantity_after - b.delta, quantity_after],
-                "product_quantity": [product_quantity_after - b.delta, product_quantity_after],
-            }),
-        },
-    )?;
-    Ok(Booked {
-        row,
-        reorder_level,
-        average_cost,
-    })
+        ));
+        averages.push(average_cost);
+    }
+    stats::quantities_changed(conn, &changes)?;
+    let booked: Vec<Adjustment> = match conn {
+        DbConn::Sqlite(c) => diesel::insert_into(stock_adjustments::table)
+            .values(&rows)
+            .returning(stock_adjustments::all_columns)
+            .get_results(c)?,
+        DbConn::Pg(c) => diesel::insert_into(stock_adjustments::table)
+            .values(&rows)
+            .returning(stock_adjustments::all_columns)
+            .get_results(c)?,
+    };
+    let entries: Vec<audit::NewEntry> = booked
+        .iter()
+        .map(|row| {
+            let q = row.quantity_after;
+            let pq = row.product_quantity_after;
+            audit::NewEntry::by(
+                ctx,
+                Entry {
+                    action: "create",
+                    object_type: "stock_adjustment",
+                    object_id: row.id.to_string(),
+                    object_repr: format!(
+                        "{} {:+} of product {}",
+                        row.kind, row.delta, row.product_id
+                    ),
+                    changes: serde_json::json!({
+                        "quantity": [q - row.delta, q],
+                        "product_quantity": [pq - row.delta, pq],
+                    }),
+                },
+            )
+        })
+        .collect();
+    audit::record_many(conn, &entries)?;
+    let mut by_product: std::collections::HashMap<i64, Adjustment> =
+        booked.into_iter().map(|r| (r.product_id, r)).collect();
+    lines
+        .iter()
+        .zip(averages)
+        .map(|(l, average_cost)| {
+            let product = products.iter().find(|x| x.id == l.product_id);
+            match (by_product.remove(&l.product_id), product) {
+                (Some(row), Some(p)) => Ok(Booked {
+                    row,
+                    reorder_level: p.reorder_level,
+                    average_cost,
+                }),
+                _ => Err(CoreError::Internal("a booked row went missing".into())),
+            }
+        })
+        .collect()
 }
 
 /// The preferred supplier link's unit cost, if it has one.
@@ -226,36 +374,34 @@ fn preferred_cost(conn: &mut DbConn, product_id: i64) -> CoreResult<Option<i64>>
 /// ([`stats::cost_value_fits`]). Answers the row's unit cost and the average after it.
 fn costing(
     conn: &mut DbConn,
-    b: &Booking<'_>,
+    kind: AdjustmentKind,
+    l: &BatchLine,
     average: Option<i64>,
     price_cents: i64,
     quantity_after: i64,
 ) -> CoreResult<(i64, Option<i64>)> {
-    let receipt = matches!(
-        b.kind,
-        AdjustmentKind::Receive | AdjustmentKind::OrderReceipt
-    );
-    let unit_cost = match (b.unit_cost, average) {
+    let receipt = matches!(kind, AdjustmentKind::Receive | AdjustmentKind::OrderReceipt);
+    let unit_cost = match (l.unit_cost, average) {
         (Some(given), _) if receipt => given,
-        (_, Some(avg)) if b.kind != AdjustmentKind::Receive => avg,
-        (_, avg) => match preferred_cost(conn, b.product_id)? {
+        (_, Some(avg)) if kind != AdjustmentKind::Receive => avg,
+        (_, avg) => match preferred_cost(conn, l.product_id)? {
             Some(link) => link,
             None => avg.unwrap_or_else(|| Cost::from_cents(price_cents).0),
         },
     };
-    let new_average = if b.delta > 0 && (receipt || average.is_none()) {
-        let before = (quantity_after - b.delta).max(0);
-        Cost::weighted_average(before, average.unwrap_or(unit_cost), b.delta, unit_cost)
+    let new_average = if l.delta > 0 && (receipt || average.is_none()) {
+        let before = (quantity_after - l.delta).max(0);
+        Cost::weighted_average(before, average.unwrap_or(unit_cost), l.delta, unit_cost)
     } else {
         average
     };
-    if !stats::cost_value_fits(b.delta, unit_cost)
+    if !stats::cost_value_fits(l.delta, unit_cost)
         || !stats::cost_value_fits(quantity_after, new_average.unwrap_or(0))
     {
         return Err(CoreError::out_of_range());
     }
     if new_average != average {
-        diesel::update(products::table.find(b.product_id))
+        diesel::update(products::table.find(l.product_id))
             .set(products::average_cost.eq(new_average))
             .execute(conn)?;
     }

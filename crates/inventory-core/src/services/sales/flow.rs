@@ -4,9 +4,10 @@
 //! statement on the level or line, so concurrent requests serialise on the rows they touch.
 
 use diesel::prelude::*;
+use diesel::sql_types::BigInt;
 use serde::Deserialize;
 
-use super::{load, SalesOrder};
+use super::{assemble, lines_of, SalesOrder, SalesRow};
 use crate::audit::{self, Entry};
 use crate::auth::Ctx;
 use crate::context::Core;
@@ -14,7 +15,8 @@ use crate::db::{now, DbConn};
 use crate::error::{CoreError, CoreResult, Errors, FieldErrors};
 use crate::schema::{products, sales_order_lines, sales_orders, stock_levels};
 use crate::services::alerts;
-use crate::services::stock::{self, Booking};
+use crate::services::stock::{self, Batch, BatchLine};
+use crate::sql::{batch, case, keys, Vals, MAX_BATCH};
 use crate::types::{bounded_text, AdjustmentKind, Role, SalesStatus};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -34,8 +36,8 @@ pub struct ShipInput {
 }
 
 /// Claims order `id` if its status is one of `from`, setting `to` (and `confirmed_by`) when
-/// given and `updated_at` to `t`; otherwise explains why not (404, or 409
-/// `invalid_transition`). One statement when it succeeds.
+/// given and `updated_at` to `t`, and answers the order's row as it now is; otherwise explains
+/// why not (404, or 409 `invalid_transition`). One statement when it succeeds.
 fn claim(
     conn: &mut DbConn,
     id: i64,
@@ -44,30 +46,36 @@ fn claim(
     confirmed_by: Option<i64>,
     t: chrono::NaiveDateTime,
     verb: &str,
-) -> CoreResult<()> {
+) -> CoreResult<SalesRow> {
     let target = sales_orders::table
         .find(id)
         .filter(sales_orders::status.eq_any(SalesStatus::strs(from)));
-    let n = match (to, confirmed_by) {
+    let row: Option<SalesRow> = match (to, confirmed_by) {
         (Some(to), Some(by)) => diesel::update(target)
             .set((
                 sales_orders::status.eq(to.as_str()),
                 sales_orders::confirmed_by.eq(Some(by)),
                 sales_orders::updated_at.eq(t),
             ))
-            .execute(conn)?,
+            .returning(sales_orders::all_columns)
+            .get_result(conn)
+            .optional()?,
         (Some(to), None) => diesel::update(target)
             .set((
                 sales_orders::status.eq(to.as_str()),
                 sales_orders::updated_at.eq(t),
             ))
-            .execute(conn)?,
+            .returning(sales_orders::all_columns)
+            .get_result(conn)
+            .optional()?,
         (None, _) => diesel::update(target)
             .set(sales_orders::updated_at.eq(t))
-            .execute(conn)?,
+            .returning(sales_orders::all_columns)
+            .get_result(conn)
+            .optional()?,
     };
-    if n == 1 {
-        return Ok(());
+    if let Some(row) = row {
+        return Ok(row);
     }
     let now_status: String = sales_orders::table
         .find(id)
@@ -79,6 +87,88 @@ fn claim(
     ))
 }
 
+/// What a batch statement on the lines or levels answered: the products it changed.
+#[derive(QueryableByName)]
+struct Touched {
+    #[diesel(sql_type = BigInt)]
+    product_id: i64,
+}
+
+/// Reserves `lines` (product, quantity) at `location` where that much is still available,
+/// one statement per [`MAX_BATCH`] lines; answers the products it could not reserve.
+fn reserve(
+    conn: &mut DbConn,
+    location: i64,
+    lines: &[(i64, i64)],
+    t: chrono::NaiveDateTime,
+) -> CoreResult<Vec<i64>> {
+    let mut missed = Vec::new();
+    for chunk in lines.chunks(MAX_BATCH) {
+        let mut vals = Vals::default();
+        vals.time(t).int(location);
+        for (p, q) in chunk {
+            vals.int(*p).int(*q);
+        }
+        let done: Vec<Touched> = batch(
+            "sales.reserve",
+            chunk.len(),
+            |n| {
+                let q = case("product_id", n, 3, 2, 0, 1);
+                format!(
+                    "UPDATE stock_levels SET reserved = reserved + {q}, updated_at = $1 \
+                     WHERE location_id = $2 AND product_id IN ({}) AND quantity - reserved >= {q} \
+                     RETURNING product_id",
+                    keys(n, 3, 2, 0)
+                )
+            },
+            vals,
+        )?
+        .load(conn)?;
+        missed.extend(
+            chunk
+                .iter()
+                .map(|(p, _)| *p)
+                .filter(|p| !done.iter().any(|d| d.product_id == *p)),
+        );
+    }
+    Ok(missed)
+}
+
+/// Moves `lines` (product, quantity) of order `id` from reserved to shipped where that much is
+/// still reserved, one statement per [`MAX_BATCH`] lines; answers the first product it could
+/// not move.
+fn consume(conn: &mut DbConn, id: i64, lines: &[(i64, i64)]) -> CoreResult<Option<i64>> {
+    for chunk in lines.chunks(MAX_BATCH) {
+        let mut vals = Vals::default();
+        vals.int(id);
+        for (p, q) in chunk {
+            vals.int(*p).int(*q);
+        }
+        let done: Vec<Touched> = batch(
+            "sales.consume",
+            chunk.len(),
+            |n| {
+                let q = case("product_id", n, 2, 2, 0, 1);
+                format!(
+                    "UPDATE sales_order_lines SET reserved_quantity = reserved_quantity - {q}, \
+                     shipped_quantity = shipped_quantity + {q} WHERE order_id = $1 \
+                     AND product_id IN ({}) AND reserved_quantity >= {q} RETURNING product_id",
+                    keys(n, 2, 2, 0)
+                )
+            },
+            vals,
+        )?
+        .load(conn)?;
+        if let Some((p, _)) = chunk
+            .iter()
+            .find(|(p, _)| !done.iter().any(|d| d.product_id == *p))
+        {
+            return Ok(Some(*p));
+        }
+    }
+    Ok(None)
+}
+
 /// Draft → confirmed, reserving every line at the order's location: all lines or none. A
 /// line that wants more than is available names its product in the 409.
 #[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
@@ -86,7 +176,7 @@ pub fn confirm(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<SalesOrder> {
     let p = ctx.sell()?.clone();
     core.db.write(|c| {
         let t = now();
-        claim(
+        let row = claim(
             c,
             id,
             &[SalesStatus::Draft],
@@ -95,42 +185,37 @@ pub fn confirm(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<SalesOrder> {
             t,
             "confirmed",
         )?;
-        // Read after the claim: the order (now ours) shows its new status already.
-        let mut order = load(c, id)?;
+        let lines = lines_of(c, id)?;
+        let mut order = assemble(row, lines);
+        let wanted: Vec<(i64, i64)> = order
+            .lines
+            .iter()
+            .map(|l| (l.product_id, l.quantity))
+            .collect();
+        let missed = reserve(c, order.location_id, &wanted, t)?;
         let mut short = FieldErrors::new();
         for (i, l) in order.lines.iter().enumerate() {
-            // One statement: reserve only if that much is still available here.
-            let n = diesel::update(
-                stock_levels::table
-                    .filter(stock_levels::product_id.eq(l.product_id))
-                    .filter(stock_levels::location_id.eq(order.location_id))
-                    .filter((stock_levels::quantity - stock_levels::reserved).ge(l.quantity)),
-            )
-            .set((
-                stock_levels::reserved.eq(stock_levels::reserved + l.quantity),
-                stock_levels::updated_at.eq(t),
-            ))
-            .execute(c)?;
-            if n == 0 {
-                let available: Option<i64> = stock_levels::table
-                    .filter(stock_levels::product_id.eq(l.product_id))
-                    .filter(stock_levels::location_id.eq(order.location_id))
-                    .select(stock_levels::quantity - stock_levels::reserved)
-                    .first(c)
-                    .optional()?;
-                let sku: String = products::table
-                    .find(l.product_id)
-                    .select(products::sku)
-                    .first(c)?;
-                short.insert(
-                    format!("lines[{i}].quantity"),
-                    vec![format!(
-                        "Product {sku}: {} wanted, {} available at this location.",
-                        l.quantity,
-                        available.unwrap_or(0).max(0)
-                    )],
-                );
+            if !missed.contains(&l.product_id) {
+                continue;
             }
+            let available: Option<i64> = stock_levels::table
+                .filter(stock_levels::product_id.eq(l.product_id))
+                .filter(stock_levels::location_id.eq(order.location_id))
+                .select(stock_levels::quantity - stock_levels::reserved)
+                .first(c)
+                .optional()?;
+            let sku: String = products::table
+                .find(l.product_id)
+                .select(products::sku)
+                .first(c)?;
+            short.insert(
+                format!("lines[{i}].quantity"),
+                vec![format!(
+                    "Product {sku}: {} wanted, {} available at this location.",
+                    l.quantity,
+                    available.unwrap_or(0).max(0)
+                )],
+            );
         }
         if !short.is_empty() {
             // Returning the error rolls back the claim and every reservation made above.
@@ -178,7 +263,7 @@ pub fn ship(core: &Core, ctx: &Ctx, id: i64, input: ShipInput) -> CoreResult<Sal
     errs.finish()?;
     let (order, opened) = core.db.write(|c| {
         let t = now();
-        claim(
+        let row = claim(
             c,
             id,
             &[SalesStatus::Confirmed, SalesStatus::PartiallyShipped],
@@ -189,57 +274,52 @@ pub fn ship(core: &Core, ctx: &Ctx, id: i64, input: ShipInput) -> CoreResult<Sal
         )?;
         // The claim locked the order and left its status alone: what is read now is what
         // this shipment starts from, and only this transaction changes it until commit.
-        let mut before = load(c, id)?;
+        let mut before = assemble(row, lines_of(c, id)?);
         let before_status = before.status.clone();
         before.all_on_order(input.lines.iter().map(|l| l.product_id))?;
-        let mut opened = Vec::new();
-        for l in &input.lines {
-            let n = diesel::update(
-                sales_order_lines::table
-                    .filter(sales_order_lines::order_id.eq(id))
-                    .filter(sales_order_lines::product_id.eq(l.product_id))
-                    .filter(sales_order_lines::reserved_quantity.ge(l.quantity)),
-            )
-            .set((
-                sales_order_lines::reserved_quantity
-                    .eq(sales_order_lines::reserved_quantity - l.quantity),
-                sales_order_lines::shipped_quantity
-                    .eq(sales_order_lines::shipped_quantity + l.quantity),
-            ))
-            .execute(c)?;
-            if n == 0 {
-                let line = before.lines.iter().find(|x| x.product_id == l.product_id);
-                let (ordered, shipped) = line.map_or((0, 0), |x| (x.quantity, x.shipped_quantity));
-                return Err(CoreError::conflict(
-                    "over_shipment",
-                    format!(
-                        "Product {}: {ordered} ordered, {shipped} already shipped; {} more is too many.",
-                        l.product_id, l.quantity
-                    ),
-                ));
-            }
-            if let Some(x) = before.lines.iter_mut().find(|x| x.product_id == l.product_id) {
-                x.reserved_quantity -= l.quantity;
-                x.shipped_quantity += l.quantity;
-            }
-            let booked = stock::book_full(
-                c,
-                ctx,
-                Booking {
-                    product_id: l.product_id,
-                    location_id: before.location_id,
-                    kind: AdjustmentKind::Shipment,
-                    delta: -l.quantity,
-                    reason: "Sales order shipped",
-                    reference: &before.number,
-                    unit_cost: None,
-                },
-                l.quantity,
-            )?;
-            if let Some(o) = alerts::after_booking(c, ctx, &booked)? {
-                opened.push(o);
+        let moved: Vec<(i64, i64)> = input
+            .lines
+            .iter()
+            .map(|l| (l.product_id, l.quantity))
+            .collect();
+        if let Some(p) = consume(c, id, &moved)? {
+            let line = before.lines.iter().find(|x| x.product_id == p);
+            let (ordered, shipped) = line.map_or((0, 0), |x| (x.quantity, x.shipped_quantity));
+            let wanted = moved.iter().find(|(x, _)| *x == p).map_or(0, |(_, q)| *q);
+            return Err(CoreError::conflict(
+                "over_shipment",
+                format!(
+                    "Product {p}: {ordered} ordered, {shipped} already shipped; {wanted} more is too many."
+                ),
+            ));
+        }
+        for (p, q) in &moved {
+            if let Some(x) = before.lines.iter_mut().find(|x| x.product_id == *p) {
+                x.reserved_quantity -= q;
+                x.shipped_quantity += q;
             }
         }
+        let lines: Vec<BatchLine> = moved
+            .iter()
+            .map(|(p, q)| BatchLine {
+                product_id: *p,
+                delta: -q,
+                unit_cost: None,
+                release: *q,
+            })
+            .collect();
+        let booked = stock::book_batch(
+            c,
+            ctx,
+            &Batch {
+                location_id: before.location_id,
+                kind: AdjustmentKind::Shipment,
+                reason: "Sales order shipped",
+                reference: &before.number,
+                lines: &lines,
+            },
+        )?;
+        let opened = alerts::after_bookings(c, ctx, &booked)?;
         let to = if before.lines.iter().all(|l| l.shipped_quantity >= l.quantity) {
             SalesStatus::Shipped
         } else {
@@ -288,7 +368,7 @@ pub fn cancel(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<SalesOrder> {
             .select(sales_orders::status)
             .first(c)?;
         let t = now();
-        claim(
+        let row = claim(
             c,
             id,
             &[SalesStatus::Draft, SalesStatus::Confirmed],
@@ -297,7 +377,7 @@ pub fn cancel(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<SalesOrder> {
             t,
             "cancelled",
         )?;
-        let order = load(c, id)?;
+        let order = assemble(row, lines_of(c, id)?);
         for l in order.lines.iter().filter(|l| l.reserved_quantity > 0) {
             diesel::update(
                 stock_levels::table
@@ -317,7 +397,10 @@ pub fn cancel(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<SalesOrder> {
         for l in order.lines.iter().filter(|l| l.reserved_quantity > 0) {
             alerts::oversold_changed(c, ctx, l.product_id)?;
         }
-        let after = load(c, id)?;
+        let mut after = order;
+        for l in &mut after.lines {
+            l.reserved_quantity = 0;
+        }
         audit::record(
             c,
             ctx,

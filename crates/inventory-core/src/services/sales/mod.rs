@@ -21,8 +21,8 @@ use crate::context::Core;
 use crate::db::{now, DbConn};
 use crate::error::{CoreError, CoreResult, Errors};
 use crate::paging::{PageReq, Paged};
-use crate::schema::{customers, sales_order_lines, sales_orders};
-use crate::services::ledger::{bookable_location, live_product};
+use crate::schema::{customers, products, sales_order_lines, sales_orders};
+use crate::services::ledger::bookable_location;
 use crate::types::SalesStatus;
 use crate::types::{bounded_text, ser_money, ser_money_wide, ser_ts, Money, Quantity, Role};
 
@@ -122,7 +122,7 @@ pub struct SalesFilter {
     pub product: Option<i64>,
 }
 
-fn assemble(order: SalesRow, lines: Vec<SalesLineRow>) -> SalesOrder {
+pub(super) fn assemble(order: SalesRow, lines: Vec<SalesLineRow>) -> SalesOrder {
     let total = lines
         .iter()
         .map(|l| i128::from(l.quantity) * i128::from(l.unit_price_cents))
@@ -173,11 +173,15 @@ impl SalesOrder {
 
 pub(crate) fn load(conn: &mut DbConn, id: i64) -> CoreResult<SalesOrder> {
     let order: SalesRow = sales_orders::table.find(id).first(conn)?;
-    let lines: Vec<SalesLineRow> = sales_order_lines::table
+    Ok(assemble(order, lines_of(conn, id)?))
+}
+
+/// The lines of order `id`, in the order they were written.
+pub(super) fn lines_of(conn: &mut DbConn, id: i64) -> CoreResult<Vec<SalesLineRow>> {
+    Ok(sales_order_lines::table
         .filter(sales_order_lines::order_id.eq(id))
         .order(sales_order_lines::id)
-        .load(conn)?;
-    Ok(assemble(order, lines))
+        .load(conn)?)
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
@@ -245,12 +249,23 @@ pub fn list(
     })
 }
 
-/// Checks the lines of a body (every problem at once) and fills in default prices.
+/// Checks the lines of a body (every problem at once) and fills in default prices; the
+/// products named are read in one statement.
 fn resolve_lines(conn: &mut DbConn, lines: &[SalesLineInput]) -> CoreResult<Vec<(i64, i64, i64)>> {
     let mut errs = Errors::default();
     if lines.is_empty() {
         errs.add("lines", "An order needs at least one line.");
     }
+    let ids: Vec<i64> = lines.iter().map(|l| l.product_id).collect();
+    let prices: Vec<(i64, i64)> = if ids.is_empty() {
+        Vec::new()
+    } else {
+        products::table
+            .filter(products::id.eq_any(&ids))
+            .filter(products::deleted_at.is_null())
+            .select((products::id, products::price_cents))
+            .load(conn)?
+    };
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for (i, l) in lines.iter().enumerate() {
@@ -273,13 +288,9 @@ fn resolve_lines(conn: &mut DbConn, lines: &[SalesLineInput]) -> CoreResult<Vec<
             errs.add(&format!("{field}.quantity"), m);
             continue;
         }
-        let product = match live_product(conn, l.product_id) {
-            Ok(p) => p,
-            Err(CoreError::NotFound) => {
-                errs.add(&format!("{field}.product_id"), "No such product.");
-                continue;
-            }
-            Err(e) => return Err(e),
+        let Some(&(_, list_price)) = prices.iter().find(|(id, _)| *id == l.product_id) else {
+            errs.add(&format!("{field}.product_id"), "No such product.");
+            continue;
         };
         let price = match &l.unit_price {
             Some(v) => match Money::parse_json(v) {
@@ -289,7 +300,7 @@ fn resolve_lines(conn: &mut DbConn, lines: &[SalesLineInput]) -> CoreResult<Vec<
                     continue;
                 }
             },
-            None => product.price_cents,
+            None => list_price,
         };
         out.push((l.product_id, l.quantity, price));
     }
@@ -297,16 +308,28 @@ fn resolve_lines(conn: &mut DbConn, lines: &[SalesLineInput]) -> CoreResult<Vec<
     Ok(out)
 }
 
+/// Writes an order's lines in one statement per few hundred.
 fn insert_lines(conn: &mut DbConn, order_id: i64, lines: &[(i64, i64, i64)]) -> CoreResult<()> {
-    for (product_id, quantity, price) in lines {
-        diesel::insert_into(sales_order_lines::table)
-            .values((
+    let rows: Vec<_> = lines
+        .iter()
+        .map(|(product_id, quantity, price)| {
+            (
                 sales_order_lines::order_id.eq(order_id),
-                sales_order_lines::product_id.eq(product_id),
-                sales_order_lines::quantity.eq(quantity),
-                sales_order_lines::unit_price_cents.eq(price),
-            ))
-            .execute(conn)?;
+                sales_order_lines::product_id.eq(*product_id),
+                sales_order_lines::quantity.eq(*quantity),
+                sales_order_lines::unit_price_cents.eq(*price),
+            )
+        })
+        .collect();
+    for chunk in rows.chunks(200) {
+        match conn {
+            DbConn::Sqlite(c) => diesel::insert_into(sales_order_lines::table)
+                .values(chunk)
+                .execute(c)?,
+            DbConn::Pg(c) => diesel::insert_into(sales_order_lines::table)
+                .values(chunk)
+                .execute(c)?,
+        };
     }
     Ok(())
 }
@@ -358,7 +381,7 @@ pub fn create(core: &Core, ctx: &Ctx, input: SalesOrderInput) -> CoreResult<Sale
         let resolved = resolve_lines(c, &lines)?;
         let t = now();
         let placeholder = format!("TMP-{}", hex::encode(rand::random::<[u8; 12]>()));
-        let id: i64 = diesel::insert_into(sales_orders::table)
+        let row: SalesRow = diesel::insert_into(sales_orders::table)
             .values((
                 sales_orders::number.eq(&placeholder),
                 sales_orders::customer_id.eq(customer_id),
@@ -370,14 +393,30 @@ pub fn create(core: &Core, ctx: &Ctx, input: SalesOrderInput) -> CoreResult<Sale
                 sales_orders::created_at.eq(t),
                 sales_orders::updated_at.eq(t),
             ))
-            .returning(sales_orders::id)
+            .returning(sales_orders::all_columns)
             .get_result(c)?;
         // The number derives from the id, so it never repeats however many are made at once.
+        let id = row.id;
+        let number = format!("SO-{id:06}");
         diesel::update(sales_orders::table.find(id))
-            .set(sales_orders::number.eq(format!("SO-{id:06}")))
+            .set(sales_orders::number.eq(&number))
             .execute(c)?;
         insert_lines(c, id, &resolved)?;
-        let order = load(c, id)?;
+        // Written just now, so known without reading it back.
+        let lines = resolved
+            .iter()
+            .map(|&(product_id, quantity, unit_price_cents)| SalesLineRow {
+                id: 0,
+                order_id: id,
+                product_id,
+                quantity,
+                unit_price_cents,
+                reserved_quantity: 0,
+                shipped_quantity: 0,
+                returned_quantity: 0,
+            })
+            .collect();
+        let order = assemble(SalesRow { number, ..row }, lines);
         audit::record(
             c,
             ctx,
