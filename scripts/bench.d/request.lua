@@ -23,7 +23,7 @@ for pair in string.gmatch(header_spec, "[^|]+") do
   local k, v = string.match(pair, "^%s*([^:]+):%s*(.*)$")
   if k then headers[k] = v end
 end
-if body_tpl then headers["Content-Type"] = "application/json" end
+if body_tpl or flow then headers["Content-Type"] = "application/json" end
 
 local counter = 0
 local thread_tag = 0

@@ -143,6 +143,60 @@ impl NewEntry {
     }
 }
 
+/// Entries of one action on objects of one type (a shipment's ledger rows), written by one
+/// kept statement per [`crate::sql::MAX_BATCH`] entries; each is `(object_id, object_repr,
+/// changes)`.
+pub fn record_same(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    action: &str,
+    object_type: &str,
+    entries: Vec<(String, String, Value)>,
+) -> CoreResult<()> {
+    use crate::sql::{batch, rows, Vals, MAX_BATCH};
+    let at = now();
+    let username = ctx
+        .principal
+        .as_ref()
+        .map(|p| p.username.clone())
+        .unwrap_or_default();
+    let mut entries = entries.into_iter().peekable();
+    while entries.peek().is_some() {
+        let chunk: Vec<_> = entries.by_ref().take(MAX_BATCH).collect();
+        let mut vals = Vals::default();
+        vals.time(at)
+            .null_int(ctx.user_id())
+            .text(username.as_str())
+            .text(action)
+            .text(object_type)
+            .null_text(ctx.ip.clone())
+            .text(ctx.request_id.as_str());
+        for (id, repr, changes) in &chunk {
+            vals.text(id.as_str())
+                .text(repr.as_str())
+                .text(changes.to_string());
+        }
+        batch(
+            "audit.same",
+            chunk.len(),
+            |n| {
+                format!(
+                    "INSERT INTO audit_logs (at, user_id, username, action, object_type, \
+                     object_id, object_repr, changes, ip, request_id) VALUES {}",
+                    rows(n, 8, 3, |b| format!(
+                        "$1, $2, $3, $4, $5, ${b}, ${}, ${}, $6, $7",
+                        b + 1,
+                        b + 2
+                    ))
+                )
+            },
+            vals,
+        )?
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Writes many entries with multi-row statements (a bulk change's), on the change's own
 /// transaction.
 pub fn record_many(conn: &mut DbConn, entries: &[NewEntry]) -> CoreResult<()> {

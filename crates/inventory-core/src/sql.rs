@@ -14,7 +14,7 @@ use std::marker::PhantomData;
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
-use diesel::sql_types::{BigInt, HasSqlType, Timestamp, Untyped};
+use diesel::sql_types::{BigInt, HasSqlType, Nullable, Text, Timestamp, Untyped};
 use diesel::{QueryResult, RunQueryDsl};
 
 /// Starts a cached statement: `sql::query("… $1 …").bind::<BigInt, _>(x)`.
@@ -105,6 +105,9 @@ where
 #[derive(Debug, Clone)]
 pub enum Val {
     Int(i64),
+    NullInt(Option<i64>),
+    Text(String),
+    NullText(Option<String>),
     Time(chrono::NaiveDateTime),
 }
 
@@ -122,6 +125,21 @@ impl Vals {
         self.0.push(Val::Time(v));
         self
     }
+
+    pub fn null_int(&mut self, v: Option<i64>) -> &mut Self {
+        self.0.push(Val::NullInt(v));
+        self
+    }
+
+    pub fn text(&mut self, v: impl Into<String>) -> &mut Self {
+        self.0.push(Val::Text(v.into()));
+        self
+    }
+
+    pub fn null_text(&mut self, v: Option<String>) -> &mut Self {
+        self.0.push(Val::NullText(v));
+        self
+    }
 }
 
 impl BindList for Vals {
@@ -130,13 +148,19 @@ impl BindList for Vals {
 
 impl<DB> PushBind<DB> for Vals
 where
-    DB: Backend + HasSqlType<BigInt> + HasSqlType<Timestamp>,
+    DB: Backend + HasSqlType<BigInt> + HasSqlType<Timestamp> + HasSqlType<Text>,
     i64: ToSql<BigInt, DB>,
+    Option<i64>: ToSql<Nullable<BigInt>, DB>,
+    String: ToSql<Text, DB>,
+    Option<String>: ToSql<Nullable<Text>, DB>,
     chrono::NaiveDateTime: ToSql<Timestamp, DB>,
 {
     fn push<'b>(&'b self, n: usize, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()> {
         match n.checked_sub(1).and_then(|i| self.0.get(i)) {
             Some(Val::Int(v)) => out.push_bind_param::<BigInt, i64>(v),
+            Some(Val::NullInt(v)) => out.push_bind_param::<Nullable<BigInt>, Option<i64>>(v),
+            Some(Val::Text(v)) => out.push_bind_param::<Text, String>(v),
+            Some(Val::NullText(v)) => out.push_bind_param::<Nullable<Text>, Option<String>>(v),
             Some(Val::Time(v)) => out.push_bind_param::<Timestamp, chrono::NaiveDateTime>(v),
             None => Err(diesel::result::Error::QueryBuilderError(
                 format!("placeholder ${n} has no bound value").into(),
@@ -196,6 +220,15 @@ pub fn case(
     }
     s.push_str(" END");
     s
+}
+
+/// `(…), (…)`: `n` rows of a multi-row `VALUES`, each written by `row(first placeholder of the
+/// line)` for lines whose placeholders start at `first` and repeat every `stride`.
+pub fn rows(n: usize, first: usize, stride: usize, row: impl Fn(usize) -> String) -> String {
+    (0..n)
+        .map(|i| format!("({})", row(first + i * stride)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `$k1, $k2, …`: the keys of `n` lines, as in [`case`].

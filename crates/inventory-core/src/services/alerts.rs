@@ -184,24 +184,33 @@ pub fn after_bookings(
     Ok(opened)
 }
 
-/// Resolves the open low-stock and out-of-stock alerts of products now above their level.
+/// Resolves the open low-stock and out-of-stock alerts of products now above their level, one
+/// kept statement per [`crate::sql::MAX_BATCH`] products.
 fn resolve_low(conn: &mut DbConn, product_ids: &[i64]) -> CoreResult<()> {
+    use crate::sql::{batch, keys, Vals, MAX_BATCH};
     let t = now();
-    let open = alerts::table
-        .filter(alerts::kind.ne(OVERSOLD))
-        .filter(alerts::status.ne(AlertStatus::Resolved.as_str()));
-    let set = (
-        alerts::status.eq(AlertStatus::Resolved.as_str()),
-        alerts::resolved_at.eq(Some(t)),
-    );
-    match product_ids {
-        [one] => diesel::update(open.filter(alerts::product_id.eq(*one)))
-            .set(set)
-            .execute(conn)?,
-        many => diesel::update(open.filter(alerts::product_id.eq_any(many)))
-            .set(set)
-            .execute(conn)?,
-    };
+    for chunk in product_ids.chunks(MAX_BATCH) {
+        let mut vals = Vals::default();
+        vals.time(t)
+            .text(AlertStatus::Resolved.as_str())
+            .text(OVERSOLD);
+        for p in chunk {
+            vals.int(*p);
+        }
+        batch(
+            "alerts.resolve_low",
+            chunk.len(),
+            |n| {
+                format!(
+                    "UPDATE alerts SET status = $2, resolved_at = $1 WHERE product_id IN ({}) \
+                     AND kind <> $3 AND status <> $2",
+                    keys(n, 4, 1, 0)
+                )
+            },
+            vals,
+        )?
+        .execute(conn)?;
+    }
     Ok(())
 }
 

@@ -7,12 +7,12 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Timestamp};
 
-use crate::audit::{self, Entry};
+use crate::audit;
 use crate::auth::Ctx;
 use crate::db::{now, DbConn};
 use crate::error::{CoreError, CoreResult};
 use crate::models::Adjustment;
-use crate::schema::{locations, product_suppliers, products, stock_adjustments};
+use crate::schema::{locations, product_suppliers, products};
 use crate::services::stats;
 use crate::types::{AdjustmentKind, Cost};
 
@@ -129,6 +129,15 @@ struct ProductAfter {
     deleted: i64,
     #[diesel(sql_type = Nullable<BigInt>)]
     average_cost: Option<i64>,
+}
+
+/// What a ledger insert answered.
+#[derive(QueryableByName)]
+struct Inserted {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = BigInt)]
+    product_id: i64,
 }
 
 /// What a booked level row answered.
@@ -285,56 +294,90 @@ fn book_chunk(
             after: product.quantity,
             deleted: product.deleted != 0,
         });
-        rows.push((
-            stock_adjustments::product_id.eq(l.product_id),
-            stock_adjustments::location_id.eq(b.location_id),
-            stock_adjustments::kind.eq(b.kind.as_str()),
-            stock_adjustments::delta.eq(l.delta),
-            stock_adjustments::quantity_after.eq(level.quantity),
-            stock_adjustments::product_quantity_after.eq(product.quantity),
-            stock_adjustments::reason.eq(b.reason),
-            stock_adjustments::reference.eq(b.reference),
-            stock_adjustments::user_id.eq(ctx.user_id()),
-            stock_adjustments::created_at.eq(t),
-            stock_adjustments::unit_cost.eq(unit_cost),
-        ));
+        rows.push((l, level.quantity, product.quantity, unit_cost));
         averages.push(average_cost);
     }
     stats::quantities_changed(conn, &changes)?;
-    let booked: Vec<Adjustment> = match conn {
-        DbConn::Sqlite(c) => diesel::insert_into(stock_adjustments::table)
-            .values(&rows)
-            .returning(stock_adjustments::all_columns)
-            .get_results(c)?,
-        DbConn::Pg(c) => diesel::insert_into(stock_adjustments::table)
-            .values(&rows)
-            .returning(stock_adjustments::all_columns)
-            .get_results(c)?,
-    };
-    let entries: Vec<audit::NewEntry> = booked
+    // Ledger rows: $1 location, $2 kind, $3 reason, $4 reference, $5 user, $6 time, then
+    // (product, delta, level after, product after, unit cost) a line.
+    let mut vals = Vals::default();
+    vals.int(b.location_id)
+        .text(b.kind.as_str())
+        .text(b.reason)
+        .text(b.reference)
+        .null_int(ctx.user_id())
+        .time(t);
+    for (l, quantity_after, product_after, unit_cost) in &rows {
+        vals.int(l.product_id)
+            .int(l.delta)
+            .int(*quantity_after)
+            .int(*product_after)
+            .int(*unit_cost);
+    }
+    let ids: Vec<Inserted> = batch(
+        "book.ledger",
+        n,
+        |n| {
+            format!(
+                "INSERT INTO stock_adjustments (product_id, location_id, kind, delta, \
+                 quantity_after, product_quantity_after, reason, reference, user_id, \
+                 created_at, unit_cost) VALUES {} RETURNING id, product_id",
+                crate::sql::rows(n, 7, 5, |f| format!(
+                    "${f}, $1, $2, ${}, ${}, ${}, $3, $4, $5, $6, ${}",
+                    f + 1,
+                    f + 2,
+                    f + 3,
+                    f + 4
+                ))
+            )
+        },
+        vals,
+    )?
+    .load(conn)?;
+    let booked: Vec<Adjustment> = rows
         .iter()
-        .map(|row| {
-            let q = row.quantity_after;
-            let pq = row.product_quantity_after;
-            audit::NewEntry::by(
-                ctx,
-                Entry {
-                    action: "create",
-                    object_type: "stock_adjustment",
-                    object_id: row.id.to_string(),
-                    object_repr: format!(
-                        "{} {:+} of product {}",
-                        row.kind, row.delta, row.product_id
-                    ),
-                    changes: serde_json::json!({
+        .map(|(l, quantity_after, product_after, unit_cost)| {
+            let id = ids
+                .iter()
+                .find(|x| x.product_id == l.product_id)
+                .map(|x| x.id)
+                .ok_or_else(|| CoreError::Internal("a ledger row went missing".into()))?;
+            Ok(Adjustment {
+                id,
+                product_id: l.product_id,
+                location_id: b.location_id,
+                kind: b.kind.as_str().to_owned(),
+                delta: l.delta,
+                quantity_after: *quantity_after,
+                product_quantity_after: *product_after,
+                reason: b.reason.to_owned(),
+                reference: b.reference.to_owned(),
+                user_id: ctx.user_id(),
+                created_at: t,
+                unit_cost: *unit_cost,
+            })
+        })
+        .collect::<CoreResult<_>>()?;
+    audit::record_same(
+        conn,
+        ctx,
+        "create",
+        "stock_adjustment",
+        booked
+            .iter()
+            .map(|row| {
+                let (q, pq) = (row.quantity_after, row.product_quantity_after);
+                (
+                    row.id.to_string(),
+                    format!("{} {:+} of product {}", row.kind, row.delta, row.product_id),
+                    serde_json::json!({
                         "quantity": [q - row.delta, q],
                         "product_quantity": [pq - row.delta, pq],
                     }),
-                },
-            )
-        })
-        .collect();
-    audit::record_many(conn, &entries)?;
+                )
+            })
+            .collect(),
+    )?;
     let mut by_product: std::collections::HashMap<i64, Adjustment> =
         booked.into_iter().map(|r| (r.product_id, r)).collect();
     lines

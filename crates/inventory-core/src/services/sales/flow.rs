@@ -47,9 +47,22 @@ fn claim(
     t: chrono::NaiveDateTime,
     verb: &str,
 ) -> CoreResult<SalesRow> {
-    let target = sales_orders::table
-        .find(id)
-        .filter(sales_orders::status.eq_any(SalesStatus::strs(from)));
+    // `status = a OR status = b` rather than `IN (…)`: one statement shape, so the prepared
+    // statement is kept (an `IN` list is prepared again on every use).
+    let (a, b) = match from {
+        [a] => (*a, *a),
+        [a, b] => (*a, *b),
+        _ => {
+            return Err(CoreError::Internal(
+                "a claim names one or two states".into(),
+            ))
+        }
+    };
+    let target = sales_orders::table.find(id).filter(
+        sales_orders::status
+            .eq(a.as_str())
+            .or(sales_orders::status.eq(b.as_str())),
+    );
     let row: Option<SalesRow> = match (to, confirmed_by) {
         (Some(to), Some(by)) => diesel::update(target)
             .set((

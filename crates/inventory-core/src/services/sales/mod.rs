@@ -21,8 +21,9 @@ use crate::context::Core;
 use crate::db::{now, DbConn};
 use crate::error::{CoreError, CoreResult, Errors};
 use crate::paging::{PageReq, Paged};
-use crate::schema::{customers, products, sales_order_lines, sales_orders};
+use crate::schema::{customers, sales_order_lines, sales_orders};
 use crate::services::ledger::bookable_location;
+use crate::sql::{batch, keys, rows, Vals, MAX_BATCH};
 use crate::types::SalesStatus;
 use crate::types::{bounded_text, ser_money, ser_money_wide, ser_ts, Money, Quantity, Role};
 
@@ -257,15 +258,28 @@ fn resolve_lines(conn: &mut DbConn, lines: &[SalesLineInput]) -> CoreResult<Vec<
         errs.add("lines", "An order needs at least one line.");
     }
     let ids: Vec<i64> = lines.iter().map(|l| l.product_id).collect();
-    let prices: Vec<(i64, i64)> = if ids.is_empty() {
-        Vec::new()
-    } else {
-        products::table
-            .filter(products::id.eq_any(&ids))
-            .filter(products::deleted_at.is_null())
-            .select((products::id, products::price_cents))
-            .load(conn)?
-    };
+    let mut prices: Vec<Price> = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(MAX_BATCH) {
+        let mut vals = Vals::default();
+        for p in chunk {
+            vals.int(*p);
+        }
+        prices.extend(
+            batch(
+                "sales.prices",
+                chunk.len(),
+                |n| {
+                    format!(
+                        "SELECT id, price_cents FROM products WHERE id IN ({}) \
+                         AND deleted_at IS NULL",
+                        keys(n, 1, 1, 0)
+                    )
+                },
+                vals,
+            )?
+            .load::<Price>(conn)?,
+        );
+    }
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for (i, l) in lines.iter().enumerate() {
@@ -288,7 +302,11 @@ fn resolve_lines(conn: &mut DbConn, lines: &[SalesLineInput]) -> CoreResult<Vec<
             errs.add(&format!("{field}.quantity"), m);
             continue;
         }
-        let Some(&(_, list_price)) = prices.iter().find(|(id, _)| *id == l.product_id) else {
+        let Some(list_price) = prices
+            .iter()
+            .find(|p| p.id == l.product_id)
+            .map(|p| p.price_cents)
+        else {
             errs.add(&format!("{field}.product_id"), "No such product.");
             continue;
         };
@@ -308,28 +326,36 @@ fn resolve_lines(conn: &mut DbConn, lines: &[SalesLineInput]) -> CoreResult<Vec<
     Ok(out)
 }
 
-/// Writes an order's lines in one statement per few hundred.
+/// A product's id and list price, for an order line that names no price.
+#[derive(QueryableByName)]
+struct Price {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    price_cents: i64,
+}
+
+/// Writes an order's lines, one kept statement per [`MAX_BATCH`] lines.
 fn insert_lines(conn: &mut DbConn, order_id: i64, lines: &[(i64, i64, i64)]) -> CoreResult<()> {
-    let rows: Vec<_> = lines
-        .iter()
-        .map(|(product_id, quantity, price)| {
-            (
-                sales_order_lines::order_id.eq(order_id),
-                sales_order_lines::product_id.eq(*product_id),
-                sales_order_lines::quantity.eq(*quantity),
-                sales_order_lines::unit_price_cents.eq(*price),
-            )
-        })
-        .collect();
-    for chunk in rows.chunks(200) {
-        match conn {
-            DbConn::Sqlite(c) => diesel::insert_into(sales_order_lines::table)
-                .values(chunk)
-                .execute(c)?,
-            DbConn::Pg(c) => diesel::insert_into(sales_order_lines::table)
-                .values(chunk)
-                .execute(c)?,
-        };
+    for chunk in lines.chunks(MAX_BATCH) {
+        let mut vals = Vals::default();
+        vals.int(order_id);
+        for (product_id, quantity, price) in chunk {
+            vals.int(*product_id).int(*quantity).int(*price);
+        }
+        batch(
+            "sales.lines",
+            chunk.len(),
+            |n| {
+                format!(
+                    "INSERT INTO sales_order_lines (order_id, product_id, quantity, \
+                     unit_price_cents) VALUES {}",
+                    rows(n, 2, 3, |f| format!("$1, ${f}, ${}, ${}", f + 1, f + 2))
+                )
+            },
+            vals,
+        )?
+        .execute(conn)?;
     }
     Ok(())
 }
