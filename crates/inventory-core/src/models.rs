@@ -191,6 +191,10 @@ pub struct Product {
     #[serde(serialize_with = "ser_cost_opt")]
     #[schema(value_type = Option<String>)]
     pub average_cost: Option<i64>,
+    /// Σ over its levels of what confirmed sales orders hold, kept by the statements that
+    /// move reservations; answered through [`ProductView`].
+    #[serde(skip)]
+    pub reserved: i64,
 }
 
 /// A product with the summaries of its supplier links, as lists and details show it.

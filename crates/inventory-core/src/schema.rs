@@ -137,6 +137,7 @@ diesel::table! {
         deleted_at -> Nullable<Timestamp>,
         deleted_by -> Nullable<BigInt>,
         average_cost -> Nullable<BigInt>,
+        reserved -> BigInt,
     }
 }
 

@@ -508,12 +508,16 @@ pub fn verify_ledger(conn: &mut DbConn) -> CoreResult<()> {
     const PRODUCTS: &str = "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM products p \
         WHERE p.quantity <> (SELECT COALESCE(SUM(s.quantity), 0) FROM stock_levels s \
             WHERE s.product_id = p.id)";
+    const RESERVED: &str = "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM products p \
+        WHERE p.reserved <> (SELECT COALESCE(SUM(s.reserved), 0) FROM stock_levels s \
+            WHERE s.product_id = p.id)";
     const UNEXPLAINED: &str = "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM (SELECT a.product_id, a.location_id \
         FROM stock_adjustments a GROUP BY a.product_id, a.location_id HAVING SUM(a.delta) <> 0) x \
         WHERE NOT EXISTS (SELECT 1 FROM stock_levels s WHERE s.product_id = x.product_id AND s.location_id = x.location_id)";
     for (what, sql) in [
         ("stock levels differ from their ledger", LEVELS),
         ("product quantities differ from their levels", PRODUCTS),
+        ("product reservations differ from their levels", RESERVED),
         ("ledger totals have no stock level", UNEXPLAINED),
     ] {
         let m: Mismatch = crate::sql::query(sql).get_result(conn)?;

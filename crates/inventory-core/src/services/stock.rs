@@ -231,20 +231,23 @@ fn book_chunk(
     if levels.len() != n {
         return Err(CoreError::insufficient_stock());
     }
-    // Products: $1 time, then (product, delta) a line.
+    // Products: $1 time, then (product, delta, release) a line; the product's own total of
+    // reservations drops with its level's.
     let mut vals = Vals::default();
     vals.time(t);
     for l in lines {
-        vals.int(l.product_id).int(l.delta);
+        vals.int(l.product_id).int(l.delta).int(l.release);
     }
     let products: Vec<ProductAfter> = batch(
         "book.products",
         n,
         |n| {
-            let d = case("id", n, 2, 2, 0, 1);
-            let p = keys(n, 2, 2, 0);
+            let d = case("id", n, 2, 3, 0, 1);
+            let r = case("id", n, 2, 3, 0, 2);
+            let p = keys(n, 2, 3, 0);
             format!(
-                "UPDATE products SET quantity = quantity + {d}, updated_at = $1 WHERE id IN ({p}) \
+                "UPDATE products SET quantity = quantity + {d}, reserved = reserved - {r}, \
+                 updated_at = $1 WHERE id IN ({p}) \
                  RETURNING id, quantity, category_id, price_cents, reorder_level, \
                  CAST(CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END AS BIGINT) AS deleted, \
                  average_cost"

@@ -147,32 +147,15 @@ fn filtered(v: &ValidFilter) -> products::BoxedQuery<'_, MultiBackend> {
 pub(crate) fn with_links(conn: &mut DbConn, rows: Vec<Product>) -> CoreResult<Vec<ProductView>> {
     let ids: Vec<i64> = rows.iter().map(|p| p.id).collect();
     let mut links = links_for(conn, &ids)?;
-    // Only levels with a reservation (a partial index holds just those), so a page of
-    // products nobody ordered costs one index probe.
-    let reserved: std::collections::HashMap<i64, i64> = if ids.is_empty() {
-        Default::default()
-    } else {
-        stock_levels::table
-            .filter(stock_levels::product_id.eq_any(&ids))
-            .filter(stock_levels::reserved.gt(0))
-            .select((stock_levels::product_id, stock_levels::reserved))
-            .load::<(i64, i64)>(conn)?
-            .into_iter()
-            .fold(Default::default(), |mut m, (p, r)| {
-                *m.entry(p).or_default() += r;
-                m
-            })
-    };
     Ok(rows
         .into_iter()
         .map(|product| {
             let (mine, rest): (Vec<_>, Vec<_>) =
                 links.drain(..).partition(|l| l.product_id == product.id);
             links = rest;
-            let reserved = reserved.get(&product.id).copied().unwrap_or(0);
             ProductView {
-                available: product.quantity - reserved,
-                reserved,
+                available: product.quantity - product.reserved,
+                reserved: product.reserved,
                 product,
                 suppliers: mine,
             }

@@ -147,6 +147,32 @@ fn reserve(
     Ok(missed)
 }
 
+/// Adds `sign` × quantity to the products' own totals of reservations (`products.reserved`),
+/// beside the levels' that [`reserve`] or a cancellation moved.
+fn hold(conn: &mut DbConn, lines: &[(i64, i64)], sign: i64) -> CoreResult<()> {
+    for chunk in lines.chunks(MAX_BATCH) {
+        let mut vals = Vals::default();
+        vals.int(sign);
+        for (p, q) in chunk {
+            vals.int(*p).int(*q);
+        }
+        batch(
+            "sales.hold",
+            chunk.len(),
+            |n| {
+                format!(
+                    "UPDATE products SET reserved = reserved + $1 * {} WHERE id IN ({})",
+                    case("id", n, 2, 2, 0, 1),
+                    keys(n, 2, 2, 0)
+                )
+            },
+            vals,
+        )?
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Moves `lines` (product, quantity) of order `id` from reserved to shipped where that much is
 /// still reserved, one statement per [`MAX_BATCH`] lines; answers the first product it could
 /// not move.
@@ -238,6 +264,7 @@ pub fn confirm(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<SalesOrder> {
                 errors: short,
             });
         }
+        hold(c, &wanted, 1)?;
         diesel::update(sales_order_lines::table.filter(sales_order_lines::order_id.eq(id)))
             .set(sales_order_lines::reserved_quantity.eq(sales_order_lines::quantity))
             .execute(c)?;
@@ -403,6 +430,13 @@ pub fn cancel(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<SalesOrder> {
             ))
             .execute(c)?;
         }
+        let released: Vec<(i64, i64)> = order
+            .lines
+            .iter()
+            .filter(|l| l.reserved_quantity > 0)
+            .map(|l| (l.product_id, l.reserved_quantity))
+            .collect();
+        hold(c, &released, -1)?;
         diesel::update(sales_order_lines::table.filter(sales_order_lines::order_id.eq(id)))
             .set(sales_order_lines::reserved_quantity.eq(0))
             .execute(c)?;
