@@ -62,15 +62,26 @@ fn parse_decimal(text: &str, places: usize, max: i64) -> Result<i64, String> {
 
 /// `v` minor units with `places` decimals, e.g. `-12.3456`.
 fn format_decimal(v: i128, places: u32) -> String {
-    let sign = if v < 0 { "-" } else { "" };
+    use std::fmt::Write;
+    let mut out = String::with_capacity(24);
+    if v < 0 {
+        out.push('-');
+    }
     let a = v.unsigned_abs();
-    let scale = 10_u128.pow(places);
-    format!(
-        "{sign}{}.{:0width$}",
-        a / scale,
-        a % scale,
-        width = places as usize
-    )
+    let width = places as usize;
+    // Every stored price and cost fits 64 bits: divide and print in 64 bits (a list page
+    // formats two amounts a row); only report totals take the 128-bit path.
+    let _ = match u64::try_from(a) {
+        Ok(a) => {
+            let scale = 10_u64.pow(places);
+            write!(out, "{}.{:0width$}", a / scale, a % scale)
+        }
+        Err(_) => {
+            let scale = 10_u128.pow(places);
+            write!(out, "{}.{:0width$}", a / scale, a % scale)
+        }
+    };
+    out
 }
 
 impl Money {
@@ -599,6 +610,13 @@ mod tests {
         assert!(Money::parse_str("99999999999999999999").is_err());
         assert_eq!(Money::format(1999), "19.99");
         assert_eq!(Money::format(5), "0.05");
+        assert_eq!(Money::format_wide(-1999), "-19.99");
+        // Past 64 bits (a report's total), printed exactly.
+        assert_eq!(
+            Money::format_wide(i128::from(u64::MAX) * 10 + 7),
+            "1844674407370955161.57"
+        );
+        assert_eq!(Cost::format_wide(-5), "-0.0005");
     }
 
     #[test]
