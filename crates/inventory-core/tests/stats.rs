@@ -109,42 +109,59 @@ fn counting() -> Option<Box<dyn diesel::connection::Instrumentation>> {
     ))
 }
 
-#[test]
-fn a_product_page_costs_three_statements_however_many_links() {
-    diesel::connection::set_default_instrumentation(counting).unwrap();
-    let (core, ctx, dir) = core();
-    let supplier = inventory_core::services::catalog::create_supplier(
-        &core,
-        &ctx,
-        inventory_core::services::catalog::SupplierInput {
-            name: Some("Acme".into()),
+/// `n` products (`sku_prefix`0, 1, …) of `quantity` units each, all supplied by one new
+/// supplier "Acme"; their ids.
+fn supplied_products(
+    core: &Core,
+    ctx: &Ctx,
+    sku_prefix: &str,
+    n: usize,
+    quantity: i64,
+) -> Vec<i64> {
+    use inventory_core::services::{catalog, links};
+    let supplier = catalog::create_supplier(
+        core,
+        ctx,
+        catalog::SupplierInput {
+            name: Some(format!("Acme {sku_prefix}")),
             ..Default::default()
         },
     )
     .unwrap();
-    for i in 0..25 {
-        let p = products::create(
-            &core,
-            &ctx,
-            ProductInput {
-                sku: Some(format!("P{i}")),
-                name: Some(format!("Product {i}")),
-                price: Some(serde_json::json!(1)),
-                ..ProductInput::default()
-            },
-        )
-        .unwrap();
-        inventory_core::services::links::create(
-            &core,
-            &ctx,
-            p.product.id,
-            inventory_core::services::links::LinkInput {
-                supplier_id: Some(supplier.id),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-    }
+    (0..n)
+        .map(|i| {
+            let p = products::create(
+                core,
+                ctx,
+                ProductInput {
+                    sku: Some(format!("{sku_prefix}{i}")),
+                    name: Some(format!("Product {sku_prefix}{i}")),
+                    price: Some(serde_json::json!("2.00")),
+                    quantity: Some(quantity),
+                    ..ProductInput::default()
+                },
+            )
+            .unwrap();
+            links::create(
+                core,
+                ctx,
+                p.product.id,
+                links::LinkInput {
+                    supplier_id: Some(supplier.id),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            p.product.id
+        })
+        .collect()
+}
+
+#[test]
+fn a_product_page_costs_three_statements_however_many_links() {
+    diesel::connection::set_default_instrumentation(counting).unwrap();
+    let (core, ctx, dir) = core();
+    supplied_products(&core, &ctx, "P", 25, 0);
     let page = inventory_core::paging::PageReq::new(Some(1), Some(20)).unwrap();
     STATEMENTS.with(|n| n.set(0));
     let listed = products::list(&core, &ctx, &products::ProductFilter::default(), page).unwrap();
@@ -335,42 +352,7 @@ fn an_order_of_many_lines_costs_the_statements_of_one_line() {
     };
     diesel::connection::set_default_instrumentation(counting).unwrap();
     let (core, ctx, dir) = core();
-    let supplier = inventory_core::services::catalog::create_supplier(
-        &core,
-        &ctx,
-        inventory_core::services::catalog::SupplierInput {
-            name: Some("Acme".into()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let ids: Vec<i64> = (0..6)
-        .map(|i| {
-            let p = products::create(
-                &core,
-                &ctx,
-                ProductInput {
-                    sku: Some(format!("L{i}")),
-                    name: Some(format!("Line product {i}")),
-                    price: Some(serde_json::json!("2.00")),
-                    quantity: Some(100),
-                    ..ProductInput::default()
-                },
-            )
-            .unwrap();
-            inventory_core::services::links::create(
-                &core,
-                &ctx,
-                p.product.id,
-                inventory_core::services::links::LinkInput {
-                    supplier_id: Some(supplier.id),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
-            p.product.id
-        })
-        .collect();
+    let ids = supplied_products(&core, &ctx, "L", 6, 100);
     let customer = customers::create(
         &core,
         &ctx,

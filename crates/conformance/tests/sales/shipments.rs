@@ -17,6 +17,32 @@ async fn made(c: &Client, fields: Value) -> i64 {
     product(c, fields).await["id"].as_i64().unwrap()
 }
 
+async fn customer(c: &Client, name: &str) -> i64 {
+    c.post("/api/customers", json!({"name": name}))
+        .await
+        .expect(201)["id"]
+        .as_i64()
+        .unwrap()
+}
+
+/// A confirmed order of `lines` for a new customer; its id.
+async fn confirmed(c: &Client, customer_name: &str, lines: Value) -> i64 {
+    let cust = customer(c, customer_name).await;
+    let order = c
+        .post(
+            "/api/sales-orders",
+            json!({"customer_id": cust, "lines": lines}),
+        )
+        .await
+        .expect(201)["id"]
+        .as_i64()
+        .unwrap();
+    c.post(&format!("/api/sales-orders/{order}/confirm"), json!({}))
+        .await
+        .expect(200);
+    order
+}
+
 async fn open_alert_kinds(c: &Client, product: i64) -> Vec<String> {
     let r = c
         .get(&format!("/api/alerts?product={product}&status=open"))
@@ -43,29 +69,17 @@ async fn a_shipment_of_several_lines_keeps_every_total_exact(app: TestApp) {
         linked(&c, p, acme).await;
     }
     linked(&c, tin, brush).await;
-    let cust = c
-        .post("/api/customers", json!({"name": "Corner shop"}))
-        .await
-        .expect(201)["id"]
-        .as_i64()
-        .unwrap();
-    let order = c
-        .post(
-            "/api/sales-orders",
-            json!({"customer_id": cust, "lines": [
-                {"product_id": saw, "quantity": 4},
-                {"product_id": drill, "quantity": 6},
-                {"product_id": tin, "quantity": 5},
-                {"product_id": rag, "quantity": 2},
-            ]}),
-        )
-        .await
-        .expect(201)["id"]
-        .as_i64()
-        .unwrap();
-    c.post(&format!("/api/sales-orders/{order}/confirm"), json!({}))
-        .await
-        .expect(200);
+    let order = confirmed(
+        &c,
+        "Corner shop",
+        json!([
+            {"product_id": saw, "quantity": 4},
+            {"product_id": drill, "quantity": 6},
+            {"product_id": tin, "quantity": 5},
+            {"product_id": rag, "quantity": 2},
+        ]),
+    )
+    .await;
     // Three lines in one shipment: one to zero, one across its reorder level, one plain.
     let shipped = c
         .post(
@@ -155,26 +169,12 @@ async fn a_shipment_short_of_stock_on_one_line_books_none(app: TestApp) {
         json!({"sku": "B1", "name": "B", "price": "1.00", "quantity": 5}),
     )
     .await;
-    let cust = c
-        .post("/api/customers", json!({"name": "Shop"}))
-        .await
-        .expect(201)["id"]
-        .as_i64()
-        .unwrap();
-    let order = c
-        .post(
-            "/api/sales-orders",
-            json!({"customer_id": cust, "lines": [
-                {"product_id": a, "quantity": 3}, {"product_id": b, "quantity": 3}
-            ]}),
-        )
-        .await
-        .expect(201)["id"]
-        .as_i64()
-        .unwrap();
-    c.post(&format!("/api/sales-orders/{order}/confirm"), json!({}))
-        .await
-        .expect(200);
+    let order = confirmed(
+        &c,
+        "Shop",
+        json!([{"product_id": a, "quantity": 3}, {"product_id": b, "quantity": 3}]),
+    )
+    .await;
     // A count finds only one unit of B: the reservation stands, the shelf cannot cover it.
     manager
         .post(
