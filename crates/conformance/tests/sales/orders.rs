@@ -7,7 +7,7 @@ use conformance::fixtures::{adjust, book, ledger, main_location, product};
 use conformance::{json, variants, Client, Method, Raw, Resp, TestApp, Value};
 use futures_util::future::join_all;
 
-async fn customer(c: &Client, name: &str) -> i64 {
+pub(crate) async fn customer(c: &Client, name: &str) -> i64 {
     c.post("/api/customers", json!({"name": name}))
         .await
         .expect(201)["id"]

@@ -1,6 +1,7 @@
 //! Shipments of several lines at once: every line's products, levels, category and supplier
 //! totals, ledger rows and alerts come out as if each line had been booked by itself.
 
+use super::orders::customer;
 use conformance::fixtures::{category, ledger, product, supplier};
 use conformance::{json, variants, Client, TestApp, Value};
 
@@ -15,14 +16,6 @@ async fn linked(c: &Client, product: i64, supplier: i64) {
 
 async fn made(c: &Client, fields: Value) -> i64 {
     product(c, fields).await["id"].as_i64().unwrap()
-}
-
-async fn customer(c: &Client, name: &str) -> i64 {
-    c.post("/api/customers", json!({"name": name}))
-        .await
-        .expect(201)["id"]
-        .as_i64()
-        .unwrap()
 }
 
 /// A confirmed order of `lines` for a new customer; its id.

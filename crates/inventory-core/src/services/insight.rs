@@ -69,8 +69,7 @@ struct Candidate {
 }
 
 const CANDIDATES: &str = "SELECT * FROM (SELECT p.id, p.sku, p.name, p.quantity, p.reorder_level, p.reorder_quantity, \
-    CAST(COALESCE((SELECT SUM(s.reserved) FROM stock_levels s \
-        WHERE s.product_id = p.id AND s.reserved > 0), 0) AS BIGINT) AS reserved, \
+    p.reserved, \
     CAST(COALESCE((SELECT SUM(l.quantity - l.received_quantity) FROM purchase_order_lines l \
         JOIN purchase_orders o ON o.id = l.order_id \
         WHERE l.product_id = p.id AND o.status IN ('submitted', 'approved', 'partially_received')), 0) AS BIGINT) AS on_order, \

@@ -4,7 +4,7 @@
 //! Every change to what a product contributes (quantity, price, category, reorder level, its
 //! supplier links, deletion) adjusts them in the same transaction. The generic way is
 //! [`detach`] before the change and [`attach`] after it; the hot path, a ledger booking, uses
-//! [`quantity_changed`], two single statements. [`verify`] recomputes everything from the base
+//! [`quantities_changed`], two statements. [`verify`] recomputes everything from the base
 //! tables, for tests and for `check`.
 
 use std::sync::LazyLock;
@@ -224,59 +224,17 @@ pub struct QuantityChange {
     pub deleted: bool,
 }
 
-/// The hot path: a ledger booking changed one product's quantity.
-pub fn quantity_changed(conn: &mut DbConn, c: &QuantityChange) -> CoreResult<()> {
-    if c.deleted || c.before == c.after {
-        return Ok(());
-    }
-    let delta = c.after - c.before;
-    // The product's new value must itself fit (a single value out of range is a 400).
-    product_value(c.price, c.after)?;
-    let (vh, vl) = split(i128::from(c.price) * i128::from(delta))?;
-    let low = i64::from(c.after <= c.reorder_level) - i64::from(c.before <= c.reorder_level);
-    let out = i64::from(c.after == 0) - i64::from(c.before == 0);
-    static BOOKED: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "UPDATE category_stats SET low_stock = low_stock + $1, out_of_stock = out_of_stock + $2, \
-             quantity = quantity + $3, {} WHERE category_key = $6",
-            add_split("value", 4, 5)
-        )
-    });
-    crate::sql::query(BOOKED.as_str())
-        .bind::<BigInt, _>(low)
-        .bind::<BigInt, _>(out)
-        .bind::<BigInt, _>(delta)
-        .bind::<BigInt, _>(vh)
-        .bind::<BigInt, _>(vl)
-        .bind::<BigInt, _>(category_key(c.category_id))
-        .execute(conn)?;
-    static BOOKED_SUPPLIERS: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "UPDATE supplier_stats SET {} \
-             WHERE supplier_id IN (SELECT supplier_id FROM product_suppliers WHERE product_id = $3)",
-            add_split("stock_value", 1, 2)
-        )
-    });
-    crate::sql::query(BOOKED_SUPPLIERS.as_str())
-        .bind::<BigInt, _>(vh)
-        .bind::<BigInt, _>(vl)
-        .bind::<BigInt, _>(c.product_id)
-        .execute(conn)?;
-    Ok(())
-}
-
-/// As [`quantity_changed`] for the lines of one batch booking (each a different product):
-/// one statement for all their categories and one for all their suppliers.
+/// The hot path: a ledger booking changed these products' quantities (each a different
+/// product; one for a sale, a shipment's lines). One kept statement for all their categories
+/// and one for all their suppliers.
 pub fn quantities_changed(conn: &mut DbConn, cs: &[QuantityChange]) -> CoreResult<()> {
     use crate::sql::{batch, case, keys, Vals, MAX_BATCH};
     let live: Vec<&QuantityChange> = cs
         .iter()
         .filter(|c| !c.deleted && c.before != c.after)
         .collect();
-    match live.as_slice() {
-        [] => return Ok(()),
-        [one] => return quantity_changed(conn, one),
-        _ => {}
+    if live.is_empty() {
+        return Ok(());
     }
     // category key → (low stock, out of stock, quantity, value)
     let mut categories: std::collections::BTreeMap<i64, (i64, i64, i64, i128)> = Default::default();
@@ -331,6 +289,14 @@ pub fn quantities_changed(conn: &mut DbConn, cs: &[QuantityChange]) -> CoreResul
             "stats.suppliers",
             chunk.len(),
             |n| {
+                if n == 1 {
+                    // One product: its suppliers straight from its links, no grouping.
+                    return format!(
+                        "UPDATE supplier_stats SET {} WHERE supplier_id IN \
+                         (SELECT supplier_id FROM product_suppliers WHERE product_id = $1)",
+                        add_split("stock_value", 2, 3)
+                    );
+                }
                 let lines: Vec<String> = (0..n)
                     .map(|i| {
                         let b = 1 + 3 * i;
