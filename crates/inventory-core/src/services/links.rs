@@ -50,14 +50,20 @@ pub fn links_for(conn: &mut DbConn, product_ids: &[i64]) -> CoreResult<Vec<LinkV
         ORDER BY ps.product_id, ps.supplier_id";
     const POSTGRES: &str = "SELECT ps.*, s.name AS supplier_name FROM product_suppliers ps \
         JOIN suppliers s ON s.id = ps.supplier_id \
-        WHERE ps.product_id IN (SELECT CAST(value AS BIGINT) FROM json_array_elements_text(CAST($1 AS json))) \
+        WHERE ps.product_id = ANY(CAST($1 AS BIGINT[])) \
         ORDER BY ps.product_id, ps.supplier_id";
-    let sql = match conn {
-        DbConn::Sqlite(_) => SQLITE,
-        DbConn::Pg(_) => POSTGRES,
+    // PostgreSQL estimates a set-returning function at 100 rows and planned a hash semi-join
+    // over a scan of the whole link table (4.5 ms at 20,000 links, growing with the catalogue);
+    // `= ANY(array)` walks the primary key. The array travels as its text form `{1,2,3}`, so
+    // the one text bind serves both engines.
+    let (sql, ids) = match conn {
+        DbConn::Sqlite(_) => (
+            SQLITE,
+            serde_json::to_string(product_ids)
+                .map_err(|e| CoreError::Internal(format!("cannot encode ids: {e}")))?,
+        ),
+        DbConn::Pg(_) => (POSTGRES, pg_array(product_ids)),
     };
-    let ids = serde_json::to_string(product_ids)
-        .map_err(|e| CoreError::Internal(format!("cannot encode ids: {e}")))?;
     let rows: Vec<NamedLink> = crate::sql::query(sql)
         .bind::<diesel::sql_types::Text, _>(ids)
         .load(conn)?;
@@ -75,6 +81,20 @@ pub fn links_for(conn: &mut DbConn, product_ids: &[i64]) -> CoreResult<Vec<LinkV
         ))
     });
     Ok(links)
+}
+
+/// The text form of a PostgreSQL `bigint[]`.
+fn pg_array(ids: &[i64]) -> String {
+    let mut out = String::with_capacity(ids.len() * 8 + 2);
+    out.push('{');
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&id.to_string());
+    }
+    out.push('}');
+    out
 }
 
 fn live_product(conn: &mut DbConn, id: i64) -> CoreResult<Product> {
