@@ -23,6 +23,8 @@ struct State {
     cookies: BTreeMap<String, String>,
     access: Option<String>,
     refresh: Option<String>,
+    /// An API token (§11), sent as `Authorization: Token …` instead of any login.
+    api_token: Option<String>,
     user: Option<Value>,
 }
 
@@ -429,6 +431,11 @@ impl Client {
         self.state.lock().unwrap().refresh = token;
     }
 
+    /// Sends this API token on every request from now on (instead of a login's credentials).
+    pub fn set_api_token(&self, token: Option<String>) {
+        self.state.lock().unwrap().api_token = token;
+    }
+
     /// A second client carrying the same credentials (cookies or tokens) as this one.
     pub fn duplicate(&self) -> Client {
         let c = Client::new(self.base.clone(), self.auth);
@@ -486,7 +493,9 @@ impl Client {
                         .join("; ");
                     req = req.header(reqwest::header::COOKIE, cookie);
                 }
-                if let Some(access) = &state.access {
+                if let Some(token) = &state.api_token {
+                    req = req.header(reqwest::header::AUTHORIZATION, format!("Token {token}"));
+                } else if let Some(access) = &state.access {
                     req = req.header(reqwest::header::AUTHORIZATION, format!("Bearer {access}"));
                 }
             }

@@ -15,6 +15,16 @@ pub struct Principal {
     pub role: Role,
     pub is_superuser: bool,
     pub is_staff: bool,
+    /// Set when the caller came with an API token rather than a login: such a caller may not
+    /// make tokens or change the password, and a read-only token may not write.
+    pub api_token: Option<TokenGrant>,
+}
+
+/// The API token a request was made with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenGrant {
+    pub id: i64,
+    pub read_only: bool,
 }
 
 impl Principal {
@@ -25,6 +35,7 @@ impl Principal {
             role: Role::parse(&u.role).map_err(CoreError::Internal)?,
             is_superuser: u.is_superuser,
             is_staff: u.is_staff,
+            api_token: None,
         })
     }
 }

@@ -50,6 +50,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        prefix -> Text,
+        token_hash -> Text,
+        read_only -> Bool,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     account_tokens (token_hash) {
         token_hash -> Text,
         user_id -> BigInt,
@@ -301,6 +316,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     account_tokens,
     jwt_tokens,
+    api_tokens,
     login_attempts,
     categories,
     suppliers,

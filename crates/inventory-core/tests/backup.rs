@@ -7,55 +7,26 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use inventory_core::auth::{Ctx, Principal};
+use inventory_core::auth::Ctx;
 use inventory_core::context::{Core, CoreConfig};
 use inventory_core::db::{restore, Db};
 use inventory_core::email::Mailer;
 use inventory_core::services::ledger::{self, AdjustmentInput};
 use inventory_core::services::products::{self, ProductInput};
-use inventory_core::services::{stats, users};
-use inventory_core::types::Role;
+use inventory_core::services::stats;
+
+mod support;
 
 fn core(dir: &std::path::Path) -> (Core, Ctx, String) {
     let url = format!("sqlite://{}", dir.join("live.db").display());
-    let db = Db::connect(&url, 4).unwrap();
-    let root =
-        users::create_superuser(&db, "root", "root@example.com", "Sup3r-Secret-Pass!", 4).unwrap();
-    let core = Core {
-        db,
-        config: CoreConfig {
-            bcrypt_cost: 4,
-            ..CoreConfig::default()
-        },
-        mailer: Arc::new(Mailer::new(None, "inventory@localhost", dir.join("outbox")).unwrap()),
-        positions: Arc::default(),
-    };
-    let ctx = Ctx {
-        principal: Some(Principal {
-            user_id: root.id,
-            username: root.username,
-            role: Role::Admin,
-            is_superuser: true,
-            is_staff: true,
-        }),
-        ..Ctx::default()
-    };
+    let (core, ctx) = support::core_at(dir, &url, 4);
     (core, ctx, url)
 }
 
 fn count_adjustments(url: &str) -> i64 {
     let db = Db::connect(url, 1).unwrap();
     let page = inventory_core::paging::PageReq::new(Some(1), Some(1)).unwrap();
-    let ctx = Ctx {
-        principal: Some(Principal {
-            user_id: 1,
-            username: "root".into(),
-            role: Role::Admin,
-            is_superuser: true,
-            is_staff: true,
-        }),
-        ..Ctx::default()
-    };
+    let ctx = support::root_ctx(1);
     let core = Core {
         db,
         config: CoreConfig::default(),

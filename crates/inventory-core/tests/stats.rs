@@ -6,41 +6,16 @@
 use std::sync::Arc;
 
 use diesel::connection::SimpleConnection;
-use inventory_core::auth::{Ctx, Principal};
-use inventory_core::context::{Core, CoreConfig};
-use inventory_core::db::Db;
-use inventory_core::email::Mailer;
+use inventory_core::auth::Ctx;
+use inventory_core::context::Core;
 use inventory_core::services::ledger::{self, AdjustmentInput};
 use inventory_core::services::products::{self, ProductInput};
-use inventory_core::services::{stats, users};
-use inventory_core::types::Role;
+use inventory_core::services::stats;
+
+mod support;
 
 fn core() -> (Core, Ctx, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!("core-stats-{}", rand::random::<u64>()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = Db::connect(&format!("sqlite://{}", dir.join("t.db").display()), 2).unwrap();
-    let root =
-        users::create_superuser(&db, "root", "root@example.com", "Sup3r-Secret-Pass!", 4).unwrap();
-    let core = Core {
-        db,
-        config: CoreConfig {
-            bcrypt_cost: 4,
-            ..CoreConfig::default()
-        },
-        mailer: Arc::new(Mailer::new(None, "inventory@localhost", dir.join("outbox")).unwrap()),
-        positions: Arc::default(),
-    };
-    let ctx = Ctx {
-        principal: Some(Principal {
-            user_id: root.id,
-            username: root.username,
-            role: Role::Admin,
-            is_superuser: true,
-            is_staff: true,
-        }),
-        ..Ctx::default()
-    };
-    (core, ctx, dir)
+    support::core("stats")
 }
 
 #[test]

@@ -6,14 +6,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use inventory_core::auth::{Ctx, Principal};
-use inventory_core::context::{Core, CoreConfig};
-use inventory_core::db::Db;
-use inventory_core::email::Mailer;
 use inventory_core::services::ledger::{self, AdjustmentInput};
 use inventory_core::services::products::{self, ProductInput};
-use inventory_core::services::users;
-use inventory_core::types::Role;
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
@@ -48,32 +42,11 @@ impl<S: tracing::Subscriber> Layer<S> for Spans {
     }
 }
 
+mod support;
+
 #[test]
 fn service_calls_are_spans_with_the_caller_and_the_object() {
-    let dir = std::env::temp_dir().join(format!("core-tracing-{}", rand::random::<u64>()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = Db::connect(&format!("sqlite://{}", dir.join("t.db").display()), 2).unwrap();
-    let root =
-        users::create_superuser(&db, "root", "root@example.com", "Sup3r-Secret-Pass!", 4).unwrap();
-    let core = Core {
-        db,
-        config: CoreConfig {
-            bcrypt_cost: 4,
-            ..CoreConfig::default()
-        },
-        mailer: Arc::new(Mailer::new(None, "inventory@localhost", dir.join("outbox")).unwrap()),
-        positions: Arc::default(),
-    };
-    let ctx = Ctx {
-        principal: Some(Principal {
-            user_id: root.id,
-            username: root.username,
-            role: Role::Admin,
-            is_superuser: true,
-            is_staff: true,
-        }),
-        ..Ctx::default()
-    };
+    let (core, ctx, dir) = support::core("tracing");
     let seen: Seen = Arc::default();
     let subscriber = tracing_subscriber::registry().with(Spans(seen.clone()));
     let product = tracing::subscriber::with_default(subscriber, || {
@@ -106,7 +79,7 @@ fn service_calls_are_spans_with_the_caller_and_the_object() {
         p
     });
     let seen = seen.lock().unwrap().clone();
-    let user = format!("user=Some({});", root.id);
+    let user = format!("user=Some({});", ctx.user_id().unwrap());
     let span = |module: &str, name: &str| {
         seen.iter()
             .find(|(target, n, _)| {

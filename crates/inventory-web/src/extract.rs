@@ -13,7 +13,6 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 use inventory_core::auth::{Ctx, Principal};
 use inventory_core::context::Core;
-use inventory_core::db::DbConn;
 use inventory_core::paging::{PageReq, Paged};
 use inventory_core::{CoreError, FieldErrors};
 use serde::de::DeserializeOwned;
@@ -75,9 +74,34 @@ pub fn client_ip(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> Option<String> 
 #[derive(Clone)]
 pub struct PendingAuth(pub Arc<PendingFn>);
 
-/// Resolves to the principal, `None` for a guest, or an error (a revoked token) on a
-/// connection of the request's own blocking call.
-pub type PendingFn = dyn Fn(&mut DbConn) -> Result<Option<Principal>, CoreError> + Send + Sync;
+/// Resolves to the principal, `None` for a guest, or an error (a revoked token) in the
+/// request's own blocking call.
+pub type PendingFn = dyn Fn(&Core) -> Result<Option<Principal>, CoreError> + Send + Sync;
+
+/// The pending authentication of `Authorization: Token <secret>` (API.md §11), the same on
+/// both servers: no session and no CSRF token is involved, since a browser never sends the
+/// header by itself. `None` when the request has no such header.
+pub fn api_token_auth(req: &HttpRequest) -> Option<PendingAuth> {
+    let value = req.headers().get(header::AUTHORIZATION)?.as_bytes();
+    let value = String::from_utf8_lossy(value);
+    let mut parts = value.trim().splitn(2, ' ');
+    if !parts.next()?.eq_ignore_ascii_case("token") {
+        return None;
+    }
+    // `Token` with nothing after it is a bad token (401), not a guest.
+    let secret = parts.next().unwrap_or("").trim().to_owned();
+    let unsafe_method = !matches!(
+        *req.method(),
+        actix_web::http::Method::GET
+            | actix_web::http::Method::HEAD
+            | actix_web::http::Method::OPTIONS
+            | actix_web::http::Method::TRACE
+    );
+    let pending: Arc<PendingFn> = Arc::new(move |core| {
+        inventory_core::services::api_tokens::authenticate(core, &secret, unsafe_method).map(Some)
+    });
+    Some(PendingAuth(pending))
+}
 
 /// The caller of a request: principal (if any, or still pending), address, request id and
 /// user agent.
@@ -132,7 +156,7 @@ impl Caller {
         let core = st.core.clone();
         blocking(move || {
             if let Some(p) = pending {
-                ctx.principal = core.db.read(|c| (p.0)(c))?;
+                ctx.principal = (p.0)(&core)?;
             }
             if let Some(slot) = &user {
                 slot.set(ctx.user_id());

@@ -201,3 +201,14 @@ pub fn finish(api: &mut utoipa::openapi::OpenApi) {
         }
     }
 }
+
+/// The API-token scheme both servers accept beside their own login (API.md §11). OpenAPI has
+/// no HTTP scheme named `Token`, so it is described as the `Authorization` header.
+pub fn api_token_scheme() -> utoipa::openapi::security::SecurityScheme {
+    use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+    SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+        "Authorization",
+        "An API token from POST /api/auth/tokens, as `Authorization: Token <token>` (no CSRF \
+         token needed). A read-only token may only read.",
+    )))
+}

@@ -109,6 +109,14 @@ pub async fn authenticate(
             .await
             .map(ServiceResponse::map_into_left_body);
     }
+    // An API token stands on its own: no session is read and no CSRF token is asked for.
+    if let Some(pending) = inventory_web::extract::api_token_auth(req.request()) {
+        req.extensions_mut().insert(pending);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    }
     let session = req.get_session();
     let uid: Option<i64> = session.get(UID).unwrap_or(None);
     if let (Some(uid), Some(st)) = (uid, req.app_data::<web::Data<AppState>>().cloned()) {
@@ -131,8 +139,9 @@ pub async fn authenticate(
         }
         // The session says who; whether that user is still active is looked up with the
         // handler's own database work (a deactivated user's request runs as a guest's).
-        let pending: Arc<PendingFn> = Arc::new(move |conn| {
-            Ok(users::load_principal(conn, uid)?.map(|(principal, _)| principal))
+        let pending: Arc<PendingFn> = Arc::new(move |core| {
+            core.db
+                .read(|conn| Ok(users::load_principal(conn, uid)?.map(|(principal, _)| principal)))
         });
         req.extensions_mut().insert(PendingAuth(pending));
     } else if req.app_data::<web::Data<AppState>>().is_some_and(|st| {

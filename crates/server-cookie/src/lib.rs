@@ -20,14 +20,16 @@ fn table(s: &mut impl Sink) {
 /// the CSRF token in `X-CSRFToken`).
 fn document() -> Document {
     use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
-    Document::of(table).secured_by(
-        "session",
-        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
-            "sessionid",
-            "The session cookie POST /api/auth/login sets. POST, PUT, PATCH and DELETE also \
+    Document::of(table)
+        .secured_by(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "sessionid",
+                "The session cookie POST /api/auth/login sets. POST, PUT, PATCH and DELETE also \
              send the csrftoken cookie's value as the X-CSRFToken header.",
-        ))),
-    )
+            ))),
+        )
+        .secured_by("token", inventory_web::openapi::api_token_scheme())
 }
 
 /// Builds the app, binds `settings.bind` and runs the server on the current tokio runtime.

@@ -224,6 +224,15 @@ pub async fn authenticate(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    if let Some(pending) = inventory_web::extract::api_token_auth(req.request())
+        .filter(|_| !req.path().starts_with("/admin"))
+    {
+        req.extensions_mut().insert(pending);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    }
     let bearer = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -250,14 +259,16 @@ pub async fn authenticate(
         // Signature and expiry are checked; whether the user is active and the token (or its
         // login) still unrevoked is looked up with the handler's own database work.
         let c2 = claims.clone();
-        let pending: Arc<PendingFn> = Arc::new(move |conn| {
-            match store::user_for_access(conn, c2.user_id, &c2.jti, &c2.fam)? {
-                Some(u) => Ok(Some(Principal::from_user(&u)?)),
-                None => Err(CoreError::Unauthenticated {
-                    code: "token_not_valid",
-                    detail: "Token is invalid or expired.".into(),
-                }),
-            }
+        let pending: Arc<PendingFn> = Arc::new(move |core| {
+            core.db.read(
+                |conn| match store::user_for_access(conn, c2.user_id, &c2.jti, &c2.fam)? {
+                    Some(u) => Ok(Some(Principal::from_user(&u)?)),
+                    None => Err(CoreError::Unauthenticated {
+                        code: "token_not_valid",
+                        detail: "Token is invalid or expired.".into(),
+                    }),
+                },
+            )
         });
         req.extensions_mut().insert(PendingAuth(pending));
         req.extensions_mut().insert(LoginRef(claims.fam.clone()));

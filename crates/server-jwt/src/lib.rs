@@ -24,18 +24,20 @@ fn table(s: &mut impl Sink) {
 /// The operations this server adds, signed with a bearer access token.
 fn document() -> Document {
     use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-    Document::of(table).secured_by(
-        "bearer",
-        SecurityScheme::Http(
-            HttpBuilder::new()
-                .scheme(HttpAuthScheme::Bearer)
-                .bearer_format("JWT")
-                .description(Some(
-                    "An access token from POST /api/token, as `Authorization: Bearer <token>`.",
-                ))
-                .build(),
-        ),
-    )
+    Document::of(table)
+        .secured_by(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An access token from POST /api/token, as `Authorization: Bearer <token>`.",
+                    ))
+                    .build(),
+            ),
+        )
+        .secured_by("token", inventory_web::openapi::api_token_scheme())
 }
 
 /// Builds the app, binds `settings.bind` and runs the server on the current tokio runtime.

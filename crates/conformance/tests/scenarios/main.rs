@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod account_pages;
+mod api_tokens;
 mod audit;
 mod auth;
 mod auth_cookie;

@@ -118,8 +118,21 @@ async fn the_document_passes_the_openapi_validator(app: TestApp) {
     let schemes = doc["components"]["securitySchemes"]
         .as_object()
         .expect("securitySchemes");
-    assert_eq!(schemes.len(), 1, "one way to sign requests: {schemes:?}");
-    assert!(doc["security"].as_array().is_some_and(|s| !s.is_empty()));
+    assert_eq!(
+        schemes.len(),
+        2,
+        "the server's own login and API tokens: {schemes:?}"
+    );
+    assert_eq!(schemes["token"]["type"], "apiKey", "{schemes:?}");
+    assert_eq!(schemes["token"]["in"], "header");
+    assert_eq!(schemes["token"]["name"], "Authorization");
+    // Either way of signing serves: two alternative requirements.
+    assert_eq!(
+        doc["security"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        doc["security"]
+    );
     assert_eq!(
         doc["paths"]["/health"]["get"]["security"],
         serde_json::json!([])

@@ -356,6 +356,7 @@ pub fn confirm_reset(core: &Core, ctx: &Ctx, input: ResetConfirmInput) -> CoreRe
 /// `POST /api/auth/password/change`: the caller's other sessions and tokens are revoked.
 #[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn change_password(core: &Core, ctx: &Ctx, input: ChangePasswordInput) -> CoreResult<()> {
+    crate::services::api_tokens::forbid_for_token(ctx)?;
     let p = ctx.user()?.clone();
     let user = core.db.read(|c| find_by_id(c, p.user_id))?;
     let mut errs = Errors::default();

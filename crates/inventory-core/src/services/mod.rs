@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod api_tokens;
 pub mod audit_log;
 pub mod catalog;
 pub mod csvio;

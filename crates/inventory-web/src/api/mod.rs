@@ -11,6 +11,7 @@ pub mod ops;
 pub mod products;
 pub mod sales;
 pub mod stock;
+pub mod tokens;
 pub mod users;
 
 pub type State = web::Data<crate::app::AppState>;
@@ -49,6 +50,11 @@ pub fn table(s: &mut impl crate::router::Sink) {
         accounts::reset,
         accounts::reset_confirm,
         accounts::change,
+        tokens::create,
+        tokens::list,
+        tokens::revoke,
+        tokens::list_for_user,
+        tokens::revoke_for_user,
         catalog::list_categories,
         catalog::create_category,
         catalog::get_category,

@@ -245,7 +245,7 @@ pub fn get(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<User> {
     core.db.read(|c| Ok(find_by_id(c, id)?.into()))
 }
 
-/// Revokes every cookie session and token family of a user at once (their access tokens die
+/// Revokes every cookie session, token family and API token of a user at once (their access tokens die
 /// with their family), except the login `keep` when given (a password change keeps the
 /// session or token family it was made from).
 pub fn revoke_logins(conn: &mut DbConn, user_id: i64, keep: Option<&str>) -> CoreResult<()> {
@@ -268,7 +268,8 @@ pub fn revoke_logins(conn: &mut DbConn, user_id: i64, keep: Option<&str>) -> Cor
     diesel::update(users::table.find(user_id))
         .set(users::auth_epoch.eq(t))
         .execute(conn)?;
-    Ok(())
+    // API tokens have no login to keep: a token can change no password (API.md §11).
+    crate::services::api_tokens::revoke_all(conn, user_id, t)
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id(), id = id))]
