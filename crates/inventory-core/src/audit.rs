@@ -154,6 +154,7 @@ pub fn record_same(
     entries: Vec<(String, String, Value)>,
 ) -> CoreResult<()> {
     use crate::sql::{batch, rows, Vals, MAX_BATCH};
+    crate::services::idempotency::mark(conn, ctx)?;
     let at = now();
     let username = ctx
         .principal
@@ -199,7 +200,10 @@ pub fn record_same(
 
 /// Writes many entries with multi-row statements (a bulk change's), on the change's own
 /// transaction.
-pub fn record_many(conn: &mut DbConn, entries: &[NewEntry]) -> CoreResult<()> {
+pub fn record_many(conn: &mut DbConn, ctx: &Ctx, entries: &[NewEntry]) -> CoreResult<()> {
+    if !entries.is_empty() {
+        crate::services::idempotency::mark(conn, ctx)?;
+    }
     // 10 columns a row: 500 rows stay far below either engine's bind limit.
     for chunk in entries.chunks(500) {
         match conn {
@@ -237,6 +241,7 @@ pub fn record_as(
     username: Option<&str>,
     e: Entry<'_>,
 ) -> CoreResult<()> {
+    crate::services::idempotency::mark(conn, ctx)?;
     diesel::insert_into(audit_logs::table)
         .values((
             audit_logs::at.eq(now()),

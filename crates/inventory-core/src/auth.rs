@@ -50,6 +50,9 @@ pub struct Ctx {
     /// The current login (a session's login id or a token family), so "revoke my other
     /// logins" can spare it.
     pub login_ref: Option<String>,
+    /// The idempotency key this request claimed (its row id), marked as committed by the
+    /// audit entries of the change's own transaction (`services::idempotency`).
+    pub idempotency: Option<i64>,
 }
 
 impl Ctx {

@@ -33,6 +33,9 @@ pub enum CoreError {
         /// Seconds until the refusal lifts, for `Retry-After` (locked accounts).
         retry_after: Option<i64>,
     },
+    /// Well-formed but refused as a whole (an idempotency key reused with another body).
+    #[error("{detail}")]
+    Unprocessable { code: &'static str, detail: String },
     /// Not authenticated, or bad credentials or token.
     #[error("{detail}")]
     Unauthenticated { code: &'static str, detail: String },

@@ -65,6 +65,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    idempotency_keys (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        method -> Text,
+        path -> Text,
+        idem_key -> Text,
+        body_hash -> Text,
+        created_at -> Timestamp,
+        committed_at -> Nullable<Timestamp>,
+        status -> Nullable<Integer>,
+        content_type -> Nullable<Text>,
+        response -> Nullable<Binary>,
+    }
+}
+
+diesel::table! {
     account_tokens (token_hash) {
         token_hash -> Text,
         user_id -> BigInt,
@@ -317,6 +333,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_tokens,
     jwt_tokens,
     api_tokens,
+    idempotency_keys,
     login_attempts,
     categories,
     suppliers,

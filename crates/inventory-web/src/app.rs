@@ -216,8 +216,8 @@ pub async fn open_state(
     Ok(state)
 }
 
-/// Every ten minutes (and once at start), drops expired cookie sessions and token rows, so
-/// those tables stay the size of the live logins.
+/// Every ten minutes (and once at start), drops expired cookie sessions, token rows and
+/// idempotency keys, so those tables stay the size of what is live.
 fn spawn_housekeeping(core: inventory_core::Core) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
@@ -227,12 +227,18 @@ fn spawn_housekeeping(core: inventory_core::Core) {
             let done = tokio::task::spawn_blocking(move || {
                 let sessions = inventory_core::services::sessions::purge_expired(&c.db)?;
                 let tokens = inventory_core::services::tokens::purge_expired(&c.db)?;
-                Ok::<_, inventory_core::CoreError>((sessions, tokens))
+                let keys = inventory_core::services::idempotency::purge_expired(&c.db)?;
+                Ok::<_, inventory_core::CoreError>((sessions, tokens, keys))
             })
             .await;
             match done {
-                Ok(Ok((s, t))) if s + t > 0 => {
-                    tracing::info!(sessions = s, tokens = t, "purged expired logins")
+                Ok(Ok((s, t, k))) if s + t + k > 0 => {
+                    tracing::info!(
+                        sessions = s,
+                        tokens = t,
+                        idempotency_keys = k,
+                        "purged expired logins and keys"
+                    )
                 }
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => tracing::warn!(error = %e, "housekeeping failed"),

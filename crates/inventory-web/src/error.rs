@@ -107,6 +107,9 @@ impl From<CoreError> for ApiError {
             CoreError::Unauthenticated { code, detail } => {
                 ApiError::new(StatusCode::UNAUTHORIZED, code, detail)
             }
+            CoreError::Unprocessable { code, detail } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
+            }
             CoreError::Unavailable(cause) => ApiError::unavailable(cause),
             CoreError::Internal(cause) => ApiError::internal(cause),
         }

@@ -29,6 +29,10 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 #[derive(Clone, Debug)]
 pub struct LoginRef(pub String);
 
+/// The idempotency key row this request claimed, set by `idempotency::guard`.
+#[derive(Clone, Copy, Debug)]
+pub struct IdempotencyClaim(pub i64);
+
 /// The request id, set by the request-id middleware.
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
@@ -136,6 +140,7 @@ impl Caller {
                 .unwrap_or("")
                 .to_owned(),
             login_ref: req.extensions().get::<LoginRef>().map(|l| l.0.clone()),
+            idempotency: req.extensions().get::<IdempotencyClaim>().map(|c| c.0),
         }
     }
 }

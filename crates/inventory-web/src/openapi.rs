@@ -129,17 +129,23 @@ pub fn finish(api: &mut utoipa::openapi::OpenApi) {
         let has_id = path.contains('{');
         let probe = path == "/health" || path == "/ready";
         let operations = [
-            (&mut item.get, false),
-            (&mut item.put, true),
-            (&mut item.post, true),
-            (&mut item.delete, true),
-            (&mut item.options, false),
-            (&mut item.head, false),
-            (&mut item.patch, true),
-            (&mut item.trace, false),
+            (&mut item.get, false, false),
+            (&mut item.put, true, false),
+            (&mut item.post, true, true),
+            (&mut item.delete, true, false),
+            (&mut item.options, false, false),
+            (&mut item.head, false, false),
+            (&mut item.patch, true, false),
+            (&mut item.trace, false, false),
         ];
-        for (op, writes) in operations {
+        for (op, writes, post) in operations {
             let Some(op) = op else { continue };
+            let keyed = post && !public;
+            if keyed {
+                op.parameters
+                    .get_or_insert_with(Vec::new)
+                    .push(RefOr::T(idempotency_key()));
+            }
             if public {
                 op.security = Some(Vec::new());
             } else if guest_readable && !writes {
@@ -166,6 +172,9 @@ pub fn finish(api: &mut utoipa::openapi::OpenApi) {
             }
             if op.request_body.is_some() {
                 statuses.extend(["413", "415"]);
+            }
+            if keyed {
+                statuses.push("422");
             }
             if limited {
                 statuses.push("429");
@@ -211,4 +220,29 @@ pub fn api_token_scheme() -> utoipa::openapi::security::SecurityScheme {
         "An API token from POST /api/auth/tokens, as `Authorization: Token <token>` (no CSRF \
          token needed). A read-only token may only read.",
     )))
+}
+
+/// The optional `Idempotency-Key` header of every signed-in POST (API.md §11).
+fn idempotency_key() -> utoipa::openapi::path::Parameter {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    use utoipa::openapi::Required;
+    ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Makes a retry safe: the same key, user, path and body within 24 hours gets the \
+             first answer again (with `Idempotency-Replayed: true`) and changes nothing; another \
+             body → 422 `idempotency_key_reused`; while the first still runs → 409 \
+             `idempotency_in_progress`.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(255))
+                .pattern(Some("^[\\x20-\\x7E]+$")),
+        ))
+        .build()
 }

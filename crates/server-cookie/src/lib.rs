@@ -39,6 +39,8 @@ pub async fn spawn(settings: Settings) -> std::io::Result<Running> {
         // One session for the API and the staff site, as in a Django project.
         let app = App::new()
             .configure(|cfg| Server::of(table).configure(cfg))
+            // Inside the auth layer: a key belongs to the caller it names.
+            .wrap(from_fn(inventory_web::idempotency::guard))
             .wrap(from_fn(auth::authenticate))
             .wrap(inventory_web::session::middleware(&state, "/"));
         finish_app(app, &state, AdminSessions::Shared)

@@ -48,6 +48,8 @@ pub async fn spawn(settings: Settings) -> std::io::Result<Running> {
         let app = App::new()
             .app_data(actix_web::web::Data::new(keys.clone()))
             .configure(|cfg| Server::of(table).configure(cfg))
+            // Inside the auth layer: a key belongs to the caller it names.
+            .wrap(from_fn(inventory_web::idempotency::guard))
             .wrap(from_fn(auth::authenticate))
             .wrap(from_fn(auth::www_authenticate));
         // The staff site keeps a session of its own, scoped to /admin/: it never

@@ -6,13 +6,13 @@
 use crate::support::*;
 use crate::transfers::request;
 use conformance::instance::{second_instance, SecondInstance};
-use conformance::{json, Auth, Backend, Client, Method, Raw, Resp, TestApp, Value};
+use conformance::{json, Client, Method, Raw, Resp, TestApp, Value};
 use futures_util::future::join_all;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The base URLs requests are spread over: the test's server, and a second one if asked.
-async fn instances(app: &TestApp, n: usize) -> (Vec<String>, Option<SecondInstance>) {
+pub async fn instances(app: &TestApp, n: usize) -> (Vec<String>, Option<SecondInstance>) {
     assert!(n == 1 || n == 2);
     if n == 1 {
         return (vec![app.base_url.clone()], None);
@@ -364,28 +364,6 @@ async fn competing_transfers_approved_at_once_never_oversell(app: TestApp) {
 }
 async fn competing_transfers_approved_at_once_across_two_instances(app: TestApp) {
     competing_transfers(app, 2).await;
-}
-
-/// Like `variants!`, on a multi-threaded runtime so the requests really run in parallel.
-/// `all:` gives cookie/jwt × sqlite/postgres; `postgres:` gives cookie/jwt on PostgreSQL only.
-macro_rules! parallel_variants {
-    (@one $name:ident, $test:ident, $auth:ident, $backend:ident) => {
-        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-        async fn $test() {
-            conformance::run(Auth::$auth, Backend::$backend, conformance::default_settings, super::$name).await;
-        }
-    };
-    (all: $($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                use super::*;
-                parallel_variants!(@one $name, cookie_sqlite, Cookie, Sqlite);
-                parallel_variants!(@one $name, jwt_sqlite, Jwt, Sqlite);
-                parallel_variants!(@one $name, cookie_postgres, Cookie, Postgres);
-                parallel_variants!(@one $name, jwt_postgres, Jwt, Postgres);
-            }
-        )*
-    };
 }
 
 parallel_variants!(all:

@@ -6,6 +6,7 @@
 //! scenarios print their figures: run them with `-- concurrency --nocapture` to see them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod support;
 
 mod adjustments;
@@ -13,6 +14,7 @@ mod bad_input;
 mod barcodes;
 mod concurrency;
 mod history;
+mod idempotency;
 mod levels;
 mod locations;
 mod transfers;

@@ -143,3 +143,26 @@ pub fn wrong_check_digit(code: &str) -> String {
     let d = check.parse::<u32>().expect("digit");
     format!("{body}{}", (d + 1) % 10)
 }
+
+/// Like `variants!`, on a multi-threaded runtime so the requests really run in parallel.
+/// `all:` gives cookie/jwt × sqlite/postgres; `postgres:` gives cookie/jwt on PostgreSQL only.
+macro_rules! parallel_variants {
+    (@one $name:ident, $test:ident, $auth:ident, $backend:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn $test() {
+            conformance::run(conformance::Auth::$auth, conformance::Backend::$backend, conformance::default_settings, super::$name).await;
+        }
+    };
+    (all: $($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+                parallel_variants!(@one $name, cookie_sqlite, Cookie, Sqlite);
+                parallel_variants!(@one $name, jwt_sqlite, Jwt, Sqlite);
+                parallel_variants!(@one $name, cookie_postgres, Cookie, Postgres);
+                parallel_variants!(@one $name, jwt_postgres, Jwt, Postgres);
+            }
+        )*
+    };
+}

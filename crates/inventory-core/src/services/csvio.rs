@@ -538,7 +538,7 @@ pub fn import(core: &Core, ctx: &Ctx, body: &[u8]) -> CoreResult<ImportResult> {
             .map_err(|e| row_conflict(0, e))?
             .len();
         // The shared rows last, so other writes wait on them only for the commit.
-        writes.finish(c)?;
+        writes.finish(c, ctx)?;
         Ok(result)
     })
 }

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod csvio;
 pub mod customers;
 pub mod dashboard;
+pub mod idempotency;
 pub mod insight;
 pub mod ledger;
 pub mod links;

@@ -165,7 +165,9 @@ pub fn refusal(e: &CoreError) -> String {
             s
         }
         CoreError::Conflict { detail, .. } | CoreError::Forbidden { detail, .. } => detail.clone(),
-        CoreError::Unauthenticated { detail, .. } => detail.clone(),
+        CoreError::Unauthenticated { detail, .. } | CoreError::Unprocessable { detail, .. } => {
+            detail.clone()
+        }
         CoreError::NotFound => "Not found.".into(),
         CoreError::Unavailable(_) => "The database is unavailable; try again.".into(),
         CoreError::Internal(_) => "Something went wrong; it has been logged.".into(),

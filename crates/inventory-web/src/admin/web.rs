@@ -257,7 +257,9 @@ impl From<CoreError> for AdminError {
                 }
                 AdminError::BadRequest(text)
             }
-            CoreError::Conflict { detail, .. } => AdminError::BadRequest(detail),
+            CoreError::Conflict { detail, .. } | CoreError::Unprocessable { detail, .. } => {
+                AdminError::BadRequest(detail)
+            }
             CoreError::Unavailable(cause) => AdminError::Unavailable(cause),
             CoreError::Internal(cause) => AdminError::Internal(cause),
         }

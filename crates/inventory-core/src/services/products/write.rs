@@ -266,9 +266,9 @@ impl Writes {
 
     /// Writes what the changes caused: the aggregates (each touched row once), the audit
     /// entries, and the new version of the live product set when it changed.
-    pub fn finish(self, c: &mut DbConn) -> CoreResult<()> {
+    pub fn finish(self, c: &mut DbConn, ctx: &Ctx) -> CoreResult<()> {
         self.pending.flush(c)?;
-        audit::record_many(c, &self.audit)?;
+        audit::record_many(c, ctx, &self.audit)?;
         if self.live_set_changed {
             crate::positions::bump_live_set(c)?;
         }
@@ -345,7 +345,7 @@ pub fn create(core: &Core, ctx: &Ctx, input: ProductInput) -> CoreResult<Product
                 }],
             )?
             .remove(0);
-        w.finish(c)?;
+        w.finish(c, ctx)?;
         if let Some(links) = &input.suppliers {
             crate::services::links::replace_on(c, ctx, &row, links)?;
         }
@@ -415,7 +415,7 @@ pub fn update(core: &Core, ctx: &Ctx, id: i64, input: ProductInput) -> CoreResul
         let row = w
             .change(c, ctx, &old, &changes)?
             .unwrap_or_else(|| old.clone());
-        w.finish(c)?;
+        w.finish(c, ctx)?;
         if let Some(links) = &input.suppliers {
             crate::services::links::replace_on(c, ctx, &row, links)?;
         }
@@ -467,7 +467,7 @@ pub fn delete(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<()> {
         ctx.modify_catalog(old.created_by)?;
         let mut w = Writes::new();
         w.delete(c, ctx, &old)?;
-        w.finish(c)
+        w.finish(c, ctx)
     })
 }
 
@@ -476,6 +476,6 @@ pub fn delete(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<()> {
 pub fn insert_many(c: &mut DbConn, ctx: &Ctx, rows: Vec<NewProduct>) -> CoreResult<Vec<Product>> {
     let mut w = Writes::new();
     let out = w.insert(c, ctx, rows)?;
-    w.finish(c)?;
+    w.finish(c, ctx)?;
     Ok(out)
 }
