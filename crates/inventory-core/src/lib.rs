@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod context;
 pub mod csvsafe;
+pub mod cursor;
 pub mod db;
 pub mod email;
 pub mod error;

@@ -13,6 +13,7 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 use inventory_core::auth::{Ctx, Principal};
 use inventory_core::context::Core;
+use inventory_core::cursor::{CursorPage, CursorReq};
 use inventory_core::paging::{PageReq, Paged};
 use inventory_core::{CoreError, FieldErrors};
 use serde::de::DeserializeOwned;
@@ -506,6 +507,102 @@ fn encode(s: &str) -> String {
         }
     }
     out
+}
+
+/// `?cursor=` (with `page_size`): the list is walked by cursor (API.md §11). `None` when the
+/// query has no `cursor` at all; an empty one is the start of the list.
+pub struct CursorParams;
+
+/// The `cursor` query parameter, for the lists' OpenAPI parameters.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CursorParam {
+    /// Walk the list by cursor: empty for the start, then the `next` or `previous` link's
+    /// value. The answer then has no `count`.
+    pub cursor: Option<String>,
+}
+
+impl CursorParams {
+    pub fn from_req(req: &HttpRequest) -> Result<Option<CursorReq>, ApiError> {
+        let pairs = url_pairs(req.query_string());
+        let Some((_, raw)) = pairs.iter().find(|(k, _)| k == "cursor") else {
+            return Ok(None);
+        };
+        let size = PageParams::from_req(req)?.page_size;
+        Ok(Some(CursorReq::parse(raw, size)?))
+    }
+}
+
+/// A list body walked by cursor: no count, and links that keep their place however the
+/// list changes. (Closed to other fields in the document, so a numbered page, which has a
+/// `count`, matches only the page schema of [`ListBody`]'s `oneOf`.)
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CursorBody<T: Serialize> {
+    /// The next page's URL; null at the end.
+    pub next: Option<String>,
+    /// The previous page's URL; null at the start.
+    pub previous: Option<String>,
+    pub results: Vec<T>,
+}
+
+/// What a list that can be walked by cursor answers: a numbered page, or a cursor page
+/// when `cursor` was given.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum ListBody<T: Serialize> {
+    Page(PageBody<T>),
+    Cursor(CursorBody<T>),
+}
+
+fn cursor_link(req: &HttpRequest, cursor: &str) -> String {
+    let mut pairs: Vec<(String, String)> = url_pairs(req.query_string())
+        .into_iter()
+        .filter(|(k, _)| k != "cursor" && k != "page")
+        .collect();
+    pairs.push(("cursor".into(), cursor.to_owned()));
+    let qs = pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    format!("{}{}?{qs}", external_base(req), req.path())
+}
+
+/// Answers one page walked by cursor.
+pub fn cursor_paginated<T: Serialize>(req: &HttpRequest, data: CursorPage<T>) -> HttpResponse {
+    HttpResponse::Ok().json(CursorBody {
+        next: data.next.map(|c| cursor_link(req, &c)),
+        previous: data.previous.map(|c| cursor_link(req, &c)),
+        results: data.results,
+    })
+}
+
+/// A list that may be walked by page number or by cursor, as the query asks: runs the
+/// matching service for the caller and answers its body.
+pub async fn listed<T, P, C>(
+    st: &AppState,
+    caller: Caller,
+    req: &HttpRequest,
+    by_page: P,
+    by_cursor: C,
+) -> Result<HttpResponse, ApiError>
+where
+    T: Serialize + Send + 'static,
+    P: FnOnce(&Core, &Ctx, PageReq) -> Result<Paged<T>, CoreError> + Send + 'static,
+    C: FnOnce(&Core, &Ctx, &CursorReq) -> Result<CursorPage<T>, CoreError> + Send + 'static,
+{
+    if let Some(cursor) = CursorParams::from_req(req)? {
+        let data = caller
+            .run(st, move |core, ctx| by_cursor(core, ctx, &cursor))
+            .await?;
+        return Ok(cursor_paginated(req, data));
+    }
+    let page = PageParams::from_req(req)?;
+    let data = caller
+        .run(st, move |core, ctx| by_page(core, ctx, page))
+        .await?;
+    Ok(paginated(req, page, data))
 }
 
 /// Answers one page with `count`, `next` and `previous` links.

@@ -11,6 +11,7 @@ mod auth_cookie;
 mod auth_jwt;
 mod catalog;
 mod cors;
+mod cursor;
 mod dashboard;
 mod fuzzing;
 mod links;

@@ -137,14 +137,41 @@ async fn the_document_passes_the_openapi_validator(app: TestApp) {
         doc["paths"]["/health"]["get"]["security"],
         serde_json::json!([])
     );
-    let page = &doc["paths"]["/api/products"]["get"]["responses"]["200"]["content"]
-        ["application/json"]["schema"]["$ref"];
-    let name = page
-        .as_str()
-        .and_then(|r| r.rsplit('/').next())
-        .expect("a page schema");
-    let results = &doc["components"]["schemas"][name]["properties"]["results"];
-    assert_eq!(results["type"], "array", "{results}");
+    // The product list answers a numbered page or, with `cursor`, a cursor page: one of two
+    // schemas, told apart by `count`.
+    let resolve = |v: &serde_json::Value| -> serde_json::Value {
+        match v["$ref"].as_str().and_then(|r| r.rsplit('/').next()) {
+            Some(name) => doc["components"]["schemas"][name].clone(),
+            None => v.clone(),
+        }
+    };
+    let list = resolve(
+        &doc["paths"]["/api/products"]["get"]["responses"]["200"]["content"]["application/json"]
+            ["schema"],
+    );
+    let variants: Vec<serde_json::Value> = list["oneOf"]
+        .as_array()
+        .expect("a page or a cursor page")
+        .iter()
+        .map(resolve)
+        .collect();
+    assert_eq!(variants.len(), 2, "{list}");
+    let with_count: Vec<bool> = variants
+        .iter()
+        .map(|v| v["properties"].get("count").is_some())
+        .collect();
+    assert_eq!(with_count, [true, false], "{variants:?}");
+    for v in &variants {
+        assert_eq!(v["properties"]["results"]["type"], "array", "{v}");
+    }
+    assert_eq!(variants[1]["additionalProperties"], false, "{:?}", variants[1]);
+    let params: Vec<&str> = doc["paths"]["/api/products"]["get"]["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert!(params.contains(&"cursor"), "{params:?}");
 }
 
 /// API.md §12: every GET path answers HEAD (the GET's status and headers, no body), every

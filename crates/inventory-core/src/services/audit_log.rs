@@ -6,12 +6,14 @@ use serde::Deserialize;
 
 use crate::auth::Ctx;
 use crate::context::Core;
+use crate::cursor::{CursorPage, CursorReq};
+use crate::db::MultiBackend;
 use crate::error::{CoreError, CoreResult};
 use crate::models::{AuditEntry, AuditRow};
 use crate::paging::{PageReq, Paged};
 use crate::schema::audit_logs;
 
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditFilter {
     pub user: Option<i64>,
@@ -36,14 +38,10 @@ pub fn parse_instant(field: &str, s: &str) -> CoreResult<NaiveDateTime> {
     ))
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
-pub fn list(
-    core: &Core,
-    ctx: &Ctx,
+/// The filter, checked once, as the query every reading of the log starts from.
+fn audit_query(
     f: &AuditFilter,
-    page: PageReq,
-) -> CoreResult<Paged<AuditEntry>> {
-    ctx.read_audit()?;
+) -> CoreResult<impl Fn() -> audit_logs::BoxedQuery<'static, MultiBackend>> {
     let since = f
         .since
         .as_deref()
@@ -54,7 +52,15 @@ pub fn list(
         .as_deref()
         .map(|s| parse_instant("until", s))
         .transpose()?;
-    let query = || {
+    let f = AuditFilter {
+        since: None,
+        until: None,
+        user: f.user,
+        action: f.action.clone(),
+        object_type: f.object_type.clone(),
+        object_id: f.object_id.clone(),
+    };
+    Ok(move || {
         let mut q = audit_logs::table.into_boxed();
         if let Some(u) = f.user {
             q = q.filter(audit_logs::user_id.eq(u));
@@ -75,10 +81,41 @@ pub fn list(
             q = q.filter(audit_logs::at.lt(u));
         }
         q
-    };
+    })
+}
+
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
+pub fn list(
+    core: &Core,
+    ctx: &Ctx,
+    f: &AuditFilter,
+    page: PageReq,
+) -> CoreResult<Paged<AuditEntry>> {
+    ctx.read_audit()?;
+    let query = audit_query(f)?;
     core.db.read(|c| {
         let rows: Paged<AuditRow> = page.load(c, query, |q| q.order(audit_logs::id.desc()))?;
         Ok(rows.map(AuditEntry::from))
+    })
+}
+
+/// `GET /api/audit-logs?cursor=`.
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
+pub fn list_by_cursor(
+    core: &Core,
+    ctx: &Ctx,
+    f: &AuditFilter,
+    cursor: &CursorReq,
+) -> CoreResult<CursorPage<AuditEntry>> {
+    ctx.read_audit()?;
+    cursor.check("-id", 0)?;
+    let query = audit_query(f)?;
+    core.db.read(|c| {
+        let rows: Vec<AuditRow> =
+            crate::newest_first_window!(query(), cursor, audit_logs::id).load(c)?;
+        Ok(cursor
+            .finish("-id", rows, |r| (vec![], r.id))
+            .map(AuditEntry::from))
     })
 }
 
@@ -96,16 +133,7 @@ pub fn get(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<AuditEntry> {
 #[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn export_csv(core: &Core, ctx: &Ctx, f: &AuditFilter) -> CoreResult<Vec<u8>> {
     ctx.read_audit()?;
-    let since = f
-        .since
-        .as_deref()
-        .map(|s| parse_instant("since", s))
-        .transpose()?;
-    let until = f
-        .until
-        .as_deref()
-        .map(|s| parse_instant("until", s))
-        .transpose()?;
+    let query = audit_query(f)?;
     let mut w = csv::Writer::from_writer(Vec::new());
     let csv_err = |e: csv::Error| CoreError::Internal(e.to_string());
     w.write_record([
@@ -125,27 +153,7 @@ pub fn export_csv(core: &Core, ctx: &Ctx, f: &AuditFilter) -> CoreResult<Vec<u8>
     let mut after = 0i64;
     loop {
         let rows: Vec<AuditRow> = core.db.read(|c| {
-            let mut q = audit_logs::table
-                .filter(audit_logs::id.gt(after))
-                .into_boxed();
-            if let Some(u) = f.user {
-                q = q.filter(audit_logs::user_id.eq(u));
-            }
-            if let Some(a) = &f.action {
-                q = q.filter(audit_logs::action.eq(a.clone()));
-            }
-            if let Some(t) = &f.object_type {
-                q = q.filter(audit_logs::object_type.eq(t.clone()));
-            }
-            if let Some(i) = &f.object_id {
-                q = q.filter(audit_logs::object_id.eq(i.clone()));
-            }
-            if let Some(s) = since {
-                q = q.filter(audit_logs::at.ge(s));
-            }
-            if let Some(u) = until {
-                q = q.filter(audit_logs::at.lt(u));
-            }
+            let q = query().filter(audit_logs::id.gt(after));
             Ok(q.order(audit_logs::id).limit(5000).load(c)?)
         })?;
         let Some(last) = rows.last().map(|r| r.id) else {

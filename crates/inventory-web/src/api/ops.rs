@@ -5,7 +5,7 @@ use inventory_core::services::{audit_log, dashboard};
 
 use super::State;
 use crate::error::ApiError;
-use crate::extract::{paginated, query, Caller, PageParams};
+use crate::extract::{query, Caller, PageParams};
 
 /// The interactive docs live under `/api/docs/` (Swagger UI, served from the binary).
 #[utoipa::path(get, path = "/api/docs", tag = "operations", responses((status = 302, description = "To the interactive docs at /api/docs/")))]
@@ -55,8 +55,8 @@ pub async fn get_dashboard(st: State, caller: Caller) -> Result<HttpResponse, Ap
     Ok(HttpResponse::Ok().json(d))
 }
 
-#[utoipa::path(get, path = "/api/audit-logs", tag = "audit", params(audit_log::AuditFilter, PageParams),
-    responses((status = 200, description = "A page of audit entries", body = crate::extract::PageBody<inventory_core::models::AuditEntry>)))]
+#[utoipa::path(get, path = "/api/audit-logs", tag = "audit", params(audit_log::AuditFilter, PageParams, crate::extract::CursorParam),
+    responses((status = 200, description = "A page of audit entries", body = crate::extract::ListBody<inventory_core::models::AuditEntry>)))]
 pub async fn list_audit(
     st: State,
     caller: Caller,
@@ -66,9 +66,13 @@ pub async fn list_audit(
     if super::insight::audit_wants_csv(&req)? {
         return super::insight::audit_csv(st, caller, f).await;
     }
-    let page = PageParams::from_req(&req)?;
-    let data = caller
-        .run(&st, move |core, ctx| audit_log::list(core, ctx, &f, page))
-        .await?;
-    Ok(paginated(&req, page, data))
+    let g = f.clone();
+    crate::extract::listed(
+        &st,
+        caller,
+        &req,
+        move |core, ctx, page| audit_log::list(core, ctx, &f, page),
+        move |core, ctx, cursor| audit_log::list_by_cursor(core, ctx, &g, cursor),
+    )
+    .await
 }

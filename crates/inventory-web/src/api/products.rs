@@ -7,18 +7,20 @@ use serde::Deserialize;
 
 use super::{no_content, State};
 use crate::error::ApiError;
-use crate::extract::{
-    paginate_vec, paginated, query, require_for_put, Caller, JsonBody, PageParams,
-};
+use crate::extract::{paginate_vec, query, require_for_put, Caller, JsonBody, PageParams};
 
-#[utoipa::path(get, operation_id = "list_products", path = "/api/products", tag = "catalog", params(ProductFilter, PageParams), responses((status = 200, description = "A page of products", body = crate::extract::PageBody<inventory_core::models::ProductView>)))]
+#[utoipa::path(get, operation_id = "list_products", path = "/api/products", tag = "catalog", params(ProductFilter, PageParams, crate::extract::CursorParam), responses((status = 200, description = "A page of products", body = crate::extract::ListBody<inventory_core::models::ProductView>)))]
 pub async fn list(st: State, caller: Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let page = PageParams::from_req(&req)?;
     let f: ProductFilter = query(&req)?;
-    let data = caller
-        .run(&st, move |core, ctx| products::list(core, ctx, &f, page))
-        .await?;
-    Ok(paginated(&req, page, data))
+    let g = f.clone();
+    crate::extract::listed(
+        &st,
+        caller,
+        &req,
+        move |core, ctx, page| products::list(core, ctx, &f, page),
+        move |core, ctx, cursor| products::list_by_cursor(core, ctx, &g, cursor),
+    )
+    .await
 }
 
 #[utoipa::path(post, operation_id = "create_product", path = "/api/products", tag = "catalog", request_body = ProductInput, responses((status = 201, body = inventory_core::models::ProductView)))]

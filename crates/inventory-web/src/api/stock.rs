@@ -13,7 +13,8 @@ use serde::Deserialize;
 use super::{no_content, State};
 use crate::error::ApiError;
 use crate::extract::{
-    paginated, query, require_for_put, Caller, JsonBody, OptionalJson, PageParams,
+    listed, paginated, query, require_for_put, Caller, CursorParam, JsonBody, OptionalJson,
+    PageParams,
 };
 
 #[utoipa::path(get, path = "/api/locations", tag = "stock", params(LocationQuery, PageParams), responses((status = 200, description = "A page of locations", body = crate::extract::PageBody<inventory_core::models::Location>)))]
@@ -130,20 +131,22 @@ pub async fn inventory_levels(
     Ok(paginated(&req, page, data))
 }
 
-#[utoipa::path(get, path = "/api/stock-adjustments", tag = "stock", params(AdjustmentFilter, PageParams), responses((status = 200, description = "A page of ledger rows, newest first", body = crate::extract::PageBody<inventory_core::models::Adjustment>)))]
+#[utoipa::path(get, path = "/api/stock-adjustments", tag = "stock", params(AdjustmentFilter, PageParams, CursorParam), responses((status = 200, description = "A page of ledger rows, newest first", body = crate::extract::ListBody<inventory_core::models::Adjustment>)))]
 pub async fn list_adjustments(
     st: State,
     caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let page = PageParams::from_req(&req)?;
     let f: AdjustmentFilter = query(&req)?;
-    let data = caller
-        .run(&st, move |core, ctx| {
-            ledger::list_adjustments(core, ctx, &f, page)
-        })
-        .await?;
-    Ok(paginated(&req, page, data))
+    let g = f.clone();
+    listed(
+        &st,
+        caller,
+        &req,
+        move |core, ctx, page| ledger::list_adjustments(core, ctx, &f, page),
+        move |core, ctx, cursor| ledger::adjustments_by_cursor(core, ctx, &g, cursor),
+    )
+    .await
 }
 
 #[utoipa::path(post, path = "/api/stock-adjustments", tag = "stock", request_body = AdjustmentInput,
@@ -174,7 +177,7 @@ pub async fn get_adjustment(
     Ok(HttpResponse::Ok().json(a))
 }
 
-#[utoipa::path(get, path = "/api/products/{id}/history", tag = "stock", params(PageParams), responses((status = 200, description = "The product's ledger, newest first", body = crate::extract::PageBody<inventory_core::services::ledger::HistoryEntry>)))]
+#[utoipa::path(get, path = "/api/products/{id}/history", tag = "stock", params(PageParams, CursorParam), responses((status = 200, description = "The product's ledger, newest first", body = crate::extract::ListBody<inventory_core::services::ledger::HistoryEntry>)))]
 pub async fn history(
     st: State,
     caller: Caller,
@@ -182,11 +185,14 @@ pub async fn history(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let page = PageParams::from_req(&req)?;
-    let data = caller
-        .run(&st, move |core, ctx| ledger::history(core, ctx, id, page))
-        .await?;
-    Ok(paginated(&req, page, data))
+    listed(
+        &st,
+        caller,
+        &req,
+        move |core, ctx, page| ledger::history(core, ctx, id, page),
+        move |core, ctx, cursor| ledger::history_by_cursor(core, ctx, id, cursor),
+    )
+    .await
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -33,20 +33,22 @@ pub async fn update_me(
     Ok(HttpResponse::Ok().json(u))
 }
 
-#[utoipa::path(get, path = "/api/auth/login-attempts", tag = "auth", params(AttemptFilter, PageParams), responses((status = 200, description = "A page of login attempts", body = crate::extract::PageBody<inventory_core::models::LoginAttempt>)))]
+#[utoipa::path(get, path = "/api/auth/login-attempts", tag = "auth", params(AttemptFilter, PageParams, crate::extract::CursorParam), responses((status = 200, description = "A page of login attempts", body = crate::extract::ListBody<inventory_core::models::LoginAttempt>)))]
 pub async fn login_attempts(
     st: State,
     caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let page = PageParams::from_req(&req)?;
     let f: AttemptFilter = query(&req)?;
-    let data = caller
-        .run(&st, move |core, ctx| {
-            users::login_attempts(core, ctx, &f, page)
-        })
-        .await?;
-    Ok(paginated(&req, page, data))
+    let g = f.clone();
+    crate::extract::listed(
+        &st,
+        caller,
+        &req,
+        move |core, ctx, page| users::login_attempts(core, ctx, &f, page),
+        move |core, ctx, cursor| users::login_attempts_by_cursor(core, ctx, &g, cursor),
+    )
+    .await
 }
 
 #[utoipa::path(get, operation_id = "list_users", path = "/api/users", tag = "users", params(UserFilter, PageParams), responses((status = 200, description = "A page of users", body = crate::extract::PageBody<inventory_core::models::User>)))]

@@ -5,6 +5,7 @@
 //! `seed`).
 
 mod input;
+mod keyset;
 mod write;
 
 pub use input::ProductInput;
@@ -15,6 +16,7 @@ use serde::Deserialize;
 
 use crate::auth::Ctx;
 use crate::context::Core;
+use crate::cursor::{ordering_name, CursorPage, CursorReq};
 use crate::db::{DbConn, MultiBackend};
 use crate::error::{CoreError, CoreResult, Errors};
 use crate::models::{Product, ProductView};
@@ -216,30 +218,7 @@ fn page_rows(
         None => filtered(v).count().get_result(c)?,
     };
     page.check_in_range(count)?;
-    let mut q = filtered(v);
-    for (field, desc) in ordering {
-        q = match (field.as_str(), *desc) {
-            ("name", false) => q.then_order_by(products::name.asc()),
-            ("name", true) => q.then_order_by(products::name.desc()),
-            ("sku", false) => q.then_order_by(products::sku.asc()),
-            ("sku", true) => q.then_order_by(products::sku.desc()),
-            ("price", false) => q.then_order_by(products::price_cents.asc()),
-            ("price", true) => q.then_order_by(products::price_cents.desc()),
-            ("quantity", false) => q.then_order_by(products::quantity.asc()),
-            ("quantity", true) => q.then_order_by(products::quantity.desc()),
-            ("created_at", false) => q.then_order_by(products::created_at.asc()),
-            ("created_at", true) => q.then_order_by(products::created_at.desc()),
-            (_, false) => q.then_order_by(products::updated_at.asc()),
-            (_, true) => q.then_order_by(products::updated_at.desc()),
-        };
-    }
-    // Ties end with id, in the direction of the last key, so an index on (key, id) serves
-    // the whole ordering without a sort.
-    let q = if ordering.last().is_some_and(|(_, desc)| *desc) {
-        q.then_order_by(products::id.desc())
-    } else {
-        q.then_order_by(products::id.asc())
-    };
+    let q = ordered(filtered(v), ordering, |desc| desc);
     let plain = ordering.is_empty() && is_unfiltered(v);
     let rows: Vec<Product> = if plain && page.offset() >= MARK_EVERY {
         let marks = core.positions.marks(c)?;
@@ -270,6 +249,70 @@ fn page_rows(
     Ok(Paged {
         count,
         results: rows,
+    })
+}
+
+/// The query in the list's ordering, each key read in the direction `dir` gives for its own
+/// (a backward cursor walk reads them all the other way). Ties end with id, in the direction
+/// of the last key, so an index on (key, id) serves the whole ordering without a sort.
+fn ordered<'a>(
+    mut q: products::BoxedQuery<'a, MultiBackend>,
+    ordering: &[(String, bool)],
+    dir: impl Fn(bool) -> bool,
+) -> products::BoxedQuery<'a, MultiBackend> {
+    for (field, desc) in ordering {
+        q = match (field.as_str(), dir(*desc)) {
+            ("name", false) => q.then_order_by(products::name.asc()),
+            ("name", true) => q.then_order_by(products::name.desc()),
+            ("sku", false) => q.then_order_by(products::sku.asc()),
+            ("sku", true) => q.then_order_by(products::sku.desc()),
+            ("price", false) => q.then_order_by(products::price_cents.asc()),
+            ("price", true) => q.then_order_by(products::price_cents.desc()),
+            ("quantity", false) => q.then_order_by(products::quantity.asc()),
+            ("quantity", true) => q.then_order_by(products::quantity.desc()),
+            ("created_at", false) => q.then_order_by(products::created_at.asc()),
+            ("created_at", true) => q.then_order_by(products::created_at.desc()),
+            (_, false) => q.then_order_by(products::updated_at.asc()),
+            (_, true) => q.then_order_by(products::updated_at.desc()),
+        };
+    }
+    if dir(ordering.last().is_some_and(|(_, desc)| *desc)) {
+        q.then_order_by(products::id.desc())
+    } else {
+        q.then_order_by(products::id.asc())
+    }
+}
+
+/// `GET /api/products?cursor=`: the list's filters and ordering, walked by position.
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
+pub fn list_by_cursor(
+    core: &Core,
+    ctx: &Ctx,
+    f: &ProductFilter,
+    cursor: &CursorReq,
+) -> CoreResult<CursorPage<ProductView>> {
+    let (v, ordering) = checked_filter(core, ctx, f)?;
+    let name = ordering_name(&ordering);
+    cursor.check(&name, ordering.len())?;
+    core.db.read(|c| {
+        let mut q = filtered(&v);
+        if let Some(cond) = keyset::after(cursor, &ordering)? {
+            q = q.filter(cond);
+        }
+        let rows: Vec<Product> = ordered(q, &ordering, |desc| cursor.read_desc(desc))
+            .limit(cursor.limit())
+            .load(c)?;
+        let page = cursor.finish(&name, rows, |p| {
+            (
+                ordering.iter().map(|(f, _)| keyset::key_of(f, p)).collect(),
+                p.id,
+            )
+        });
+        Ok(CursorPage {
+            results: with_links(c, page.results)?,
+            next: page.next,
+            previous: page.previous,
+        })
     })
 }
 

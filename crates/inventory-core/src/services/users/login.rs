@@ -10,6 +10,8 @@ use super::find_by_username;
 use crate::audit::{self, Entry};
 use crate::auth::{Ctx, Principal};
 use crate::context::Core;
+use crate::cursor::{CursorPage, CursorReq};
+use crate::db::MultiBackend;
 use crate::db::{now, DbConn};
 use crate::error::{CoreError, CoreResult};
 use crate::models::{LoginAttempt, UserRow};
@@ -257,7 +259,7 @@ pub fn record_logout(conn: &mut DbConn, ctx: &Ctx) -> CoreResult<()> {
     )
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AttemptFilter {
     pub username: Option<String>,
@@ -273,7 +275,16 @@ pub fn login_attempts(
     page: PageReq,
 ) -> CoreResult<Paged<LoginAttempt>> {
     ctx.read_audit()?;
-    let query = || {
+    let query = attempts_query(f);
+    core.db
+        .read(|c| page.load(c, query, |q| q.order(login_attempts::id.desc())))
+}
+
+fn attempts_query(
+    f: &AttemptFilter,
+) -> impl Fn() -> login_attempts::BoxedQuery<'static, MultiBackend> {
+    let f = f.clone();
+    move || {
         let mut q = login_attempts::table.into_boxed();
         if let Some(u) = &f.username {
             q = q.filter(lower(login_attempts::username).eq(u.to_lowercase()));
@@ -285,7 +296,23 @@ pub fn login_attempts(
             q = q.filter(login_attempts::success.eq(s));
         }
         q
-    };
-    core.db
-        .read(|c| page.load(c, query, |q| q.order(login_attempts::id.desc())))
+    }
+}
+
+/// `GET /api/auth/login-attempts?cursor=`.
+#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
+pub fn login_attempts_by_cursor(
+    core: &Core,
+    ctx: &Ctx,
+    f: &AttemptFilter,
+    cursor: &CursorReq,
+) -> CoreResult<CursorPage<LoginAttempt>> {
+    ctx.read_audit()?;
+    cursor.check("-id", 0)?;
+    let query = attempts_query(f);
+    core.db.read(|c| {
+        let rows: Vec<LoginAttempt> =
+            crate::newest_first_window!(query(), cursor, login_attempts::id).load(c)?;
+        Ok(cursor.finish("-id", rows, |r| (vec![], r.id)))
+    })
 }

@@ -3,8 +3,8 @@
 mod login;
 
 pub use login::{
-    invalid_credentials, load_principal, login_attempts, login_check, login_finish,
-    login_finish_at, not_staff, record_logout, AttemptFilter, LoginCheck, LoginSite,
+    invalid_credentials, load_principal, login_attempts, login_attempts_by_cursor, login_check,
+    login_finish, login_finish_at, not_staff, record_logout, AttemptFilter, LoginCheck, LoginSite,
 };
 
 use diesel::prelude::*;

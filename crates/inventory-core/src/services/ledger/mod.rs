@@ -1,5 +1,13 @@
 //! The stock ledger's use cases: adjustments, stock levels, inventory levels, product history,
-//! barcode lookup and scanning. Bookings themselves go through [`stock::book`].
+//! barcode lookup and scanning. Bookings themselves go through [`stock::book`]; the lists
+//! of adjustments and history are in `lists.rs`.
+
+mod lists;
+
+pub use lists::{
+    adjustments_by_cursor, history, history_by_cursor, list_adjustments, AdjustmentFilter,
+    HistoryEntry,
+};
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Timestamp};
@@ -11,13 +19,12 @@ use crate::db::{now, DbConn};
 use crate::error::{CoreError, CoreResult, Errors};
 use crate::models::{Adjustment, Product, StockLevel};
 use crate::paging::{PageReq, Paged};
-use crate::schema::{categories, locations, products, stock_adjustments, stock_levels, users};
+use crate::schema::{categories, locations, products, stock_adjustments, stock_levels};
 use crate::services::alerts;
-use crate::services::audit_log::parse_instant;
 use crate::services::products::{self as catalog_products, ProductFilter};
 use crate::services::stock::{self, Booking};
 use crate::types::AdjustmentKind;
-use crate::types::{bounded_text, ser_ts, Cost, Quantity};
+use crate::types::{bounded_text, Cost, Quantity};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -35,17 +42,6 @@ pub struct AdjustmentInput {
     #[serde(default)]
     #[schema(value_type = Option<String>, example = "12.3456")]
     pub unit_cost: Option<serde_json::Value>,
-}
-
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct AdjustmentFilter {
-    pub product: Option<i64>,
-    pub location: Option<i64>,
-    pub kind: Option<String>,
-    pub user: Option<i64>,
-    pub since: Option<String>,
-    pub until: Option<String>,
 }
 
 /// A live (not deleted) product, or 404.
@@ -213,124 +209,6 @@ pub fn get_adjustment(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Adjustment>
     ctx.read_operations()?;
     core.db
         .read(|c| Ok(stock_adjustments::table.find(id).first(c)?))
-}
-
-#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
-pub fn list_adjustments(
-    core: &Core,
-    ctx: &Ctx,
-    f: &AdjustmentFilter,
-    page: PageReq,
-) -> CoreResult<Paged<Adjustment>> {
-    ctx.read_operations()?;
-    let kind = f
-        .kind
-        .as_deref()
-        .map(|k| AdjustmentKind::parse_field("kind", k))
-        .transpose()?;
-    let since = f
-        .since
-        .as_deref()
-        .map(|s| parse_instant("since", s))
-        .transpose()?;
-    let until = f
-        .until
-        .as_deref()
-        .map(|s| parse_instant("until", s))
-        .transpose()?;
-    let query = || {
-        let mut q = stock_adjustments::table.into_boxed();
-        if let Some(p) = f.product {
-            q = q.filter(stock_adjustments::product_id.eq(p));
-        }
-        if let Some(l) = f.location {
-            q = q.filter(stock_adjustments::location_id.eq(l));
-        }
-        if let Some(k) = kind {
-            q = q.filter(stock_adjustments::kind.eq(k.as_str()));
-        }
-        if let Some(u) = f.user {
-            q = q.filter(stock_adjustments::user_id.eq(u));
-        }
-        if let Some(s) = since {
-            q = q.filter(stock_adjustments::created_at.ge(s));
-        }
-        if let Some(u) = until {
-            q = q.filter(stock_adjustments::created_at.lt(u));
-        }
-        q
-    };
-    core.db
-        .read(|c| page.load(c, query, |q| q.order(stock_adjustments::id.desc())))
-}
-
-/// One line of a product's history, as a person reads it.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct HistoryEntry {
-    pub id: i64,
-    #[serde(serialize_with = "ser_ts")]
-    pub at: chrono::NaiveDateTime,
-    pub user_id: Option<i64>,
-    pub username: Option<String>,
-    pub kind: String,
-    pub location_id: i64,
-    pub location_code: String,
-    pub delta: i64,
-    pub quantity_after: i64,
-    pub product_quantity_after: i64,
-    pub reason: String,
-    pub reference: String,
-}
-
-#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
-pub fn history(
-    core: &Core,
-    ctx: &Ctx,
-    product_id: i64,
-    page: PageReq,
-) -> CoreResult<Paged<HistoryEntry>> {
-    ctx.read_operations()?;
-    core.db.read(|c| {
-        let exists: Option<i64> = products::table
-            .find(product_id)
-            .select(products::id)
-            .first(c)
-            .optional()?;
-        if exists.is_none() {
-            return Err(CoreError::NotFound);
-        }
-        // Counted without the joins: each row has one location and at most one user.
-        let rows: Paged<(Adjustment, Option<String>, String)> = page.load(
-            c,
-            || stock_adjustments::table.filter(stock_adjustments::product_id.eq(product_id)),
-            |q| {
-                q.left_join(users::table.on(users::id.nullable().eq(stock_adjustments::user_id)))
-                    .inner_join(
-                        locations::table.on(locations::id.eq(stock_adjustments::location_id)),
-                    )
-                    .select((
-                        stock_adjustments::all_columns,
-                        users::username.nullable(),
-                        locations::code,
-                    ))
-                    .order(stock_adjustments::id.desc())
-            },
-        )?;
-        Ok(rows.map(|(a, username, code)| HistoryEntry {
-            id: a.id,
-            at: a.created_at,
-            user_id: a.user_id,
-            username,
-            kind: a.kind,
-            location_id: a.location_id,
-            location_code: code,
-            delta: a.delta,
-            quantity_after: a.quantity_after,
-            product_quantity_after: a.product_quantity_after,
-            reason: a.reason,
-            reference: a.reference,
-        }))
-    })
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
