@@ -164,7 +164,11 @@ async fn the_document_passes_the_openapi_validator(app: TestApp) {
     for v in &variants {
         assert_eq!(v["properties"]["results"]["type"], "array", "{v}");
     }
-    assert_eq!(variants[1]["additionalProperties"], false, "{:?}", variants[1]);
+    assert_eq!(
+        variants[1]["additionalProperties"], false,
+        "{:?}",
+        variants[1]
+    );
     let params: Vec<&str> = doc["paths"]["/api/products"]["get"]["parameters"]
         .as_array()
         .expect("parameters")

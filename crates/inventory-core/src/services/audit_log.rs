@@ -38,20 +38,22 @@ pub fn parse_instant(field: &str, s: &str) -> CoreResult<NaiveDateTime> {
     ))
 }
 
+/// A list's `since` and `until` (each optional; `until` excluded), checked.
+pub fn parse_span(
+    since: Option<&str>,
+    until: Option<&str>,
+) -> CoreResult<(Option<NaiveDateTime>, Option<NaiveDateTime>)> {
+    Ok((
+        since.map(|s| parse_instant("since", s)).transpose()?,
+        until.map(|s| parse_instant("until", s)).transpose()?,
+    ))
+}
+
 /// The filter, checked once, as the query every reading of the log starts from.
 fn audit_query(
     f: &AuditFilter,
 ) -> CoreResult<impl Fn() -> audit_logs::BoxedQuery<'static, MultiBackend>> {
-    let since = f
-        .since
-        .as_deref()
-        .map(|s| parse_instant("since", s))
-        .transpose()?;
-    let until = f
-        .until
-        .as_deref()
-        .map(|s| parse_instant("until", s))
-        .transpose()?;
+    let (since, until) = parse_span(f.since.as_deref(), f.until.as_deref())?;
     let f = AuditFilter {
         since: None,
         until: None,

@@ -12,7 +12,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::models::Adjustment;
 use crate::paging::{PageReq, Paged};
 use crate::schema::{locations, products, stock_adjustments, users};
-use crate::services::audit_log::parse_instant;
+use crate::services::audit_log::parse_span;
 use crate::types::{ser_ts, AdjustmentKind};
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
@@ -35,16 +35,7 @@ fn adjustments_query(
         .as_deref()
         .map(|k| AdjustmentKind::parse_field("kind", k))
         .transpose()?;
-    let since = f
-        .since
-        .as_deref()
-        .map(|s| parse_instant("since", s))
-        .transpose()?;
-    let until = f
-        .until
-        .as_deref()
-        .map(|s| parse_instant("until", s))
-        .transpose()?;
+    let (since, until) = parse_span(f.since.as_deref(), f.until.as_deref())?;
     let (product, location, user) = (f.product, f.location, f.user);
     Ok(move || {
         let mut q = stock_adjustments::table.into_boxed();
