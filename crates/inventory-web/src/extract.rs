@@ -172,6 +172,34 @@ impl Caller {
         .await
     }
 
+    /// Runs the service and answers 200 with its result.
+    pub async fn ok<T, F>(self, st: &AppState, f: F) -> Result<HttpResponse, ApiError>
+    where
+        T: Serialize + Send + 'static,
+        F: FnOnce(&Core, &Ctx) -> Result<T, CoreError> + Send + 'static,
+    {
+        Ok(HttpResponse::Ok().json(self.run(st, f).await?))
+    }
+
+    /// Runs the service and answers 201 with what it made.
+    pub async fn created<T, F>(self, st: &AppState, f: F) -> Result<HttpResponse, ApiError>
+    where
+        T: Serialize + Send + 'static,
+        F: FnOnce(&Core, &Ctx) -> Result<T, CoreError> + Send + 'static,
+    {
+        Ok(HttpResponse::Created().json(self.run(st, f).await?))
+    }
+
+    /// Runs the service and answers 204.
+    pub async fn no_content<T, F>(self, st: &AppState, f: F) -> Result<HttpResponse, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Core, &Ctx) -> Result<T, CoreError> + Send + 'static,
+    {
+        self.run(st, f).await?;
+        Ok(HttpResponse::NoContent().finish())
+    }
+
     /// A caller whose authentication is already resolved.
     pub fn resolved(ctx: Ctx) -> Caller {
         Caller {

@@ -20,10 +20,9 @@ pub async fn register(
     caller: Caller,
     body: JsonBody<RegisterInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let u = caller
-        .run(&st, move |core, ctx| accounts::register(core, ctx, body.0))
-        .await?;
-    Ok(HttpResponse::Created().json(u))
+    caller
+        .created(&st, move |core, ctx| accounts::register(core, ctx, body.0))
+        .await
 }
 
 #[utoipa::path(post, path = "/api/auth/verify-email", tag = "auth", request_body = TokenInput, responses((status = 200, description = "Activated"), (status = 400, description = "Invalid or used token")))]

@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use inventory_core::services::catalog::{self, CategoryInput, ListQuery, SupplierInput};
 use inventory_core::services::links;
 
-use super::{no_content, State};
+use super::State;
 use crate::error::ApiError;
 use crate::extract::{
     paginate_vec, paginated, query, require_for_put, Caller, JsonBody, PageParams,
@@ -32,12 +32,11 @@ pub async fn create_category(
     caller: Caller,
     body: JsonBody<CategoryInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let c = caller
-        .run(&st, move |core, ctx| {
+    caller
+        .created(&st, move |core, ctx| {
             catalog::create_category(core, ctx, body.0)
         })
-        .await?;
-    Ok(HttpResponse::Created().json(c))
+        .await
 }
 
 #[utoipa::path(get, path = "/api/categories/{id}", tag = "catalog", responses((status = 200, body = inventory_core::models::Category)))]
@@ -47,10 +46,9 @@ pub async fn get_category(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let c = caller
-        .run(&st, move |core, ctx| catalog::get_category(core, ctx, id))
-        .await?;
-    Ok(HttpResponse::Ok().json(c))
+    caller
+        .ok(&st, move |core, ctx| catalog::get_category(core, ctx, id))
+        .await
 }
 
 #[utoipa::path(patch, path = "/api/categories/{id}", tag = "catalog", request_body = CategoryInput, responses((status = 200, body = inventory_core::models::Category)))]
@@ -61,12 +59,11 @@ pub async fn update_category(
     body: JsonBody<CategoryInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let c = caller
-        .run(&st, move |core, ctx| {
+    caller
+        .ok(&st, move |core, ctx| {
             catalog::update_category(core, ctx, id, body.0)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(c))
+        .await
 }
 
 #[utoipa::path(put, path = "/api/categories/{id}", tag = "catalog", request_body = CategoryInput, responses((status = 200, body = inventory_core::models::Category)))]
@@ -88,11 +85,10 @@ pub async fn delete_category(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     caller
-        .run(&st, move |core, ctx| {
+        .no_content(&st, move |core, ctx| {
             catalog::delete_category(core, ctx, id)
         })
-        .await?;
-    Ok(no_content())
+        .await
 }
 
 #[utoipa::path(get, path = "/api/suppliers", tag = "catalog", params(ListQuery, PageParams), responses((status = 200, description = "A page of suppliers", body = crate::extract::PageBody<inventory_core::models::Supplier>)))]
@@ -117,12 +113,11 @@ pub async fn create_supplier(
     caller: Caller,
     body: JsonBody<SupplierInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let s = caller
-        .run(&st, move |core, ctx| {
+    caller
+        .created(&st, move |core, ctx| {
             catalog::create_supplier(core, ctx, body.0)
         })
-        .await?;
-    Ok(HttpResponse::Created().json(s))
+        .await
 }
 
 #[utoipa::path(get, path = "/api/suppliers/{id}", tag = "catalog", responses((status = 200, body = inventory_core::models::Supplier)))]
@@ -132,10 +127,9 @@ pub async fn get_supplier(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let s = caller
-        .run(&st, move |core, ctx| catalog::get_supplier(core, ctx, id))
-        .await?;
-    Ok(HttpResponse::Ok().json(s))
+    caller
+        .ok(&st, move |core, ctx| catalog::get_supplier(core, ctx, id))
+        .await
 }
 
 #[utoipa::path(patch, path = "/api/suppliers/{id}", tag = "catalog", request_body = SupplierInput, responses((status = 200, body = inventory_core::models::Supplier)))]
@@ -146,12 +140,11 @@ pub async fn update_supplier(
     body: JsonBody<SupplierInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let s = caller
-        .run(&st, move |core, ctx| {
+    caller
+        .ok(&st, move |core, ctx| {
             catalog::update_supplier(core, ctx, id, body.0)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(s))
+        .await
 }
 
 #[utoipa::path(put, path = "/api/suppliers/{id}", tag = "catalog", request_body = SupplierInput, responses((status = 200, body = inventory_core::models::Supplier)))]
@@ -173,11 +166,10 @@ pub async fn delete_supplier(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     caller
-        .run(&st, move |core, ctx| {
+        .no_content(&st, move |core, ctx| {
             catalog::delete_supplier(core, ctx, id)
         })
-        .await?;
-    Ok(no_content())
+        .await
 }
 
 #[utoipa::path(get, path = "/api/suppliers/{id}/products", tag = "catalog", params(PageParams), responses((status = 200, description = "A page of the supplier's product links", body = crate::extract::PageBody<inventory_core::models::LinkView>)))]

@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use inventory_core::models::Customer;
 use inventory_core::services::customers::{self, CustomerInput, CustomerQuery};
 
-use super::{no_content, State};
+use super::State;
 use crate::error::ApiError;
 use crate::extract::{paginated, query, require_for_put, Caller, JsonBody, PageParams};
 
@@ -24,19 +24,17 @@ pub async fn create(
     caller: Caller,
     body: JsonBody<CustomerInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let c = caller
-        .run(&st, move |core, ctx| customers::create(core, ctx, body.0))
-        .await?;
-    Ok(HttpResponse::Created().json(c))
+    caller
+        .created(&st, move |core, ctx| customers::create(core, ctx, body.0))
+        .await
 }
 
 #[utoipa::path(get, operation_id = "get_customer", path = "/api/customers/{id}", tag = "sales", responses((status = 200, body = Customer)))]
 pub async fn get(st: State, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let c = caller
-        .run(&st, move |core, ctx| customers::get(core, ctx, id))
-        .await?;
-    Ok(HttpResponse::Ok().json(c))
+    caller
+        .ok(&st, move |core, ctx| customers::get(core, ctx, id))
+        .await
 }
 
 #[utoipa::path(patch, operation_id = "update_customer", path = "/api/customers/{id}", tag = "sales", request_body = CustomerInput, responses((status = 200, body = Customer)))]
@@ -47,12 +45,11 @@ pub async fn update(
     body: JsonBody<CustomerInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let c = caller
-        .run(&st, move |core, ctx| {
+    caller
+        .ok(&st, move |core, ctx| {
             customers::update(core, ctx, id, body.0)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(c))
+        .await
 }
 
 #[utoipa::path(put, operation_id = "replace_customer", path = "/api/customers/{id}", tag = "sales", request_body = CustomerInput, responses((status = 200, body = Customer)))]
@@ -74,7 +71,6 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     caller
-        .run(&st, move |core, ctx| customers::delete(core, ctx, id))
-        .await?;
-    Ok(no_content())
+        .no_content(&st, move |core, ctx| customers::delete(core, ctx, id))
+        .await
 }

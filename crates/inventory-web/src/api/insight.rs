@@ -10,7 +10,7 @@ use inventory_core::services::insight::{self, MovementQuery};
 use inventory_core::services::orders::{self, OrderFilter, OrderInput, ReceiveInput};
 use serde::Deserialize;
 
-use super::{no_content, State};
+use super::State;
 use crate::error::ApiError;
 use crate::extract::{blocking, paginated, query, Caller, JsonBody, PageParams};
 
@@ -76,10 +76,9 @@ pub async fn create_order(
     caller: Caller,
     body: JsonBody<OrderInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let o = caller
-        .run(&st, move |core, ctx| orders::create(core, ctx, body.0))
-        .await?;
-    Ok(HttpResponse::Created().json(o))
+    caller
+        .created(&st, move |core, ctx| orders::create(core, ctx, body.0))
+        .await
 }
 
 #[utoipa::path(get, path = "/api/orders/{id}", tag = "orders", responses((status = 200, body = orders::Order)))]
@@ -89,10 +88,9 @@ pub async fn get_order(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let o = caller
-        .run(&st, move |core, ctx| orders::get(core, ctx, id))
-        .await?;
-    Ok(HttpResponse::Ok().json(o))
+    caller
+        .ok(&st, move |core, ctx| orders::get(core, ctx, id))
+        .await
 }
 
 #[utoipa::path(put, path = "/api/orders/{id}", tag = "orders", request_body = OrderInput, responses((status = 200, body = orders::Order), (status = 409, description = "Not a draft")))]
@@ -113,10 +111,9 @@ pub async fn update_order(
     body: JsonBody<OrderInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let o = caller
-        .run(&st, move |core, ctx| orders::update(core, ctx, id, body.0))
-        .await?;
-    Ok(HttpResponse::Ok().json(o))
+    caller
+        .ok(&st, move |core, ctx| orders::update(core, ctx, id, body.0))
+        .await
 }
 
 #[utoipa::path(delete, path = "/api/orders/{id}", tag = "orders", responses((status = 204, description = "Deleted draft"), (status = 409, description = "Not a draft")))]
@@ -127,9 +124,8 @@ pub async fn delete_order(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     caller
-        .run(&st, move |core, ctx| orders::delete(core, ctx, id))
-        .await?;
-    Ok(no_content())
+        .no_content(&st, move |core, ctx| orders::delete(core, ctx, id))
+        .await
 }
 
 #[utoipa::path(post, path = "/api/orders/{id}/submit", tag = "orders", responses((status = 200, body = orders::Order)))]
@@ -139,10 +135,9 @@ pub async fn submit_order(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let o = caller
-        .run(&st, move |core, ctx| orders::submit(core, ctx, id))
-        .await?;
-    Ok(HttpResponse::Ok().json(o))
+    caller
+        .ok(&st, move |core, ctx| orders::submit(core, ctx, id))
+        .await
 }
 
 #[utoipa::path(post, path = "/api/orders/{id}/approve", tag = "orders", responses((status = 200, body = orders::Order), (status = 403, description = "self_approval")))]
@@ -152,10 +147,9 @@ pub async fn approve_order(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let o = caller
-        .run(&st, move |core, ctx| orders::approve(core, ctx, id))
-        .await?;
-    Ok(HttpResponse::Ok().json(o))
+    caller
+        .ok(&st, move |core, ctx| orders::approve(core, ctx, id))
+        .await
 }
 
 #[utoipa::path(post, path = "/api/orders/{id}/receive", tag = "orders", request_body = ReceiveInput, responses((status = 200, body = orders::Order), (status = 409, description = "over_receipt or invalid_transition")))]
@@ -166,10 +160,9 @@ pub async fn receive_order(
     body: JsonBody<ReceiveInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let o = caller
-        .run(&st, move |core, ctx| orders::receive(core, ctx, id, body.0))
-        .await?;
-    Ok(HttpResponse::Ok().json(o))
+    caller
+        .ok(&st, move |core, ctx| orders::receive(core, ctx, id, body.0))
+        .await
 }
 
 #[utoipa::path(post, path = "/api/orders/{id}/cancel", tag = "orders", responses((status = 200, body = orders::Order)))]
@@ -179,10 +172,9 @@ pub async fn cancel_order(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let o = caller
-        .run(&st, move |core, ctx| orders::cancel(core, ctx, id))
-        .await?;
-    Ok(HttpResponse::Ok().json(o))
+    caller
+        .ok(&st, move |core, ctx| orders::cancel(core, ctx, id))
+        .await
 }
 
 #[utoipa::path(get, path = "/api/alerts", tag = "insight", params(AlertFilter, PageParams), responses((status = 200, description = "A page of alerts", body = crate::extract::PageBody<inventory_core::services::alerts::Alert>)))]
@@ -206,10 +198,9 @@ pub async fn acknowledge_alert(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let a = caller
-        .run(&st, move |core, ctx| alerts::acknowledge(core, ctx, id))
-        .await?;
-    Ok(HttpResponse::Ok().json(a))
+    caller
+        .ok(&st, move |core, ctx| alerts::acknowledge(core, ctx, id))
+        .await
 }
 
 #[utoipa::path(get, path = "/api/reorder-suggestions", tag = "insight", params(PageParams), responses((status = 200, description = "A page of suggestions", body = crate::extract::PageBody<inventory_core::services::insight::Suggestion>)))]

@@ -5,7 +5,7 @@ use inventory_core::services::links::{self, LinkInput};
 use inventory_core::services::products::{self, ProductFilter, ProductInput};
 use serde::Deserialize;
 
-use super::{no_content, State};
+use super::State;
 use crate::error::ApiError;
 use crate::extract::{paginate_vec, query, require_for_put, Caller, JsonBody, PageParams};
 
@@ -29,10 +29,9 @@ pub async fn create(
     caller: Caller,
     body: JsonBody<ProductInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = caller
-        .run(&st, move |core, ctx| products::create(core, ctx, body.0))
-        .await?;
-    Ok(HttpResponse::Created().json(p))
+    caller
+        .created(&st, move |core, ctx| products::create(core, ctx, body.0))
+        .await
 }
 
 #[derive(Deserialize)]
@@ -50,12 +49,11 @@ pub async fn get(
     let id = id.into_inner();
     let q: DetailQuery = query(&req)?;
     let include_deleted = q.include_deleted == Some(true);
-    let p = caller
-        .run(&st, move |core, ctx| {
+    caller
+        .ok(&st, move |core, ctx| {
             products::get(core, ctx, id, include_deleted)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(p))
+        .await
 }
 
 #[utoipa::path(patch, operation_id = "update_product", path = "/api/products/{id}", tag = "catalog", request_body = ProductInput, responses((status = 200, body = inventory_core::models::ProductView)))]
@@ -66,12 +64,11 @@ pub async fn update(
     body: JsonBody<ProductInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let p = caller
-        .run(&st, move |core, ctx| {
+    caller
+        .ok(&st, move |core, ctx| {
             products::update(core, ctx, id, body.0)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(p))
+        .await
 }
 
 #[utoipa::path(put, operation_id = "replace_product", path = "/api/products/{id}", tag = "catalog", request_body = ProductInput, responses((status = 200, body = inventory_core::models::ProductView)))]
@@ -98,9 +95,8 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     caller
-        .run(&st, move |core, ctx| products::delete(core, ctx, id))
-        .await?;
-    Ok(no_content())
+        .no_content(&st, move |core, ctx| products::delete(core, ctx, id))
+        .await
 }
 
 #[utoipa::path(get, path = "/api/products/{id}/suppliers", tag = "catalog", params(PageParams), responses((status = 200, description = "A page of the product's supplier links", body = crate::extract::PageBody<inventory_core::models::LinkView>)))]
@@ -125,10 +121,9 @@ pub async fn get_link(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, sid) = path.into_inner();
-    let l = caller
-        .run(&st, move |core, ctx| links::get(core, ctx, id, sid))
-        .await?;
-    Ok(HttpResponse::Ok().json(l))
+    caller
+        .ok(&st, move |core, ctx| links::get(core, ctx, id, sid))
+        .await
 }
 
 #[utoipa::path(post, path = "/api/products/{id}/suppliers", tag = "catalog", request_body = LinkInput, responses((status = 201, body = inventory_core::models::LinkView), (status = 409, description = "Duplicate link")))]
@@ -139,10 +134,9 @@ pub async fn create_link(
     body: JsonBody<LinkInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let l = caller
-        .run(&st, move |core, ctx| links::create(core, ctx, id, body.0))
-        .await?;
-    Ok(HttpResponse::Created().json(l))
+    caller
+        .created(&st, move |core, ctx| links::create(core, ctx, id, body.0))
+        .await
 }
 
 #[utoipa::path(put, path = "/api/products/{id}/suppliers/{supplier_id}", tag = "catalog", request_body = LinkInput, responses((status = 200, body = inventory_core::models::LinkView)))]
@@ -163,12 +157,11 @@ pub async fn update_link(
     body: JsonBody<LinkInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, sid) = path.into_inner();
-    let l = caller
-        .run(&st, move |core, ctx| {
+    caller
+        .ok(&st, move |core, ctx| {
             links::update(core, ctx, id, sid, body.0)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(l))
+        .await
 }
 
 #[utoipa::path(delete, path = "/api/products/{id}/suppliers/{supplier_id}", tag = "catalog", responses((status = 204, description = "Unlinked")))]
@@ -179,7 +172,6 @@ pub async fn delete_link(
 ) -> Result<HttpResponse, ApiError> {
     let (id, sid) = path.into_inner();
     caller
-        .run(&st, move |core, ctx| links::delete(core, ctx, id, sid))
-        .await?;
-    Ok(no_content())
+        .no_content(&st, move |core, ctx| links::delete(core, ctx, id, sid))
+        .await
 }

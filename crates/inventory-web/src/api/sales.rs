@@ -5,7 +5,7 @@ use inventory_core::services::sales::{
     self, ReturnInput, SalesFilter, SalesOrder, SalesOrderInput, SalesReturn, ShipInput,
 };
 
-use super::{no_content, State};
+use super::State;
 use crate::error::ApiError;
 use crate::extract::{paginate_vec, paginated, query, Caller, JsonBody, PageParams};
 
@@ -25,19 +25,17 @@ pub async fn create(
     caller: Caller,
     body: JsonBody<SalesOrderInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let o = caller
-        .run(&st, move |core, ctx| sales::create(core, ctx, body.0))
-        .await?;
-    Ok(HttpResponse::Created().json(o))
+    caller
+        .created(&st, move |core, ctx| sales::create(core, ctx, body.0))
+        .await
 }
 
 #[utoipa::path(get, operation_id = "get_sales_order", path = "/api/sales-orders/{id}", tag = "sales", responses((status = 200, body = SalesOrder)))]
 pub async fn get(st: State, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let o = caller
-        .run(&st, move |core, ctx| sales::get(core, ctx, id))
-        .await?;
-    Ok(HttpResponse::Ok().json(o))
+    caller
+        .ok(&st, move |core, ctx| sales::get(core, ctx, id))
+        .await
 }
 
 #[utoipa::path(patch, operation_id = "update_sales_order", path = "/api/sales-orders/{id}", tag = "sales", request_body = SalesOrderInput, responses((status = 200, body = SalesOrder), (status = 409, description = "Not a draft")))]
@@ -48,10 +46,9 @@ pub async fn update(
     body: JsonBody<SalesOrderInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let o = caller
-        .run(&st, move |core, ctx| sales::update(core, ctx, id, body.0))
-        .await?;
-    Ok(HttpResponse::Ok().json(o))
+    caller
+        .ok(&st, move |core, ctx| sales::update(core, ctx, id, body.0))
+        .await
 }
 
 #[utoipa::path(delete, operation_id = "delete_sales_order", path = "/api/sales-orders/{id}", tag = "sales", responses((status = 204, description = "Deleted draft"), (status = 409, description = "Not a draft")))]
@@ -62,9 +59,8 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     caller
-        .run(&st, move |core, ctx| sales::delete(core, ctx, id))
-        .await?;
-    Ok(no_content())
+        .no_content(&st, move |core, ctx| sales::delete(core, ctx, id))
+        .await
 }
 
 /// The three moves without a body share one shape: the order after the move.
@@ -79,8 +75,7 @@ async fn act(
     ) -> inventory_core::error::CoreResult<SalesOrder>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let o = caller.run(&st, move |core, ctx| f(core, ctx, id)).await?;
-    Ok(HttpResponse::Ok().json(o))
+    caller.ok(&st, move |core, ctx| f(core, ctx, id)).await
 }
 
 #[utoipa::path(post, operation_id = "confirm_sales_order", path = "/api/sales-orders/{id}/confirm", tag = "sales", responses((status = 200, description = "Confirmed: every line reserved", body = SalesOrder), (status = 409, description = "insufficient_stock (nothing reserved) or invalid_transition")))]
@@ -100,10 +95,9 @@ pub async fn ship(
     body: JsonBody<ShipInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let o = caller
-        .run(&st, move |core, ctx| sales::ship(core, ctx, id, body.0))
-        .await?;
-    Ok(HttpResponse::Ok().json(o))
+    caller
+        .ok(&st, move |core, ctx| sales::ship(core, ctx, id, body.0))
+        .await
 }
 
 #[utoipa::path(post, operation_id = "cancel_sales_order", path = "/api/sales-orders/{id}/cancel", tag = "sales", responses((status = 200, description = "Cancelled: reservations released", body = SalesOrder), (status = 409, description = "invalid_transition")))]
@@ -123,12 +117,11 @@ pub async fn take_return(
     body: JsonBody<ReturnInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let r = caller
-        .run(&st, move |core, ctx| {
+    caller
+        .created(&st, move |core, ctx| {
             sales::take_return(core, ctx, id, body.0)
         })
-        .await?;
-    Ok(HttpResponse::Created().json(r))
+        .await
 }
 
 #[utoipa::path(get, operation_id = "list_sales_order_returns", path = "/api/sales-orders/{id}/returns", tag = "sales", params(PageParams), responses((status = 200, description = "The order's returns, oldest first", body = crate::extract::PageBody<SalesReturn>)))]

@@ -10,7 +10,7 @@ use inventory_core::services::products::ProductFilter;
 use inventory_core::services::transfers::{self, DecisionInput, TransferFilter, TransferInput};
 use serde::Deserialize;
 
-use super::{no_content, State};
+use super::State;
 use crate::error::ApiError;
 use crate::extract::{
     listed, paginated, query, require_for_put, Caller, CursorParam, JsonBody, OptionalJson,
@@ -37,10 +37,9 @@ pub async fn create_location(
     caller: Caller,
     body: JsonBody<LocationInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let l = caller
-        .run(&st, move |core, ctx| locations::create(core, ctx, body.0))
-        .await?;
-    Ok(HttpResponse::Created().json(l))
+    caller
+        .created(&st, move |core, ctx| locations::create(core, ctx, body.0))
+        .await
 }
 
 #[utoipa::path(get, path = "/api/locations/{id}", tag = "stock", responses((status = 200, body = inventory_core::models::Location)))]
@@ -50,10 +49,9 @@ pub async fn get_location(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let l = caller
-        .run(&st, move |core, ctx| locations::get(core, ctx, id))
-        .await?;
-    Ok(HttpResponse::Ok().json(l))
+    caller
+        .ok(&st, move |core, ctx| locations::get(core, ctx, id))
+        .await
 }
 
 #[utoipa::path(patch, path = "/api/locations/{id}", tag = "stock", request_body = LocationInput, responses((status = 200, body = inventory_core::models::Location)))]
@@ -64,12 +62,11 @@ pub async fn update_location(
     body: JsonBody<LocationInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let l = caller
-        .run(&st, move |core, ctx| {
+    caller
+        .ok(&st, move |core, ctx| {
             locations::update(core, ctx, id, body.0)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(l))
+        .await
 }
 
 #[utoipa::path(put, path = "/api/locations/{id}", tag = "stock", request_body = LocationInput, responses((status = 200, body = inventory_core::models::Location)))]
@@ -94,9 +91,8 @@ pub async fn delete_location(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     caller
-        .run(&st, move |core, ctx| locations::delete(core, ctx, id))
-        .await?;
-    Ok(no_content())
+        .no_content(&st, move |core, ctx| locations::delete(core, ctx, id))
+        .await
 }
 
 #[utoipa::path(get, path = "/api/stock-levels", tag = "stock", params(LevelFilter, PageParams), responses((status = 200, description = "A page of stock levels", body = crate::extract::PageBody<inventory_core::models::StockLevel>)))]
@@ -156,12 +152,11 @@ pub async fn create_adjustment(
     caller: Caller,
     body: JsonBody<AdjustmentInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let a = caller
-        .run(&st, move |core, ctx| {
+    caller
+        .created(&st, move |core, ctx| {
             ledger::create_adjustment(core, ctx, body.0)
         })
-        .await?;
-    Ok(HttpResponse::Created().json(a))
+        .await
 }
 
 #[utoipa::path(get, path = "/api/stock-adjustments/{id}", tag = "stock", responses((status = 200, body = inventory_core::models::Adjustment)))]
@@ -171,10 +166,9 @@ pub async fn get_adjustment(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let a = caller
-        .run(&st, move |core, ctx| ledger::get_adjustment(core, ctx, id))
-        .await?;
-    Ok(HttpResponse::Ok().json(a))
+    caller
+        .ok(&st, move |core, ctx| ledger::get_adjustment(core, ctx, id))
+        .await
 }
 
 #[utoipa::path(get, path = "/api/products/{id}/history", tag = "stock", params(PageParams, CursorParam), responses((status = 200, description = "The product's ledger, newest first", body = crate::extract::ListBody<inventory_core::services::ledger::HistoryEntry>)))]
@@ -205,10 +199,9 @@ pub struct LookupQuery {
 pub async fn lookup(st: State, caller: Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let q: LookupQuery = query(&req)?;
     let code = q.barcode.unwrap_or_default();
-    let p = caller
-        .run(&st, move |core, ctx| ledger::lookup(core, ctx, &code))
-        .await?;
-    Ok(HttpResponse::Ok().json(p))
+    caller
+        .ok(&st, move |core, ctx| ledger::lookup(core, ctx, &code))
+        .await
 }
 
 #[utoipa::path(post, path = "/api/scan", tag = "stock", request_body = ScanInput, responses((status = 201, body = inventory_core::models::Adjustment)))]
@@ -217,10 +210,9 @@ pub async fn scan(
     caller: Caller,
     body: JsonBody<ScanInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let a = caller
-        .run(&st, move |core, ctx| ledger::scan(core, ctx, body.0))
-        .await?;
-    Ok(HttpResponse::Created().json(a))
+    caller
+        .created(&st, move |core, ctx| ledger::scan(core, ctx, body.0))
+        .await
 }
 
 /// Draws EAN-13 / UPC-A / EAN-8 where the code is one, Code 128 otherwise.
@@ -280,10 +272,9 @@ pub async fn create_transfer(
     caller: Caller,
     body: JsonBody<TransferInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let t = caller
-        .run(&st, move |core, ctx| transfers::create(core, ctx, body.0))
-        .await?;
-    Ok(HttpResponse::Created().json(t))
+    caller
+        .created(&st, move |core, ctx| transfers::create(core, ctx, body.0))
+        .await
 }
 
 #[utoipa::path(get, path = "/api/transfers/{id}", tag = "stock", responses((status = 200, body = inventory_core::models::Transfer)))]
@@ -293,10 +284,9 @@ pub async fn get_transfer(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let t = caller
-        .run(&st, move |core, ctx| transfers::get(core, ctx, id))
-        .await?;
-    Ok(HttpResponse::Ok().json(t))
+    caller
+        .ok(&st, move |core, ctx| transfers::get(core, ctx, id))
+        .await
 }
 
 #[utoipa::path(post, path = "/api/transfers/{id}/approve", tag = "stock",
@@ -307,10 +297,9 @@ pub async fn approve_transfer(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let t = caller
-        .run(&st, move |core, ctx| transfers::approve(core, ctx, id))
-        .await?;
-    Ok(HttpResponse::Ok().json(t))
+    caller
+        .ok(&st, move |core, ctx| transfers::approve(core, ctx, id))
+        .await
 }
 
 #[utoipa::path(post, path = "/api/transfers/{id}/reject", tag = "stock", request_body = DecisionInput, responses((status = 200, body = inventory_core::models::Transfer)))]
@@ -322,12 +311,11 @@ pub async fn reject_transfer(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let input = body.0;
-    let t = caller
-        .run(&st, move |core, ctx| {
+    caller
+        .ok(&st, move |core, ctx| {
             transfers::reject(core, ctx, id, input)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(t))
+        .await
 }
 
 #[utoipa::path(post, path = "/api/transfers/{id}/cancel", tag = "stock", request_body = DecisionInput, responses((status = 200, body = inventory_core::models::Transfer)))]
@@ -339,12 +327,11 @@ pub async fn cancel_transfer(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let input = body.0;
-    let t = caller
-        .run(&st, move |core, ctx| {
+    caller
+        .ok(&st, move |core, ctx| {
             transfers::cancel(core, ctx, id, input)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(t))
+        .await
 }
 
 #[cfg(test)]

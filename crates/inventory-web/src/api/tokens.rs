@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use inventory_core::services::api_tokens::{self, TokenInput};
 
-use super::{no_content, State};
+use super::State;
 use crate::error::ApiError;
 use crate::extract::{paginated, Caller, JsonBody, PageParams};
 
@@ -15,10 +15,9 @@ pub async fn create(
     caller: Caller,
     body: JsonBody<TokenInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let t = caller
-        .run(&st, move |core, ctx| api_tokens::create(core, ctx, body.0))
-        .await?;
-    Ok(HttpResponse::Created().json(t))
+    caller
+        .created(&st, move |core, ctx| api_tokens::create(core, ctx, body.0))
+        .await
 }
 
 #[utoipa::path(get, path = "/api/auth/tokens", tag = "auth", params(PageParams),
@@ -40,9 +39,8 @@ pub async fn revoke(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     caller
-        .run(&st, move |core, ctx| api_tokens::revoke_mine(core, ctx, id))
-        .await?;
-    Ok(no_content())
+        .no_content(&st, move |core, ctx| api_tokens::revoke_mine(core, ctx, id))
+        .await
 }
 
 #[utoipa::path(get, path = "/api/users/{id}/tokens", tag = "users", params(PageParams),
@@ -72,9 +70,8 @@ pub async fn revoke_for_user(
 ) -> Result<HttpResponse, ApiError> {
     let (id, token_id) = path.into_inner();
     caller
-        .run(&st, move |core, ctx| {
+        .no_content(&st, move |core, ctx| {
             api_tokens::revoke_for_user(core, ctx, id, token_id)
         })
-        .await?;
-    Ok(no_content())
+        .await
 }

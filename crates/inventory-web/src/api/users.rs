@@ -5,18 +5,17 @@ use inventory_core::services::users::{
     self, AttemptFilter, NewUserInput, ProfilePatch, UserFilter, UserPatch,
 };
 
-use super::{no_content, State};
+use super::State;
 use crate::error::ApiError;
 use crate::extract::{paginated, query, Caller, JsonBody, PageParams};
 
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth", responses((status = 200, body = inventory_core::models::User), (status = 401)))]
 pub async fn me(st: State, caller: Caller) -> Result<HttpResponse, ApiError> {
-    let u = caller
-        .run(&st, move |core, ctx| {
+    caller
+        .ok(&st, move |core, ctx| {
             users::get(core, ctx, ctx.user()?.user_id)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(u))
+        .await
 }
 
 #[utoipa::path(patch, path = "/api/auth/me", tag = "auth", request_body = ProfilePatch, responses((status = 200, body = inventory_core::models::User)))]
@@ -25,12 +24,11 @@ pub async fn update_me(
     caller: Caller,
     body: JsonBody<ProfilePatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let u = caller
-        .run(&st, move |core, ctx| {
+    caller
+        .ok(&st, move |core, ctx| {
             users::update_profile(core, ctx, body.0)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(u))
+        .await
 }
 
 #[utoipa::path(get, path = "/api/auth/login-attempts", tag = "auth", params(AttemptFilter, PageParams, crate::extract::CursorParam), responses((status = 200, description = "A page of login attempts", body = crate::extract::ListBody<inventory_core::models::LoginAttempt>)))]
@@ -67,19 +65,17 @@ pub async fn create(
     caller: Caller,
     body: JsonBody<NewUserInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let u = caller
-        .run(&st, move |core, ctx| users::create(core, ctx, body.0))
-        .await?;
-    Ok(HttpResponse::Created().json(u))
+    caller
+        .created(&st, move |core, ctx| users::create(core, ctx, body.0))
+        .await
 }
 
 #[utoipa::path(get, operation_id = "get_user", path = "/api/users/{id}", tag = "users", responses((status = 200, body = inventory_core::models::User)))]
 pub async fn get(st: State, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let u = caller
-        .run(&st, move |core, ctx| users::get(core, ctx, id))
-        .await?;
-    Ok(HttpResponse::Ok().json(u))
+    caller
+        .ok(&st, move |core, ctx| users::get(core, ctx, id))
+        .await
 }
 
 #[utoipa::path(put, operation_id = "replace_user", path = "/api/users/{id}", tag = "users", request_body = UserPatch, responses((status = 200, body = inventory_core::models::User)))]
@@ -100,10 +96,9 @@ pub async fn update(
     body: JsonBody<UserPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let u = caller
-        .run(&st, move |core, ctx| users::patch(core, ctx, id, body.0))
-        .await?;
-    Ok(HttpResponse::Ok().json(u))
+    caller
+        .ok(&st, move |core, ctx| users::patch(core, ctx, id, body.0))
+        .await
 }
 
 #[utoipa::path(delete, path = "/api/users/{id}", tag = "users", responses((status = 204, description = "Deactivated")))]
@@ -114,9 +109,8 @@ pub async fn deactivate(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     caller
-        .run(&st, move |core, ctx| users::deactivate(core, ctx, id))
-        .await?;
-    Ok(no_content())
+        .no_content(&st, move |core, ctx| users::deactivate(core, ctx, id))
+        .await
 }
 
 #[utoipa::path(post, path = "/api/users/{id}/unlock", tag = "users", responses((status = 200, body = inventory_core::models::User)))]
@@ -126,8 +120,7 @@ pub async fn unlock(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let u = caller
-        .run(&st, move |core, ctx| users::unlock(core, ctx, id))
-        .await?;
-    Ok(HttpResponse::Ok().json(u))
+    caller
+        .ok(&st, move |core, ctx| users::unlock(core, ctx, id))
+        .await
 }
