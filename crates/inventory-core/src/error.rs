@@ -95,6 +95,15 @@ impl CoreError {
         }
     }
 
+    /// A bad, expired or revoked token of either kind (a JWT, an API token): one answer for
+    /// every way a token can fail, so none of them tells an attacker more.
+    pub fn token_not_valid() -> Self {
+        CoreError::Unauthenticated {
+            code: "token_not_valid",
+            detail: "Token is invalid or expired.".into(),
+        }
+    }
+
     /// A change whose amounts (a stock value, a total) would leave the range the system keeps
     /// exactly; refused rather than rounded.
     pub fn out_of_range() -> Self {

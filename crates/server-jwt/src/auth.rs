@@ -20,11 +20,7 @@ use serde::Deserialize;
 use crate::tokens::{random_id, Claims, Keys};
 
 fn token_not_valid() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "token_not_valid",
-        "Token is invalid or expired.",
-    )
+    CoreError::token_not_valid().into()
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -263,10 +259,7 @@ pub async fn authenticate(
             core.db.read(
                 |conn| match store::user_for_access(conn, c2.user_id, &c2.jti, &c2.fam)? {
                     Some(u) => Ok(Some(Principal::from_user(&u)?)),
-                    None => Err(CoreError::Unauthenticated {
-                        code: "token_not_valid",
-                        detail: "Token is invalid or expired.".into(),
-                    }),
+                    None => Err(CoreError::token_not_valid()),
                 },
             )
         });

@@ -138,20 +138,13 @@ pub fn well_formed(secret: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric())
 }
 
-fn not_valid() -> CoreError {
-    CoreError::Unauthenticated {
-        code: "token_not_valid",
-        detail: "Token is invalid or expired.".into(),
-    }
-}
-
 /// The caller behind a token, for the servers' auth layers: a missing, revoked or expired
 /// token, or one whose user is inactive, is a 401 `token_not_valid`. A read-only token on an
 /// unsafe method is a 403. `last_used_at` is written only when it is a minute old, and then
 /// by a conditional update, so parallel requests on several instances write it once.
 pub fn authenticate(core: &Core, secret: &str, unsafe_method: bool) -> CoreResult<Principal> {
     if !well_formed(secret) {
-        return Err(not_valid());
+        return Err(CoreError::token_not_valid());
     }
     let h = hash(secret);
     let t = now();
@@ -162,13 +155,13 @@ pub fn authenticate(core: &Core, secret: &str, unsafe_method: bool) -> CoreResul
             .first(c)
             .optional()?
         else {
-            return Err(not_valid());
+            return Err(CoreError::token_not_valid());
         };
         if token.revoked_at.is_some() || token.expires_at <= t {
-            return Err(not_valid());
+            return Err(CoreError::token_not_valid());
         }
         let Some((principal, _)) = load_principal(c, token.user_id)? else {
-            return Err(not_valid());
+            return Err(CoreError::token_not_valid());
         };
         Ok((token, principal))
     })?;

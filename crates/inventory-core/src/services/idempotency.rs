@@ -53,7 +53,6 @@ pub fn body_hash(body: &[u8]) -> String {
 }
 
 #[derive(Queryable)]
-#[allow(dead_code)]
 struct Row {
     id: i64,
     body_hash: String,
