@@ -12,6 +12,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::error::{CoreError, CoreResult};
 
+mod averages;
 mod backup;
 pub use backup::restore;
 
@@ -207,6 +208,7 @@ impl Db {
         };
         db.migrate()?;
         db.fill_username_keys()?;
+        db.fill_average_costs()?;
         let missing = db.missing_sqlite_options()?;
         if !missing.is_empty() {
             tracing::warn!(

@@ -323,6 +323,11 @@ pub struct Adjustment {
     #[serde(serialize_with = "ser_cost")]
     #[schema(value_type = String)]
     pub unit_cost: i64,
+    /// The product's average cost after this movement (four places; null while nothing has
+    /// come in): what stock as of this moment is valued at.
+    #[serde(serialize_with = "ser_cost_opt")]
+    #[schema(value_type = Option<String>)]
+    pub average_cost_after: Option<i64>,
 }
 
 #[derive(Debug, Clone, Queryable, Serialize, utoipa::ToSchema)]

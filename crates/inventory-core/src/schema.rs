@@ -211,6 +211,7 @@ diesel::table! {
         user_id -> Nullable<BigInt>,
         created_at -> Timestamp,
         unit_cost -> BigInt,
+        average_cost_after -> Nullable<BigInt>,
     }
 }
 

@@ -137,6 +137,26 @@ impl Cost {
         format_decimal(v, 4)
     }
 
+    /// The product's average after one ledger row, by §10: a receipt (`receipt`) of incoming
+    /// units moves it to the weighted average, as do the first units of a product that has
+    /// none; every other row leaves it alone. `quantity_after` is the product's total after
+    /// the row. The booking and the start-up replay of old rows both answer through this, so
+    /// the two cannot drift.
+    pub fn next_average(
+        receipt: bool,
+        delta: i64,
+        quantity_after: i64,
+        unit_cost: i64,
+        average: Option<i64>,
+    ) -> Option<i64> {
+        if delta > 0 && (receipt || average.is_none()) {
+            let before = (quantity_after - delta).max(0);
+            Cost::weighted_average(before, average.unwrap_or(unit_cost), delta, unit_cost)
+        } else {
+            average
+        }
+    }
+
     /// The weighted average of `on_hand` units at `average` and `received` at `cost`, rounded
     /// half-even to the unit (ten-thousandths), as §10 asks; `None` if nothing is on hand
     /// after the receipt.

@@ -4,6 +4,7 @@
 //! Every scenario runs on both servers (cookie, JWT) and both databases (SQLite, PostgreSQL).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod as_of;
 mod cost;
 mod customers;
 mod orders;

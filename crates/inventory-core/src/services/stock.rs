@@ -302,7 +302,7 @@ fn book_chunk(
     }
     stats::quantities_changed(conn, &changes)?;
     // Ledger rows: $1 location, $2 kind, $3 reason, $4 reference, $5 user, $6 time, then
-    // (product, delta, level after, product after, unit cost) a line.
+    // (product, delta, level after, product after, unit cost, average after) a line.
     let mut vals = Vals::default();
     vals.int(b.location_id)
         .text(b.kind.as_str())
@@ -310,12 +310,13 @@ fn book_chunk(
         .text(b.reference)
         .null_int(ctx.user_id())
         .time(t);
-    for (l, quantity_after, product_after, unit_cost) in &rows {
+    for ((l, quantity_after, product_after, unit_cost), average) in rows.iter().zip(&averages) {
         vals.int(l.product_id)
             .int(l.delta)
             .int(*quantity_after)
             .int(*product_after)
-            .int(*unit_cost);
+            .int(*unit_cost)
+            .null_int(*average);
     }
     let ids: Vec<Inserted> = batch(
         "book.ledger",
@@ -324,13 +325,14 @@ fn book_chunk(
             format!(
                 "INSERT INTO stock_adjustments (product_id, location_id, kind, delta, \
                  quantity_after, product_quantity_after, reason, reference, user_id, \
-                 created_at, unit_cost) VALUES {} RETURNING id, product_id",
-                crate::sql::rows(n, 7, 5, |f| format!(
-                    "${f}, $1, $2, ${}, ${}, ${}, $3, $4, $5, $6, ${}",
+                 created_at, unit_cost, average_cost_after) VALUES {} RETURNING id, product_id",
+                crate::sql::rows(n, 7, 6, |f| format!(
+                    "${f}, $1, $2, ${}, ${}, ${}, $3, $4, $5, $6, ${}, ${}",
                     f + 1,
                     f + 2,
                     f + 3,
-                    f + 4
+                    f + 4,
+                    f + 5
                 ))
             )
         },
@@ -339,7 +341,8 @@ fn book_chunk(
     .load(conn)?;
     let booked: Vec<Adjustment> = rows
         .iter()
-        .map(|(l, quantity_after, product_after, unit_cost)| {
+        .zip(&averages)
+        .map(|((l, quantity_after, product_after, unit_cost), average)| {
             let id = ids
                 .iter()
                 .find(|x| x.product_id == l.product_id)
@@ -358,6 +361,7 @@ fn book_chunk(
                 user_id: ctx.user_id(),
                 created_at: t,
                 unit_cost: *unit_cost,
+                average_cost_after: *average,
             })
         })
         .collect::<CoreResult<_>>()?;
@@ -435,12 +439,7 @@ fn costing(
             None => avg.unwrap_or_else(|| Cost::from_cents(price_cents).0),
         },
     };
-    let new_average = if l.delta > 0 && (receipt || average.is_none()) {
-        let before = (quantity_after - l.delta).max(0);
-        Cost::weighted_average(before, average.unwrap_or(unit_cost), l.delta, unit_cost)
-    } else {
-        average
-    };
+    let new_average = Cost::next_average(receipt, l.delta, quantity_after, unit_cost, average);
     if !stats::cost_value_fits(l.delta, unit_cost)
         || !stats::cost_value_fits(quantity_after, new_average.unwrap_or(0))
     {

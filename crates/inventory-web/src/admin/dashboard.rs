@@ -107,7 +107,7 @@ pub async fn page(st: aw::Data<AppState>, visit: Visit) -> HttpResponse {
         let suppliers = super::models::name_map(&super::models::supplier_choices(core, ctx)?);
         let supplier = |id: i64| suppliers.get(&id).cloned().unwrap_or_else(|| format!("#{id}"));
         // The dashboard stays at selling price (API §10).
-        let valuation = insight::valuation(core, ctx, "category", insight::Basis::Price)?;
+        let valuation = insight::valuation(core, ctx, "category", insight::Basis::Price, None)?;
         let mut rows: Vec<(String, f64, String)> = valuation
             .rows
             .iter()

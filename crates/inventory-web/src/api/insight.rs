@@ -7,6 +7,7 @@ use inventory_core::services::alerts::{self, AlertFilter};
 use inventory_core::services::audit_log::{self, AuditFilter};
 use inventory_core::services::csvio;
 use inventory_core::services::insight::{self, MovementQuery};
+use inventory_core::services::ledger;
 use inventory_core::services::orders::{self, OrderFilter, OrderInput, ReceiveInput};
 use serde::Deserialize;
 
@@ -226,6 +227,11 @@ pub struct ValuationQuery {
     group_by: Option<String>,
     /// `cost` (default: quantity × average cost) or `price` (quantity × selling price).
     basis: Option<String>,
+    /// Value the stock as it stood at this instant (RFC 3339, or a date meaning its midnight
+    /// UTC; not in the future), from the ledger: each product's quantity and average cost
+    /// after its last movement by then.
+    #[param(value_type = Option<String>)]
+    as_of: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/reports/valuation", tag = "insight", params(ValuationQuery), responses((status = 200, body = insight::Valuation)))]
@@ -238,9 +244,10 @@ pub async fn valuation(
     let q: ValuationQuery = query(&req)?;
     let group = q.group_by.unwrap_or_else(|| "category".into());
     let basis = insight::Basis::parse(q.basis.as_deref())?;
+    let as_of = ledger::parse_as_of(q.as_of.as_deref())?;
     let v = caller
         .run(&st, move |core, ctx| {
-            insight::valuation(core, ctx, &group, basis)
+            insight::valuation(core, ctx, &group, basis, as_of)
         })
         .await?;
     if csv {

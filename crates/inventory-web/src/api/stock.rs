@@ -95,7 +95,24 @@ pub async fn delete_location(
         .await
 }
 
-#[utoipa::path(get, path = "/api/stock-levels", tag = "stock", params(LevelFilter, PageParams), responses((status = 200, description = "A page of stock levels", body = crate::extract::PageBody<inventory_core::models::StockLevel>)))]
+/// `?as_of=` on the level lists: the instant to answer for.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AsOfParam {
+    /// Answer as the stock stood at this instant (RFC 3339, or a date meaning its midnight
+    /// UTC; not in the future), from the ledger; quantities only (reservations are not
+    /// ledger movements).
+    #[param(value_type = Option<String>)]
+    as_of: Option<String>,
+}
+
+/// The `as_of` of a query string, checked.
+fn as_of(req: &HttpRequest) -> Result<Option<chrono::NaiveDateTime>, ApiError> {
+    let q: AsOfParam = query(req)?;
+    Ok(ledger::parse_as_of(q.as_of.as_deref())?)
+}
+
+#[utoipa::path(get, path = "/api/stock-levels", tag = "stock", params(LevelFilter, AsOfParam, PageParams), responses((status = 200, description = "A page of stock levels", body = crate::extract::PageBody<ledger::LevelRow>)))]
 pub async fn stock_levels(
     st: State,
     caller: Caller,
@@ -103,15 +120,17 @@ pub async fn stock_levels(
 ) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
     let f: LevelFilter = query(&req)?;
+    let at = as_of(&req)?;
     let data = caller
-        .run(&st, move |core, ctx| {
-            ledger::stock_levels(core, ctx, &f, page)
+        .run(&st, move |core, ctx| match at {
+            Some(t) => ledger::stock_levels_at(core, ctx, &f, t, page),
+            None => Ok(ledger::stock_levels(core, ctx, &f, page)?.map(ledger::LevelRow::from)),
         })
         .await?;
     Ok(paginated(&req, page, data))
 }
 
-#[utoipa::path(get, path = "/api/inventory/levels", tag = "stock", params(ProductFilter, PageParams), responses((status = 200, description = "A page of per-product inventory rows", body = crate::extract::PageBody<inventory_core::services::ledger::InventoryRow>)))]
+#[utoipa::path(get, path = "/api/inventory/levels", tag = "stock", params(ProductFilter, AsOfParam, PageParams), responses((status = 200, description = "A page of per-product inventory rows", body = crate::extract::PageBody<inventory_core::services::ledger::InventoryRow>)))]
 pub async fn inventory_levels(
     st: State,
     caller: Caller,
@@ -119,9 +138,11 @@ pub async fn inventory_levels(
 ) -> Result<HttpResponse, ApiError> {
     let page = PageParams::from_req(&req)?;
     let f: ProductFilter = query(&req)?;
+    let at = as_of(&req)?;
     let data = caller
-        .run(&st, move |core, ctx| {
-            ledger::inventory_levels(core, ctx, &f, page)
+        .run(&st, move |core, ctx| match at {
+            Some(t) => ledger::inventory_levels_at(core, ctx, &f, t, page),
+            None => ledger::inventory_levels(core, ctx, &f, page),
         })
         .await?;
     Ok(paginated(&req, page, data))

@@ -2,7 +2,10 @@
 //! barcode lookup and scanning. Bookings themselves go through [`stock::book`]; the lists
 //! of adjustments and history are in `lists.rs`.
 
+mod as_of;
 mod lists;
+
+pub use as_of::{inventory_levels_at, parse_as_of, stock_levels_at, LevelRow};
 
 pub use lists::{
     adjustments_by_cursor, history, history_by_cursor, list_adjustments, AdjustmentFilter,
@@ -251,10 +254,12 @@ pub fn stock_levels(
 pub struct LocationQuantity {
     pub location_id: i64,
     pub quantity: i64,
-    /// What confirmed sales orders hold there.
-    pub reserved: i64,
-    /// `quantity − reserved`.
-    pub available: i64,
+    /// What confirmed sales orders hold there (absent as of a past moment).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reserved: Option<i64>,
+    /// `quantity − reserved` (absent as of a past moment).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub available: Option<i64>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -264,10 +269,13 @@ pub struct InventoryRow {
     pub name: String,
     pub category: Option<String>,
     pub quantity: i64,
-    /// Σ reserved over the locations.
-    pub reserved: i64,
-    /// `quantity − reserved`: what can still be sold or moved.
-    pub available: i64,
+    /// Σ reserved over the locations (absent as of a past moment: reservations are promises,
+    /// not ledger movements).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reserved: Option<i64>,
+    /// `quantity − reserved`: what can still be sold or moved (absent as of a past moment).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub available: Option<i64>,
     pub reorder_level: i64,
     pub low_stock: bool,
     pub locations: Vec<LocationQuantity>,
@@ -284,61 +292,63 @@ pub fn inventory_levels(
 ) -> CoreResult<Paged<InventoryRow>> {
     let products_page = catalog_products::list_rows(core, ctx, f, page)?;
     let ids: Vec<i64> = products_page.results.iter().map(|p| p.id).collect();
-    let cat_ids: Vec<i64> = products_page
-        .results
-        .iter()
-        .filter_map(|p| p.category_id)
-        .collect();
-    core.db.read(|c| {
-        let levels: Vec<StockLevel> = if ids.is_empty() {
-            vec![]
-        } else {
-            stock_levels::table
+    let cats = category_names(core, &products_page.results)?;
+    let levels: Vec<StockLevel> = if ids.is_empty() {
+        vec![]
+    } else {
+        core.db.read(|c| {
+            Ok(stock_levels::table
                 .filter(stock_levels::product_id.eq_any(&ids))
                 .order((stock_levels::product_id, stock_levels::location_id))
                 .select(StockLevel::columns())
-                .load(c)?
-        };
-        let cats: Vec<(i64, String)> = if cat_ids.is_empty() {
-            vec![]
-        } else {
-            categories::table
-                .filter(categories::id.eq_any(&cat_ids))
-                .select((categories::id, categories::name))
-                .load(c)?
-        };
-        Ok(products_page.map(|p| {
-            let reserved: i64 = levels
+                .load(c)?)
+        })?
+    };
+    Ok(products_page.map(|p| {
+        let reserved: i64 = levels
+            .iter()
+            .filter(|l| l.product_id == p.id)
+            .map(|l| l.reserved)
+            .sum();
+        InventoryRow {
+            reserved: Some(reserved),
+            available: Some(p.quantity - reserved),
+            category: p.category_id.and_then(|cid| cats.get(&cid).cloned()),
+            locations: levels
                 .iter()
                 .filter(|l| l.product_id == p.id)
-                .map(|l| l.reserved)
-                .sum();
-            InventoryRow {
-                reserved,
-                available: p.quantity - reserved,
-                category: p.category_id.and_then(|cid| {
-                    cats.iter()
-                        .find(|(id, _)| *id == cid)
-                        .map(|(_, n)| n.clone())
-                }),
-                locations: levels
-                    .iter()
-                    .filter(|l| l.product_id == p.id)
-                    .map(|l| LocationQuantity {
-                        location_id: l.location_id,
-                        quantity: l.quantity,
-                        reserved: l.reserved,
-                        available: l.available,
-                    })
-                    .collect(),
-                low_stock: p.quantity <= p.reorder_level,
-                id: p.id,
-                sku: p.sku,
-                name: p.name,
-                quantity: p.quantity,
-                reorder_level: p.reorder_level,
-            }
-        }))
+                .map(|l| LocationQuantity {
+                    location_id: l.location_id,
+                    quantity: l.quantity,
+                    reserved: Some(l.reserved),
+                    available: Some(l.available),
+                })
+                .collect(),
+            low_stock: p.quantity <= p.reorder_level,
+            id: p.id,
+            sku: p.sku,
+            name: p.name,
+            quantity: p.quantity,
+            reorder_level: p.reorder_level,
+        }
+    }))
+}
+
+/// The names of the categories a page of products is in, by id.
+fn category_names(
+    core: &Core,
+    page: &[Product],
+) -> CoreResult<std::collections::HashMap<i64, String>> {
+    let ids: Vec<i64> = page.iter().filter_map(|p| p.category_id).collect();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    core.db.read(|c| {
+        let named: Vec<(i64, String)> = categories::table
+            .filter(categories::id.eq_any(&ids))
+            .select((categories::id, categories::name))
+            .load(c)?;
+        Ok(named.into_iter().collect())
     })
 }
 

@@ -1,11 +1,10 @@
 //! Reorder suggestions and reports, computed by SQL aggregates.
 
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
 
 use chrono::{Datelike, Duration, NaiveDate};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Text, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Ctx;
@@ -14,8 +13,12 @@ use crate::db::{now, Backend};
 use crate::error::{CoreError, CoreResult};
 use crate::schema::{product_suppliers, suppliers};
 use crate::services::orders::{self, LineInput, Order};
-use crate::services::stats::{join, join_cost, split_sum, split_sum_cost};
+use crate::services::stats::split_sum_cost;
 use crate::types::{ser_cost_wide, ser_money_opt};
+
+mod valuation;
+use valuation::ValueParts;
+pub use valuation::{valuation, Amount, Basis, Valuation, ValuationRow};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SuggestedSupplier {
@@ -197,227 +200,6 @@ pub fn draft_orders(core: &Core, ctx: &Ctx) -> CoreResult<Vec<Order>> {
                 )
             })
             .collect()
-    })
-}
-
-/// What stock is valued at (§10): what it cost (the products' average cost, four places) or
-/// what it sells for (price, two places, as the dashboard shows).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Basis {
-    Cost,
-    Price,
-}
-
-impl Basis {
-    pub fn parse(s: Option<&str>) -> CoreResult<Basis> {
-        match s.map(str::trim) {
-            None | Some("") | Some("cost") => Ok(Basis::Cost),
-            Some("price") => Ok(Basis::Price),
-            Some(other) => Err(CoreError::validation(
-                "basis",
-                format!("\"{other}\" is not a valid choice (cost, price)."),
-            )),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Basis::Cost => "cost",
-            Basis::Price => "price",
-        }
-    }
-
-    /// The columns summing `quantity` × a product's unit value in the basis' minor units
-    /// (read as [`ValueParts`]).
-    fn value_columns(self, quantity: &str) -> String {
-        match self {
-            Basis::Cost => split_sum_cost(quantity, "COALESCE(p.average_cost, 0)", "value"),
-            Basis::Price => format!(
-                "{}, CAST(0 AS BIGINT) AS value_r_hi, CAST(0 AS BIGINT) AS value_r_lo",
-                split_sum(&format!("p.price_cents * {quantity}"), "value")
-            ),
-        }
-    }
-}
-
-/// An exact amount: cents at price, ten-thousandths at cost, printed with its own places.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Amount {
-    pub minor: i128,
-    pub basis: Basis,
-}
-
-impl Amount {
-    pub fn format(&self) -> String {
-        match self.basis {
-            Basis::Cost => crate::types::Cost::format_wide(self.minor),
-            Basis::Price => crate::types::Money::format_wide(self.minor),
-        }
-    }
-}
-
-impl Serialize for Amount {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.format())
-    }
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ValuationRow {
-    pub key: Option<i64>,
-    pub name: String,
-    pub quantity: i64,
-    #[schema(value_type = String)]
-    pub value: Amount,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Valuation {
-    /// `cost` or `price`: what `value` multiplies the quantity by.
-    pub basis: &'static str,
-    pub rows: Vec<ValuationRow>,
-    pub total_quantity: i64,
-    #[schema(value_type = String)]
-    pub total_value: Amount,
-}
-
-#[derive(QueryableByName)]
-struct VRow {
-    #[diesel(sql_type = Nullable<BigInt>)]
-    key: Option<i64>,
-    #[diesel(sql_type = Nullable<Text>)]
-    name: Option<String>,
-    #[diesel(sql_type = BigInt)]
-    quantity: i64,
-    #[diesel(embed)]
-    parts: ValueParts,
-}
-
-/// The four columns of [`stats::split_sum_cost`] (or, at price, [`split_sum`]'s two and two
-/// zeros) that an exact value is read back from.
-#[derive(QueryableByName)]
-struct ValueParts {
-    #[diesel(sql_type = BigInt)]
-    value_hi: i64,
-    #[diesel(sql_type = BigInt)]
-    value_lo: i64,
-    #[diesel(sql_type = BigInt)]
-    value_r_hi: i64,
-    #[diesel(sql_type = BigInt)]
-    value_r_lo: i64,
-}
-
-impl ValueParts {
-    /// At price the rest columns are zero and the first pair holds the cents; at cost the
-    /// first pair holds the whole cents and the rest the ten-thousandths below them.
-    fn value(&self, basis: Basis) -> i128 {
-        match basis {
-            Basis::Cost => join_cost(
-                self.value_hi,
-                self.value_lo,
-                self.value_r_hi,
-                self.value_r_lo,
-            ),
-            Basis::Price => join(self.value_hi, self.value_lo),
-        }
-    }
-}
-
-// Values are summed in exact parts (`stats::split_sum`, `stats::split_sum_cost`): each part of
-// a product's value fits 64 bits (the ledger refuses a booking that would not), a catalogue's
-// sum need not.
-fn by_category(basis: Basis) -> String {
-    format!(
-        "SELECT p.category_id AS key, c.name AS name, CAST(COALESCE(SUM(p.quantity), 0) AS BIGINT) AS quantity, {} \
-         FROM products p LEFT JOIN categories c ON c.id = p.category_id WHERE p.deleted_at IS NULL \
-         GROUP BY p.category_id, c.name ORDER BY c.name",
-        basis.value_columns("p.quantity")
-    )
-}
-
-fn by_location(basis: Basis) -> String {
-    format!(
-        "SELECT l.id AS key, l.code AS name, CAST(COALESCE(SUM(s.quantity), 0) AS BIGINT) AS quantity, {} \
-         FROM locations l LEFT JOIN stock_levels s ON s.location_id = l.id \
-         LEFT JOIN products p ON p.id = s.product_id AND p.deleted_at IS NULL \
-         WHERE p.id IS NOT NULL OR s.product_id IS NULL \
-         GROUP BY l.id, l.code ORDER BY l.code",
-        basis.value_columns("s.quantity")
-    )
-}
-
-fn by_supplier(basis: Basis) -> String {
-    let value = basis.value_columns("p.quantity");
-    format!(
-        "SELECT s.id AS key, s.name AS name, CAST(COALESCE(SUM(p.quantity), 0) AS BIGINT) AS quantity, {value} \
-         FROM suppliers s LEFT JOIN product_suppliers ps ON ps.supplier_id = s.id \
-         LEFT JOIN products p ON p.id = ps.product_id AND p.deleted_at IS NULL \
-         GROUP BY s.id, s.name \
-         UNION ALL \
-         SELECT CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(COALESCE(SUM(p.quantity), 0) AS BIGINT), {value} \
-         FROM products p \
-         WHERE p.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM product_suppliers ps WHERE ps.product_id = p.id)"
-    )
-}
-
-fn totals(basis: Basis) -> String {
-    format!(
-        "SELECT CAST(NULL AS BIGINT) AS key, CAST(NULL AS TEXT) AS name, \
-         CAST(COALESCE(SUM(p.quantity), 0) AS BIGINT) AS quantity, {} \
-         FROM products p WHERE p.deleted_at IS NULL",
-        basis.value_columns("p.quantity")
-    )
-}
-
-/// Every (grouping, basis) statement, built once.
-static STATEMENTS: LazyLock<[[String; 4]; 2]> = LazyLock::new(|| {
-    [Basis::Cost, Basis::Price].map(|b| [by_category(b), by_location(b), by_supplier(b), totals(b)])
-});
-
-/// Stock value grouped by category, location or supplier, at cost or at price. Totals are
-/// the whole inventory's; by supplier a product linked to two suppliers counts in both rows.
-#[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
-pub fn valuation(core: &Core, ctx: &Ctx, group_by: &str, basis: Basis) -> CoreResult<Valuation> {
-    ctx.read_operations()?;
-    let set: &'static [String; 4] = &STATEMENTS[usize::from(basis == Basis::Price)];
-    let sql: &'static str = match group_by {
-        "category" => &set[0],
-        "location" => &set[1],
-        "supplier" => &set[2],
-        other => {
-            return Err(CoreError::validation(
-                "group_by",
-                format!("\"{other}\" is not a valid choice (category, location, supplier)."),
-            ))
-        }
-    };
-    let amount = |minor: i128| Amount { minor, basis };
-    core.db.read(|c| {
-        let rows: Vec<VRow> = crate::sql::query(sql).load(c)?;
-        let total: VRow = crate::sql::query(set[3].as_str()).get_result(c)?;
-        let unnamed = match group_by {
-            "category" => "Uncategorised",
-            _ => "No supplier",
-        };
-        let mut rows: Vec<ValuationRow> = rows
-            .into_iter()
-            .filter(|r| r.key.is_some() || r.quantity != 0 || r.parts.value(basis) != 0)
-            .map(|r| ValuationRow {
-                value: amount(r.parts.value(basis)),
-                name: r.name.unwrap_or_else(|| unnamed.to_owned()),
-                key: r.key,
-                quantity: r.quantity,
-            })
-            .collect();
-        if group_by == "supplier" {
-            rows.sort_by(|a, b| (a.key.is_none(), &a.name).cmp(&(b.key.is_none(), &b.name)));
-        }
-        Ok(Valuation {
-            basis: basis.as_str(),
-            rows,
-            total_quantity: total.quantity,
-            total_value: amount(total.parts.value(basis)),
-        })
     })
 }
 
