@@ -94,7 +94,15 @@ impl r2d2::ManageConnection for ConnManager {
 
     fn connect(&self) -> Result<DbConn, ConnectionError> {
         match self.backend {
-            Backend::Postgres => PgConnection::establish(&self.url).map(DbConn::Pg),
+            Backend::Postgres => {
+                let mut c = PgConnection::establish(&self.url)?;
+                // No JIT: every statement here is an index-driven lookup or a loop of them,
+                // where compiling (0.1–0.3 s for a report over the catalogue) costs more than
+                // the whole statement runs for without it.
+                c.batch_execute("SET jit = off")
+                    .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConn::Pg(c))
+            }
             Backend::Sqlite => {
                 let mut c = SqliteConnection::establish(sqlite_path(&self.url))?;
                 // busy_timeout first: WAL switching itself may meet a lock on a fresh file.

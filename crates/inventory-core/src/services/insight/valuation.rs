@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 
-use crate::db::DbConn;
+use crate::db::{Backend, DbConn};
 use serde::Serialize;
 
 use crate::auth::Ctx;
@@ -173,8 +173,7 @@ const PRODUCTS_AT: &str = "(SELECT p0.id, p0.category_id, p0.price_cents, \
      JOIN stock_adjustments a ON a.id = p0.last_id)";
 
 /// Each stock level with the quantity its last ledger row at or before `$1` left there.
-pub(crate) const LEVELS_AT: &str =
-    "(SELECT s1.product_id, s1.location_id, a.quantity_after AS quantity, \
+const LEVELS_AT: &str = "(SELECT s1.product_id, s1.location_id, a.quantity_after AS quantity, \
      a.created_at AS updated_at \
      FROM (SELECT s0.product_id, s0.location_id, \
        (SELECT a2.id FROM stock_adjustments a2 WHERE a2.product_id = s0.product_id \
@@ -186,6 +185,29 @@ pub(crate) const LEVELS_AT: &str =
 const THEN: Sources = Sources {
     products: PRODUCTS_AT,
     levels: LEVELS_AT,
+};
+
+/// The same on PostgreSQL, whose planner evaluates the scalar subquery of [`PRODUCTS_AT`]
+/// twice a product and hashes the whole ledger to join it (0.7 s at 100k products and 1M
+/// rows); a lateral join is one backward index descent a product, in a nested loop.
+const PRODUCTS_AT_PG: &str = "(SELECT p1.id, p1.category_id, p1.price_cents, \
+     CAST(NULL AS TIMESTAMP) AS deleted_at, a.product_quantity_after AS quantity, \
+     a.average_cost_after AS average_cost \
+     FROM products p1 CROSS JOIN LATERAL (SELECT a2.product_quantity_after, a2.average_cost_after \
+       FROM stock_adjustments a2 WHERE a2.product_id = p1.id AND a2.created_at <= $1 \
+       ORDER BY a2.created_at DESC, a2.id DESC LIMIT 1) a \
+     WHERE p1.created_at <= $1 AND (p1.deleted_at IS NULL OR p1.deleted_at > $1))";
+
+const LEVELS_AT_PG: &str = "(SELECT s0.product_id, s0.location_id, a.quantity_after AS quantity, \
+     a.created_at AS updated_at \
+     FROM stock_levels s0 CROSS JOIN LATERAL (SELECT a2.quantity_after, a2.created_at \
+       FROM stock_adjustments a2 WHERE a2.product_id = s0.product_id \
+       AND a2.location_id = s0.location_id AND a2.created_at <= $1 \
+       ORDER BY a2.created_at DESC, a2.id DESC LIMIT 1) a)";
+
+const THEN_PG: Sources = Sources {
+    products: PRODUCTS_AT_PG,
+    levels: LEVELS_AT_PG,
 };
 
 fn by_category(basis: Basis, from: &Sources) -> String {
@@ -236,9 +258,10 @@ fn totals(basis: Basis, from: &Sources) -> String {
     )
 }
 
-/// Every (moment, basis, grouping) statement, built once: `[now, then][cost, price]`.
-static STATEMENTS: LazyLock<[[[String; 4]; 2]; 2]> = LazyLock::new(|| {
-    [NOW, THEN].map(|from| {
+/// Every (moment, basis, grouping) statement, built once: `[now, then on SQLite, then on
+/// PostgreSQL][cost, price]`.
+static STATEMENTS: LazyLock<[[[String; 4]; 2]; 3]> = LazyLock::new(|| {
+    [NOW, THEN, THEN_PG].map(|from| {
         [Basis::Cost, Basis::Price].map(|b| {
             [
                 by_category(b, &from),
@@ -271,8 +294,12 @@ pub fn valuation(
     as_of: Option<NaiveDateTime>,
 ) -> CoreResult<Valuation> {
     ctx.read_operations()?;
-    let set: &'static [String; 4] =
-        &STATEMENTS[usize::from(as_of.is_some())][usize::from(basis == Basis::Price)];
+    let moment = match (as_of, core.db.backend()) {
+        (None, _) => 0,
+        (Some(_), Backend::Sqlite) => 1,
+        (Some(_), Backend::Postgres) => 2,
+    };
+    let set: &'static [String; 4] = &STATEMENTS[moment][usize::from(basis == Basis::Price)];
     let sql: &'static str = match group_by {
         "category" => &set[0],
         "location" => &set[1],
