@@ -165,6 +165,7 @@ pub struct AdminClient {
 
 impl AdminClient {
     pub fn new(base: &str) -> AdminClient {
+        inventory_web::webhooks::install_crypto();
         AdminClient {
             http: reqwest::Client::builder()
                 .no_proxy()

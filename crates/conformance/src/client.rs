@@ -354,6 +354,7 @@ impl SetCookie {
 
 impl Client {
     pub(crate) fn new(base: String, auth: Auth) -> Client {
+        inventory_web::webhooks::install_crypto();
         let http = reqwest::Client::builder()
             .no_proxy()
             .redirect(reqwest::redirect::Policy::limited(5))

@@ -19,6 +19,8 @@ impl Drop for SecondInstance {
 pub async fn second_instance(app: &TestApp) -> SecondInstance {
     let mut settings = inventory_web::Settings::for_tests(app.settings.database_url.clone());
     settings.email_outbox_dir = app.settings.email_outbox_dir.clone();
+    settings.webhook_allow_private = app.settings.webhook_allow_private;
+    settings.webhook_retry_delays = app.settings.webhook_retry_delays.clone();
     let running = match app.auth {
         Auth::Cookie => server_cookie::spawn(settings).await,
         Auth::Jwt => server_jwt::spawn(settings).await,

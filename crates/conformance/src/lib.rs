@@ -26,6 +26,7 @@ pub mod fixtures;
 pub mod instance;
 pub mod jwt;
 pub mod mail;
+pub mod receiver;
 pub mod tools;
 
 pub use app::{run, Auth, TestApp, ROOT_PASSWORD, ROOT_USERNAME, USER_PASSWORD};

@@ -16,6 +16,10 @@ pub struct CoreConfig {
     /// emails start with. Configured, never taken from a request's `Host`, so a forged header
     /// cannot point a password-reset link at someone else's site.
     pub public_url: String,
+    /// `WEBHOOK_ALLOW_PRIVATE`: lets webhooks point at loopback, private and link-local
+    /// addresses (a test receiver, an internal service). Off, such URLs are refused, so an
+    /// admin's webhook cannot be used to reach what sits behind the firewall.
+    pub webhook_allow_private: bool,
 }
 
 impl Default for CoreConfig {
@@ -28,6 +32,7 @@ impl Default for CoreConfig {
             registration: false,
             registration_role: crate::types::Role::Employee,
             public_url: "http://127.0.0.1:8000".into(),
+            webhook_allow_private: false,
         }
     }
 }

@@ -319,6 +319,21 @@ impl AdjustmentKind {
 }
 
 choices! {
+    /// What a webhook can subscribe to (API.md §11). `ping` is not among them: it is sent to
+    /// one webhook on request, whatever it subscribes to.
+    WebhookEvent {
+        StockChanged = "stock.changed" "Stock changed (a ledger row)",
+        ProductCreated = "product.created" "Product created",
+        ProductUpdated = "product.updated" "Product updated",
+        ProductDeleted = "product.deleted" "Product deleted",
+        AlertOpened = "alert.opened" "Alert opened",
+        TransferCompleted = "transfer.completed" "Transfer completed",
+        OrderReceived = "order.received" "Purchase order received",
+        SalesOrderShipped = "sales_order.shipped" "Sales order shipped",
+    }
+}
+
+choices! {
     /// Where a purchase order stands, from draft to received (API.md §5).
     OrderStatus {
         Draft = "draft" "Draft",

@@ -74,6 +74,7 @@ pub fn open_core(settings: &Settings, pool_size: u32) -> Result<Core, String> {
         registration_role: inventory_core::types::Role::parse(&settings.registration_role)
             .map_err(|e| format!("REGISTRATION_ROLE: {e}"))?,
         public_url: settings.email_base_url(),
+        webhook_allow_private: settings.webhook_allow_private,
     };
     let mailer = inventory_core::email::Mailer::new(
         settings.email_url.as_ref().map(|s| s.expose()),
@@ -212,12 +213,20 @@ pub async fn open_state(
         .map_err(std::io::Error::other)?
         .map_err(std::io::Error::other)?;
     spawn_housekeeping(state.core.clone());
+    crate::webhooks::spawn(
+        state.core.clone(),
+        settings
+            .webhook_retry_schedule()
+            .map_err(std::io::Error::other)?,
+        settings.webhook_allow_private,
+    );
     crate::metrics::spawn(&state)?;
     Ok(state)
 }
 
-/// Every ten minutes (and once at start), drops expired cookie sessions, token rows and
-/// idempotency keys, so those tables stay the size of what is live.
+/// Every ten minutes (and once at start), drops expired cookie sessions, token rows,
+/// idempotency keys and finished webhook deliveries older than a month, so those tables stay
+/// the size of what is live.
 fn spawn_housekeeping(core: inventory_core::Core) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
@@ -228,7 +237,11 @@ fn spawn_housekeeping(core: inventory_core::Core) {
                 let sessions = inventory_core::services::sessions::purge_expired(&c.db)?;
                 let tokens = inventory_core::services::tokens::purge_expired(&c.db)?;
                 let keys = inventory_core::services::idempotency::purge_expired(&c.db)?;
-                Ok::<_, inventory_core::CoreError>((sessions, tokens, keys))
+                let hooks = inventory_core::services::webhooks::outbox::purge_finished(
+                    &c.db,
+                    crate::webhooks::KEEP_DAYS,
+                )?;
+                Ok::<_, inventory_core::CoreError>((sessions, tokens, keys + hooks))
             })
             .await;
             match done {
@@ -236,8 +249,8 @@ fn spawn_housekeeping(core: inventory_core::Core) {
                     tracing::info!(
                         sessions = s,
                         tokens = t,
-                        idempotency_keys = k,
-                        "purged expired logins and keys"
+                        keys_and_deliveries = k,
+                        "purged expired logins, keys and old webhook deliveries"
                     )
                 }
                 Ok(Ok(_)) => {}

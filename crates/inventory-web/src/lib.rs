@@ -19,6 +19,7 @@ pub mod ratelimit;
 pub mod router;
 pub mod session;
 pub mod settings;
+pub mod webhooks;
 
 pub use app::{finish_app, AppState, Running};
 pub use error::ApiError;

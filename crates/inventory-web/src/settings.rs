@@ -84,6 +84,18 @@ pub struct Settings {
     /// server-to-server deployment wants.
     #[arg(long, env = "CORS_ALLOWED_ORIGINS", default_value = "")]
     pub cors_allowed_origins: String,
+    /// Let webhooks call loopback, private and link-local addresses (a receiver on the same
+    /// machine or network). Off, such URLs are refused when saved and never called.
+    #[arg(long, env = "WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = ArgAction::Set)]
+    pub webhook_allow_private: bool,
+    /// How long a failed webhook delivery waits before each retry, comma-separated (`10s`,
+    /// `1m`, `2h`, `250ms`); one attempt more than delays in all.
+    #[arg(
+        long,
+        env = "WEBHOOK_RETRY_DELAYS",
+        default_value = "10s,1m,5m,30m,2h,6h,12h"
+    )]
+    pub webhook_retry_delays: String,
     /// Lifetime of an access token (server-jwt).
     #[arg(long, env = "JWT_ACCESS_TTL_SECONDS", default_value_t = 300)]
     pub jwt_access_ttl_seconds: i64,
@@ -133,6 +145,31 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// `WEBHOOK_RETRY_DELAYS`, parsed: each delay a number and a unit (`ms`, `s`, `m`, `h`).
+    pub fn webhook_retry_schedule(&self) -> Result<Vec<std::time::Duration>, String> {
+        let bad = |d: &str| {
+            format!("WEBHOOK_RETRY_DELAYS: \"{d}\" is not a delay such as 250ms, 10s, 5m or 2h")
+        };
+        self.webhook_retry_delays
+            .split(',')
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(|d| {
+                let split = d.find(|ch: char| !ch.is_ascii_digit()).unwrap_or(d.len());
+                let (n, unit) = d.split_at(split);
+                let n: u64 = n.parse().map_err(|_| bad(d))?;
+                let ms = match unit {
+                    "ms" => n,
+                    "s" => n.saturating_mul(1000),
+                    "m" => n.saturating_mul(60_000),
+                    "h" => n.saturating_mul(3_600_000),
+                    _ => return Err(bad(d)),
+                };
+                Ok(std::time::Duration::from_millis(ms))
+            })
+            .collect()
+    }
+
     /// Settings for tests: a cheap bcrypt cost, no rate limit, a random port, a fixed secret.
     pub fn for_tests(database_url: impl Into<String>) -> Settings {
         Settings {
@@ -153,6 +190,8 @@ impl Settings {
             public_url: None,
             trusted_origins: String::new(),
             cors_allowed_origins: String::new(),
+            webhook_allow_private: false,
+            webhook_retry_delays: "10s,1m,5m,30m,2h,6h,12h".into(),
             jwt_access_ttl_seconds: 300,
             jwt_refresh_ttl_seconds: 86400,
             jwt_leeway_seconds: 0,
@@ -300,6 +339,9 @@ pub fn check(s: &Settings, deploy: bool) -> Vec<String> {
         }
     }
     if let Err(e) = s.cors_origins() {
+        problems.push(e);
+    }
+    if let Err(e) = s.webhook_retry_schedule() {
         problems.push(e);
     }
     if let Err(e) = s.backend() {

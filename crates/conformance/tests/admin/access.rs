@@ -221,6 +221,7 @@ async fn every_post_needs_the_csrf_token_and_logout_is_a_post(app: TestApp) {
 async fn the_staff_session_and_the_api(app: TestApp) {
     let c = root(&app).await;
     let session = c.cookie("sessionid").unwrap();
+    inventory_web::webhooks::install_crypto();
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -177,6 +177,7 @@ fn rand_suffix() -> u64 {
 
 /// A client that reports connection failures instead of panicking.
 pub fn http() -> reqwest::Client {
+    inventory_web::webhooks::install_crypto();
     reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(30))

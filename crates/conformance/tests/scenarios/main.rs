@@ -22,3 +22,4 @@ mod permissions;
 mod products;
 mod users;
 mod validation;
+mod webhooks;

@@ -102,6 +102,7 @@ pub fn oversold_changed(conn: &mut DbConn, ctx: &Ctx, product_id: i64) -> CoreRe
         ))
         .returning(alerts::all_columns)
         .get_result(conn)?;
+    opened_event(conn, &alert)?;
     audit::record(
         conn,
         ctx,
@@ -261,6 +262,7 @@ fn crossed(
         ))
         .returning(alerts::all_columns)
         .get_result(conn)?;
+    opened_event(conn, &alert)?;
     audit::record(
         conn,
         ctx,
@@ -389,4 +391,17 @@ pub fn acknowledge(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Alert> {
         )?;
         Ok(a)
     })
+}
+
+/// An opened alert is an `alert.opened` event, ordered with its product's stock events.
+fn opened_event(conn: &mut DbConn, alert: &Alert) -> CoreResult<()> {
+    let data = serde_json::to_value(alert).map_err(|e| CoreError::Internal(e.to_string()))?;
+    crate::services::webhooks::outbox::emit_all(
+        conn,
+        &[crate::services::webhooks::outbox::Event {
+            event: crate::types::WebhookEvent::AlertOpened,
+            object_key: format!("product:{}", alert.product_id),
+            data,
+        }],
+    )
 }

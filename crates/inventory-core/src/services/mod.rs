@@ -25,6 +25,7 @@ pub mod stock;
 pub mod tokens;
 pub mod transfers;
 pub mod users;
+pub mod webhooks;
 
 diesel::define_sql_function! {
     /// Case folding that means the same on SQLite and PostgreSQL for ASCII.

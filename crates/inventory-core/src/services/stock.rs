@@ -14,7 +14,8 @@ use crate::error::{CoreError, CoreResult};
 use crate::models::Adjustment;
 use crate::schema::{locations, product_suppliers, products};
 use crate::services::stats;
-use crate::types::{AdjustmentKind, Cost};
+use crate::services::webhooks::outbox;
+use crate::types::{AdjustmentKind, Cost, WebhookEvent};
 
 pub fn default_location(conn: &mut DbConn) -> CoreResult<i64> {
     locations::table
@@ -385,6 +386,18 @@ fn book_chunk(
             })
             .collect(),
     )?;
+    // Each ledger row is a `stock.changed` event, in order per product.
+    let events = booked
+        .iter()
+        .map(|row| {
+            Ok(outbox::Event {
+                event: WebhookEvent::StockChanged,
+                object_key: format!("product:{}", row.product_id),
+                data: serde_json::to_value(row).map_err(|e| CoreError::Internal(e.to_string()))?,
+            })
+        })
+        .collect::<CoreResult<Vec<_>>>()?;
+    outbox::emit_all(conn, &events)?;
     let mut by_product: std::collections::HashMap<i64, Adjustment> =
         booked.into_iter().map(|r| (r.product_id, r)).collect();
     lines

@@ -15,9 +15,10 @@ use crate::paging::{PageReq, Paged};
 use crate::schema::transfers;
 use crate::services::ledger::{bookable_location, live_product};
 use crate::services::stock::{self, Booking};
-use crate::types::AdjustmentKind;
+use crate::services::webhooks::outbox;
 use crate::types::TransferStatus;
 use crate::types::{bounded_text, Quantity, Role};
+use crate::types::{AdjustmentKind, WebhookEvent};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -231,6 +232,10 @@ pub fn approve(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<Transfer> {
                 &row,
                 serde_json::json!({"status": [TransferStatus::Pending.as_str(), TransferStatus::Completed.as_str()]}),
             ),
+        )?;
+        outbox::emit_all(
+            c,
+            &[outbox::Event::about(WebhookEvent::TransferCompleted, &row)?],
         )?;
         Ok(row)
     })

@@ -13,6 +13,7 @@ pub mod sales;
 pub mod stock;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 pub type State = web::Data<crate::app::AppState>;
 
@@ -55,6 +56,14 @@ pub fn table(s: &mut impl crate::router::Sink) {
         tokens::revoke,
         tokens::list_for_user,
         tokens::revoke_for_user,
+        webhooks::list_webhooks,
+        webhooks::create_webhook,
+        webhooks::get_webhook,
+        webhooks::update_webhook,
+        webhooks::replace_webhook,
+        webhooks::delete_webhook,
+        webhooks::webhook_deliveries,
+        webhooks::ping_webhook,
         catalog::list_categories,
         catalog::create_category,
         catalog::get_category,

@@ -148,113 +148,152 @@ impl ValueParts {
 // sum need not.
 
 /// Where the statements read products and stock levels from: the tables (now), or the same
-/// columns as of the moment bound to `$1`.
+/// columns as of the moment bound to `$1`, computed once per statement (a `MATERIALIZED`
+/// common table: SQLite would otherwise flatten the query and run a product's index descent
+/// again for every use of its columns, 0.62 s instead of 0.26 s at 120k products).
 struct Sources {
-    products: &'static str,
-    levels: &'static str,
+    /// The `WITH` bodies of the as-of tables, `None` now.
+    products_at: Option<&'static str>,
+    levels_at: Option<&'static str>,
+}
+
+impl Sources {
+    fn products(&self) -> &'static str {
+        if self.products_at.is_some() {
+            "pa"
+        } else {
+            "products"
+        }
+    }
+
+    fn levels(&self) -> &'static str {
+        if self.levels_at.is_some() {
+            "la"
+        } else {
+            "stock_levels"
+        }
+    }
+
+    /// The `WITH` clause a statement using products (and `levels`) needs.
+    fn with(&self, levels: bool) -> String {
+        let mut parts = vec![];
+        if let Some(p) = self.products_at {
+            parts.push(format!("pa AS MATERIALIZED ({p})"));
+        }
+        if let (true, Some(l)) = (levels, self.levels_at) {
+            parts.push(format!("la AS MATERIALIZED ({l})"));
+        }
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!("WITH {} ", parts.join(", "))
+        }
+    }
 }
 
 const NOW: Sources = Sources {
-    products: "products",
-    levels: "stock_levels",
+    products_at: None,
+    levels_at: None,
 };
 
 /// Each product that existed at `$1` (created by then, not deleted by then) with the quantity
 /// and average cost its last ledger row at or before `$1` left it with. A product without one
 /// had nothing and drops out. Categories, suppliers and prices are today's: the ledger keeps
 /// quantities and costs, not the catalogue's past.
-const PRODUCTS_AT: &str = "(SELECT p0.id, p0.category_id, p0.price_cents, \
+const PRODUCTS_AT: &str = "SELECT p0.id, p0.category_id, p0.price_cents, \
      CAST(NULL AS TIMESTAMP) AS deleted_at, a.product_quantity_after AS quantity, \
      a.average_cost_after AS average_cost \
      FROM (SELECT p1.id, p1.category_id, p1.price_cents, \
        (SELECT a2.id FROM stock_adjustments a2 WHERE a2.product_id = p1.id AND a2.created_at <= $1 \
         ORDER BY a2.created_at DESC, a2.id DESC LIMIT 1) AS last_id \
        FROM products p1 WHERE p1.created_at <= $1 AND (p1.deleted_at IS NULL OR p1.deleted_at > $1)) p0 \
-     JOIN stock_adjustments a ON a.id = p0.last_id)";
+     JOIN stock_adjustments a ON a.id = p0.last_id";
 
 /// Each stock level with the quantity its last ledger row at or before `$1` left there.
-const LEVELS_AT: &str = "(SELECT s1.product_id, s1.location_id, a.quantity_after AS quantity, \
-     a.created_at AS updated_at \
+const LEVELS_AT: &str = "SELECT s1.product_id, s1.location_id, a.quantity_after AS quantity \
      FROM (SELECT s0.product_id, s0.location_id, \
        (SELECT a2.id FROM stock_adjustments a2 WHERE a2.product_id = s0.product_id \
         AND a2.location_id = s0.location_id AND a2.created_at <= $1 \
         ORDER BY a2.created_at DESC, a2.id DESC LIMIT 1) AS last_id \
        FROM stock_levels s0) s1 \
-     JOIN stock_adjustments a ON a.id = s1.last_id)";
+     JOIN stock_adjustments a ON a.id = s1.last_id";
 
 const THEN: Sources = Sources {
-    products: PRODUCTS_AT,
-    levels: LEVELS_AT,
+    products_at: Some(PRODUCTS_AT),
+    levels_at: Some(LEVELS_AT),
 };
 
 /// The same on PostgreSQL, whose planner evaluates the scalar subquery of [`PRODUCTS_AT`]
 /// twice a product and hashes the whole ledger to join it (0.7 s at 100k products and 1M
 /// rows); a lateral join is one backward index descent a product, in a nested loop.
-const PRODUCTS_AT_PG: &str = "(SELECT p1.id, p1.category_id, p1.price_cents, \
+const PRODUCTS_AT_PG: &str = "SELECT p1.id, p1.category_id, p1.price_cents, \
      CAST(NULL AS TIMESTAMP) AS deleted_at, a.product_quantity_after AS quantity, \
      a.average_cost_after AS average_cost \
      FROM products p1 CROSS JOIN LATERAL (SELECT a2.product_quantity_after, a2.average_cost_after \
        FROM stock_adjustments a2 WHERE a2.product_id = p1.id AND a2.created_at <= $1 \
        ORDER BY a2.created_at DESC, a2.id DESC LIMIT 1) a \
-     WHERE p1.created_at <= $1 AND (p1.deleted_at IS NULL OR p1.deleted_at > $1))";
+     WHERE p1.created_at <= $1 AND (p1.deleted_at IS NULL OR p1.deleted_at > $1)";
 
-const LEVELS_AT_PG: &str = "(SELECT s0.product_id, s0.location_id, a.quantity_after AS quantity, \
-     a.created_at AS updated_at \
-     FROM stock_levels s0 CROSS JOIN LATERAL (SELECT a2.quantity_after, a2.created_at \
+const LEVELS_AT_PG: &str = "SELECT s0.product_id, s0.location_id, a.quantity_after AS quantity \
+     FROM stock_levels s0 CROSS JOIN LATERAL (SELECT a2.quantity_after \
        FROM stock_adjustments a2 WHERE a2.product_id = s0.product_id \
        AND a2.location_id = s0.location_id AND a2.created_at <= $1 \
-       ORDER BY a2.created_at DESC, a2.id DESC LIMIT 1) a)";
+       ORDER BY a2.created_at DESC, a2.id DESC LIMIT 1) a";
 
 const THEN_PG: Sources = Sources {
-    products: PRODUCTS_AT_PG,
-    levels: LEVELS_AT_PG,
+    products_at: Some(PRODUCTS_AT_PG),
+    levels_at: Some(LEVELS_AT_PG),
 };
 
 fn by_category(basis: Basis, from: &Sources) -> String {
     format!(
-        "SELECT p.category_id AS key, c.name AS name, CAST(COALESCE(SUM(p.quantity), 0) AS BIGINT) AS quantity, {} \
+        "{}SELECT p.category_id AS key, c.name AS name, CAST(COALESCE(SUM(p.quantity), 0) AS BIGINT) AS quantity, {} \
          FROM {} p LEFT JOIN categories c ON c.id = p.category_id WHERE p.deleted_at IS NULL \
          GROUP BY p.category_id, c.name ORDER BY c.name",
+        from.with(false),
         basis.value_columns("p.quantity"),
-        from.products
+        from.products()
     )
 }
 
 fn by_location(basis: Basis, from: &Sources) -> String {
     format!(
-        "SELECT l.id AS key, l.code AS name, CAST(COALESCE(SUM(s.quantity), 0) AS BIGINT) AS quantity, {} \
+        "{}SELECT l.id AS key, l.code AS name, CAST(COALESCE(SUM(s.quantity), 0) AS BIGINT) AS quantity, {} \
          FROM locations l LEFT JOIN {} s ON s.location_id = l.id \
          LEFT JOIN {} p ON p.id = s.product_id AND p.deleted_at IS NULL \
          WHERE p.id IS NOT NULL OR s.product_id IS NULL \
          GROUP BY l.id, l.code ORDER BY l.code",
+        from.with(true),
         basis.value_columns("s.quantity"),
-        from.levels,
-        from.products
+        from.levels(),
+        from.products()
     )
 }
 
 fn by_supplier(basis: Basis, from: &Sources) -> String {
     let value = basis.value_columns("p.quantity");
-    let products = from.products;
+    let products = from.products();
     format!(
-        "SELECT s.id AS key, s.name AS name, CAST(COALESCE(SUM(p.quantity), 0) AS BIGINT) AS quantity, {value} \
+        "{}SELECT s.id AS key, s.name AS name, CAST(COALESCE(SUM(p.quantity), 0) AS BIGINT) AS quantity, {value} \
          FROM suppliers s LEFT JOIN product_suppliers ps ON ps.supplier_id = s.id \
          LEFT JOIN {products} p ON p.id = ps.product_id AND p.deleted_at IS NULL \
          GROUP BY s.id, s.name \
          UNION ALL \
          SELECT CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(COALESCE(SUM(p.quantity), 0) AS BIGINT), {value} \
          FROM {products} p \
-         WHERE p.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM product_suppliers ps WHERE ps.product_id = p.id)"
+         WHERE p.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM product_suppliers ps WHERE ps.product_id = p.id)",
+        from.with(false)
     )
 }
 
 fn totals(basis: Basis, from: &Sources) -> String {
     format!(
-        "SELECT CAST(NULL AS BIGINT) AS key, CAST(NULL AS TEXT) AS name, \
+        "{}SELECT CAST(NULL AS BIGINT) AS key, CAST(NULL AS TEXT) AS name, \
          CAST(COALESCE(SUM(p.quantity), 0) AS BIGINT) AS quantity, {} \
          FROM {} p WHERE p.deleted_at IS NULL",
+        from.with(false),
         basis.value_columns("p.quantity"),
-        from.products
+        from.products()
     )
 }
 

@@ -12,9 +12,10 @@ use crate::db::{now, DbConn};
 use crate::error::{CoreError, CoreResult, Errors};
 use crate::schema::{product_suppliers, purchase_order_lines, purchase_orders};
 use crate::services::stock::{self, Booking};
+use crate::services::webhooks::outbox;
 use crate::services::{alerts, stats};
-use crate::types::OrderStatus;
 use crate::types::{AdjustmentKind, Cost};
+use crate::types::{OrderStatus, WebhookEvent};
 
 /// Moves an order from one of `from` to `to` in one statement, or explains why not.
 fn transition(
@@ -319,6 +320,10 @@ pub fn receive(core: &Core, ctx: &Ctx, id: i64, input: ReceiveInput) -> CoreResu
                 &after,
                 serde_json::json!({"status": [before.status, to.as_str()], "received": [null, received]}),
             ),
+        )?;
+        outbox::emit_all(
+            c,
+            &[outbox::Event::about(WebhookEvent::OrderReceived, &after)?],
         )?;
         Ok((after, opened))
     })?;

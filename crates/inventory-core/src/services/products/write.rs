@@ -17,8 +17,9 @@ use crate::error::{CoreError, CoreResult};
 use crate::models::{Product, ProductView};
 use crate::schema::products;
 use crate::services::stock::{self, Booking};
+use crate::services::webhooks::outbox;
 use crate::services::{alerts, stats};
-use crate::types::AdjustmentKind;
+use crate::types::{AdjustmentKind, WebhookEvent};
 use crate::types::{Money, Quantity};
 
 /// A checked product to insert. An empty `sku` asks for a generated one (`SKU-000042`).
@@ -112,6 +113,8 @@ fn product_changes(old: Option<&Product>, new: &Product) -> Changes {
 pub struct Writes {
     pending: stats::Pending,
     audit: Vec<NewEntry>,
+    /// The webhook events the changes raise, written to the outbox with them.
+    events: Vec<outbox::Event>,
     /// Whether the set of live products changed (cached list positions must be rebuilt).
     live_set_changed: bool,
 }
@@ -170,6 +173,8 @@ impl Writes {
                 ctx,
                 Entry::of("create", row, product_changes(None, row)),
             ));
+            self.events
+                .push(outbox::Event::about(WebhookEvent::ProductCreated, row)?);
         }
         self.live_set_changed |= !out.is_empty();
         Ok(out)
@@ -230,6 +235,8 @@ impl Writes {
         )?;
         self.audit
             .push(NewEntry::by(ctx, Entry::of("update", &row, diff)));
+        self.events
+            .push(outbox::Event::about(WebhookEvent::ProductUpdated, &row)?);
         Ok(Some(row))
     }
 
@@ -260,6 +267,8 @@ impl Writes {
         );
         self.audit
             .push(NewEntry::by(ctx, Entry::of("delete", old, ch)));
+        self.events
+            .push(outbox::Event::about(WebhookEvent::ProductDeleted, old)?);
         self.live_set_changed = true;
         Ok(())
     }
@@ -269,6 +278,7 @@ impl Writes {
     pub fn finish(self, c: &mut DbConn, ctx: &Ctx) -> CoreResult<()> {
         self.pending.flush(c)?;
         audit::record_many(c, ctx, &self.audit)?;
+        outbox::emit_all(c, &self.events)?;
         if self.live_set_changed {
             crate::positions::bump_live_set(c)?;
         }

@@ -16,8 +16,9 @@ use crate::error::{CoreError, CoreResult, Errors, FieldErrors};
 use crate::schema::{products, sales_order_lines, sales_orders, stock_levels};
 use crate::services::alerts;
 use crate::services::stock::{self, Batch, BatchLine};
+use crate::services::webhooks::outbox;
 use crate::sql::{batch, case, keys, Vals, MAX_BATCH};
-use crate::types::{bounded_text, AdjustmentKind, Role, SalesStatus};
+use crate::types::{bounded_text, AdjustmentKind, Role, SalesStatus, WebhookEvent};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -390,6 +391,10 @@ pub fn ship(core: &Core, ctx: &Ctx, id: i64, input: ShipInput) -> CoreResult<Sal
                 &after,
                 serde_json::json!({"status": [before_status, to.as_str()], "shipped": [null, shipped]}),
             ),
+        )?;
+        outbox::emit_all(
+            c,
+            &[outbox::Event::about(WebhookEvent::SalesOrderShipped, &after)?],
         )?;
         Ok((after, opened))
     })?;
