@@ -30,6 +30,9 @@ pub struct AppState {
     pub imports: Arc<tokio::sync::Semaphore>,
     /// Each documented path and its `Allow` value, for OPTIONS.
     pub allow: Arc<Vec<(actix_web::dev::ResourceDef, String)>>,
+    /// Held by every copy of the state: background tasks keep a weak reference and end when
+    /// the last copy goes with the server (tests run hundreds of servers in one process).
+    pub lifetime: Arc<()>,
 }
 
 impl AppState {
@@ -57,6 +60,7 @@ impl AppState {
             trusted_proxies,
             openapi,
             allow,
+            lifetime: Arc::default(),
         })
     }
 }
@@ -214,6 +218,7 @@ pub async fn open_state(
         .map_err(std::io::Error::other)?;
     spawn_housekeeping(state.core.clone());
     crate::webhooks::spawn(
+        Arc::downgrade(&state.lifetime),
         state.core.clone(),
         settings
             .webhook_retry_schedule()

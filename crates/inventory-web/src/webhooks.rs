@@ -212,8 +212,14 @@ async fn deliver(
 }
 
 /// Starts the sender on the current runtime: claims what is due, sends a batch concurrently,
-/// and looks again at once while there is more, or after [`POLL`] when there is none.
-pub fn spawn(core: Core, schedule: Vec<Duration>, allow_private: bool) {
+/// and looks again at once while there is more, or after [`POLL`] when there is none. It
+/// stops once `server` (the app state's lifetime token) is gone.
+pub fn spawn(
+    server: std::sync::Weak<()>,
+    core: Core,
+    schedule: Vec<Duration>,
+    allow_private: bool,
+) {
     let schedule = Arc::new(schedule);
     tokio::spawn(async move {
         let client = match client(allow_private) {
@@ -223,7 +229,8 @@ pub fn spawn(core: Core, schedule: Vec<Duration>, allow_private: bool) {
                 return;
             }
         };
-        loop {
+        // Ends with the server whose state it was started for.
+        while server.strong_count() > 0 {
             let c = core.clone();
             let due = tokio::task::spawn_blocking(move || outbox::claim_due(&c.db, BATCH)).await;
             match due {
