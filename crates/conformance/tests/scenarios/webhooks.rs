@@ -31,6 +31,12 @@ async fn register(root: &Client, url: &str, events: &[&str]) -> (i64, String) {
     (body["id"].as_i64().unwrap(), secret)
 }
 
+async fn new_product(root: &Client, sku: &str, name: &str) -> i64 {
+    product(root, json!({"sku": sku, "name": name, "price": "5.00"})).await["id"]
+        .as_i64()
+        .unwrap()
+}
+
 /// The successful deliveries, one per delivery id (a retried one counts once).
 fn delivered(hits: &[Hit]) -> Vec<Hit> {
     hits.iter().filter(|h| h.ok()).cloned().collect()
@@ -58,13 +64,7 @@ async fn stock_and_product_events_arrive_signed_retried_and_in_order(app: TestAp
         .clone();
     assert!(one.get("secret").is_none(), "{one}");
 
-    let p = product(
-        &root,
-        json!({"sku": "HOOK-1", "name": "Hooked", "price": "5.00"}),
-    )
-    .await["id"]
-        .as_i64()
-        .unwrap();
+    let p = new_product(&root, "HOOK-1", "Hooked").await;
     let main = main_location(&root).await;
     let r1 = book(&root, p, Some(main), "receive", 7).await;
     let r2 = book(&root, p, Some(main), "sale", 2).await;
@@ -185,13 +185,7 @@ async fn a_change_that_fails_leaves_no_event(app: TestApp) {
     let root = app.root().await;
     let rx = Receiver::start().await;
     let (hook, _) = register(&root, &format!("{}/stock", rx.base_url), &["stock.changed"]).await;
-    let p = product(
-        &root,
-        json!({"sku": "HOOK-2", "name": "Scarce", "price": "1.00"}),
-    )
-    .await["id"]
-        .as_i64()
-        .unwrap();
+    let p = new_product(&root, "HOOK-2", "Scarce").await;
     let main = main_location(&root).await;
     book(&root, p, Some(main), "receive", 1).await;
     let r = root
@@ -231,13 +225,7 @@ async fn retries_end_after_eight_attempts(app: TestApp) {
         &["product.created", "product.updated"],
     )
     .await;
-    let p = product(
-        &root,
-        json!({"sku": "HOOK-3", "name": "Doomed", "price": "1.00"}),
-    )
-    .await["id"]
-        .as_i64()
-        .unwrap();
+    let p = new_product(&root, "HOOK-3", "Doomed").await;
     root.patch(&format!("/api/products/{p}"), json!({"name": "Second"}))
         .await
         .expect(200);
@@ -268,13 +256,7 @@ async fn two_instances_deliver_each_event_once(app: TestApp) {
     let second = second_instance(&app).await;
     let rx = Receiver::start().await;
     register(&root, &format!("{}/both", rx.base_url), &["stock.changed"]).await;
-    let p = product(
-        &root,
-        json!({"sku": "HOOK-4", "name": "Shared", "price": "1.00"}),
-    )
-    .await["id"]
-        .as_i64()
-        .unwrap();
+    let p = new_product(&root, "HOOK-4", "Shared").await;
     let main = main_location(&root).await;
     for _ in 0..20 {
         book(&root, p, Some(main), "receive", 1).await;
