@@ -226,6 +226,23 @@ async fn the_staff_site_writes_the_same_audit_entries_as_the_api(app: TestApp) {
         .await
         .expect(200)
         .contains("2 audit entries");
+    // Every kind of object the API audits can be picked in the filter: a webhook and an API
+    // token too.
+    api.post(
+        "/api/webhooks",
+        json!({"url": "https://93.184.216.34/hook", "events": ["stock.changed"]}),
+    )
+    .await
+    .expect(201);
+    let page = c.get("/admin/audit-log/").await;
+    for choice in ["webhook", "api_token", "sales_order", "customer"] {
+        page.expect(200)
+            .contains(&format!("/admin/audit-log/?object_type={choice}\""));
+    }
+    c.get("/admin/audit-log/?object_type=webhook")
+        .await
+        .expect(200)
+        .contains("1 audit entry");
 }
 
 variants!(

@@ -174,6 +174,17 @@ struct Id {
 /// the same moment gets the others, or none).
 pub fn claim_due(db: &Db, limit: i64) -> CoreResult<Vec<Due>> {
     let t = now();
+    // Most looks find nothing: ask on a read connection first, so an idle sender never takes
+    // SQLite's write lock from the bookings.
+    let any: Vec<Id> = db.read(|c| {
+        Ok(crate::sql::query(DUE)
+            .bind::<Timestamp, _>(t)
+            .bind::<BigInt, _>(1)
+            .load::<Id>(c)?)
+    })?;
+    if any.is_empty() {
+        return Ok(vec![]);
+    }
     db.write(|c| {
         let ids: Vec<i64> = crate::sql::query(DUE)
             .bind::<Timestamp, _>(t)

@@ -24,6 +24,17 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("cancel", "Cancel"),
     ("receive", "Receive"),
     ("role_change", "Role change"),
+    ("confirm", "Confirm"),
+    ("ship", "Ship"),
+    ("return", "Return"),
+    ("token_create", "Token created"),
+    ("token_revoke", "Token revoked"),
+    ("acknowledge", "Acknowledge"),
+    ("unlock", "Unlock"),
+    ("register", "Register"),
+    ("verify_email", "Email verified"),
+    ("password_change", "Password change"),
+    ("password_reset_request", "Password reset requested"),
 ];
 
 pub const OBJECT_TYPES: &[(&str, &str)] = &[
@@ -37,6 +48,10 @@ pub const OBJECT_TYPES: &[(&str, &str)] = &[
     ("user", "User"),
     ("alert", "Alert"),
     ("product_supplier", "Product–supplier link"),
+    ("customer", "Customer"),
+    ("sales_order", "Sales order"),
+    ("api_token", "API token"),
+    ("webhook", "Webhook"),
 ];
 
 static META: Meta = Meta {
