@@ -6,7 +6,15 @@ use crate::{json, Auth, Method, Raw, TestApp};
 /// A second server of the same kind on the same database; stopped when dropped.
 pub struct SecondInstance {
     pub base_url: String,
+    auth: Auth,
     handle: actix_web::dev::ServerHandle,
+}
+
+impl SecondInstance {
+    /// A guest of this instance (sign in with its `login`).
+    pub fn client(&self) -> crate::Client {
+        crate::Client::new(self.base_url.clone(), self.auth)
+    }
 }
 
 impl Drop for SecondInstance {
@@ -21,6 +29,7 @@ pub async fn second_instance(app: &TestApp) -> SecondInstance {
     settings.email_outbox_dir = app.settings.email_outbox_dir.clone();
     settings.webhook_allow_private = app.settings.webhook_allow_private;
     settings.webhook_retry_delays = app.settings.webhook_retry_delays.clone();
+    settings.auth_rate_limit_per_minute = app.settings.auth_rate_limit_per_minute;
     let running = match app.auth {
         Auth::Cookie => server_cookie::spawn(settings).await,
         Auth::Jwt => server_jwt::spawn(settings).await,
@@ -28,6 +37,7 @@ pub async fn second_instance(app: &TestApp) -> SecondInstance {
     .unwrap_or_else(|e| panic!("cannot spawn a second {:?} server: {e}", app.auth));
     let second = SecondInstance {
         base_url: format!("http://127.0.0.1:{}", running.port),
+        auth: app.auth,
         handle: running.handle,
     };
     let root = app.root().await;

@@ -471,3 +471,10 @@ diesel::table! {
 
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::allow_tables_to_appear_in_same_query!(webhooks, webhook_deliveries, webhook_attempts);
+
+diesel::table! {
+    auth_budget (ip) {
+        ip -> Text,
+        tat_ms -> BigInt,
+    }
+}

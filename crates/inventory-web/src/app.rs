@@ -20,7 +20,8 @@ pub struct AppState {
     pub secret: Secret,
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub openapi: utoipa::openapi::OpenApi,
-    /// Shared by every worker, so the per-IP budget is per server instance, not per thread.
+    /// Shared by every worker: the process's own gate in front of the budget every instance
+    /// shares through the database.
     pub limiter: crate::ratelimit::AuthLimiter,
     /// Password checks run here, off the threads that serve database work.
     pub hasher: crate::login::Hasher,
@@ -230,8 +231,8 @@ pub async fn open_state(
 }
 
 /// Every ten minutes (and once at start), drops expired cookie sessions, token rows,
-/// idempotency keys and finished webhook deliveries older than a month, so those tables stay
-/// the size of what is live.
+/// idempotency keys, finished webhook deliveries older than a month and idle auth budgets,
+/// so those tables stay the size of what is live.
 fn spawn_housekeeping(core: inventory_core::Core) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
@@ -246,7 +247,11 @@ fn spawn_housekeeping(core: inventory_core::Core) {
                     &c.db,
                     crate::webhooks::KEEP_DAYS,
                 )?;
-                Ok::<_, inventory_core::CoreError>((sessions, tokens, keys + hooks))
+                let budgets = inventory_core::services::auth_budget::purge_idle(
+                    &c.db,
+                    chrono::Utc::now().timestamp_millis(),
+                )?;
+                Ok::<_, inventory_core::CoreError>((sessions, tokens, keys + hooks + budgets))
             })
             .await;
             match done {

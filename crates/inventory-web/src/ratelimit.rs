@@ -33,19 +33,62 @@ pub const LIMITED: [&str; 10] = [
 ];
 
 #[derive(Clone)]
-pub struct AuthLimiter(Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>);
+pub struct AuthLimiter {
+    local: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
+    per_minute: u32,
+}
 
 impl AuthLimiter {
     /// `per_minute` requests a minute per IP (bursts up to that many); 0 turns it off.
     pub fn new(per_minute: u32) -> Self {
-        AuthLimiter(
-            NonZeroU32::new(per_minute).map(|n| Arc::new(RateLimiter::keyed(Quota::per_minute(n)))),
-        )
+        AuthLimiter {
+            local: NonZeroU32::new(per_minute)
+                .map(|n| Arc::new(RateLimiter::keyed(Quota::per_minute(n)))),
+            per_minute,
+        }
     }
 
-    /// `Err(seconds)` to wait when over budget.
+    /// The budget as every instance on the database sees it: this process's limiter first
+    /// (a flood never reaches the database), then the shared row of the address
+    /// (`services::auth_budget`). `Err(seconds)` to wait when over budget. Should the
+    /// database fail, the local limit alone decides: the request itself will meet the same
+    /// database and answer for it.
+    pub async fn check_everywhere(
+        &self,
+        core: &inventory_core::Core,
+        ip: IpAddr,
+    ) -> Result<(), u64> {
+        self.check(ip)?;
+        if self.per_minute == 0 {
+            return Ok(());
+        }
+        let (core, per_minute) = (core.clone(), self.per_minute);
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        let shared = web::block(move || {
+            inventory_core::services::auth_budget::take(
+                &core.db,
+                &ip.to_string(),
+                per_minute,
+                now_ms,
+            )
+        })
+        .await;
+        match shared {
+            Ok(Ok(verdict)) => verdict,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "the shared auth budget could not be read");
+                Ok(())
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the shared auth budget task failed");
+                Ok(())
+            }
+        }
+    }
+
+    /// This process's budget only. `Err(seconds)` to wait when over budget.
     pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
-        let Some(l) = &self.0 else { return Ok(()) };
+        let Some(l) = &self.local else { return Ok(()) };
         l.check_key(&ip).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
@@ -66,7 +109,7 @@ pub async fn limit_auth(
             let ip = client_ip(req.request(), &st.trusted_proxies)
                 .and_then(|s| s.parse::<IpAddr>().ok());
             if let Some(ip) = ip {
-                if let Err(secs) = st.limiter.check(ip) {
+                if let Err(secs) = st.limiter.check_everywhere(&st.core, ip).await {
                     let e = ApiError {
                         retry_after: Some(secs.max(1) as i64),
                         ..ApiError::new(

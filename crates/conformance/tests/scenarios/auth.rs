@@ -481,7 +481,29 @@ async fn too_many_logins_from_one_address_are_rate_limited(app: TestApp) {
     );
 }
 
-variants!(with rate_limited: too_many_logins_from_one_address_are_rate_limited);
+/// Two instances on one database share one budget per address: 3 a minute in total, not 3
+/// each (the second_instance helper itself signs in once, on the first instance).
+async fn the_rate_limit_holds_across_instances(app: TestApp) {
+    let second = conformance::instance::second_instance(&app).await;
+    app.client()
+        .login(ROOT_USERNAME, ROOT_PASSWORD)
+        .await
+        .expect(200);
+    second
+        .client()
+        .login(ROOT_USERNAME, ROOT_PASSWORD)
+        .await
+        .expect(200);
+    for (name, c) in [("second", second.client()), ("first", app.client())] {
+        let r = c.login(ROOT_USERNAME, ROOT_PASSWORD).await;
+        assert_eq!(r.status.as_u16(), 429, "the {name} instance: {r:?}");
+        assert!(r
+            .header("retry-after")
+            .is_some_and(|s| s.parse::<u64>().is_ok_and(|n| n >= 1)));
+    }
+}
+
+variants!(with rate_limited: too_many_logins_from_one_address_are_rate_limited, the_rate_limit_holds_across_instances);
 
 variants!(with registration_with_mail_down: a_failed_email_never_loses_the_change);
 

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod alerts;
 pub mod api_tokens;
 pub mod audit_log;
+pub mod auth_budget;
 pub mod catalog;
 pub mod csvio;
 pub mod customers;

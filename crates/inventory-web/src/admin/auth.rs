@@ -107,7 +107,7 @@ pub async fn login(
     // The API's per-IP budget, shared with its login endpoints.
     let ip = client_ip(&req, &st.trusted_proxies).and_then(|s| s.parse().ok());
     if let Some(ip) = ip {
-        if let Err(secs) = st.limiter.check(ip) {
+        if let Err(secs) = st.limiter.check_everywhere(&st.core, ip).await {
             let mut res = login_page(
                 &st,
                 &visit,
