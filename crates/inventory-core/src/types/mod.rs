@@ -90,8 +90,9 @@ impl Money {
     }
 
     pub fn parse_str(text: &str) -> Result<Money, String> {
-        // 10^12 units (and their cents): sums of many stay within i64 cents.
-        const MAX_CENTS: i64 = 1_000_000_000_000 * 100 + 99;
+        // 10^12 units, as the error message says (not 10^12 and 99 cents, which it would
+        // refuse in words and accept in fact); sums of many stay within i64 cents.
+        const MAX_CENTS: i64 = 1_000_000_000_000 * 100;
         parse_decimal(text, 2, MAX_CENTS).map(Money)
     }
 
@@ -483,6 +484,13 @@ mod tests {
         assert!(Money::parse_str("abc").is_err());
         assert!(Money::parse_str("1e5").is_err());
         assert!(Money::parse_str("99999999999999999999").is_err());
+        // The ceiling is the one the refusal names: 10^12 exactly, not a cent above.
+        assert_eq!(
+            Money::parse_str("1000000000000"),
+            Ok(Money(100_000_000_000_000))
+        );
+        assert!(Money::parse_str("1000000000000.01").is_err());
+        assert!(Money::parse_str("1000000000000.99").is_err());
         assert_eq!(Money::format(1999), "19.99");
         assert_eq!(Money::format(5), "0.05");
         assert_eq!(Money::format_wide(-1999), "-19.99");
