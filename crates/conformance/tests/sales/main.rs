@@ -8,4 +8,5 @@ mod as_of;
 mod cost;
 mod customers;
 mod orders;
+mod races;
 mod shipments;
