@@ -4,7 +4,7 @@
 //! statement on the level or line, so concurrent requests serialise on the rows they touch.
 
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 use serde::Deserialize;
 
 use super::{assemble, lines_of, SalesOrder, SalesRow};
@@ -48,8 +48,9 @@ fn claim(
     t: chrono::NaiveDateTime,
     verb: &str,
 ) -> CoreResult<SalesRow> {
-    // `status = a OR status = b` rather than `IN (…)`: one statement shape, so the prepared
-    // statement is kept (an `IN` list is prepared again on every use).
+    // `status = a OR status = b` rather than `IN (…)`, and one hand-written statement for
+    // every claim: diesel marks its own UPDATEs unsafe to cache, so SQLite parsed and planned
+    // this one (every column in its RETURNING) again inside the write lock on each step.
     let (a, b) = match from {
         [a] => (*a, *a),
         [a, b] => (*a, *b),
@@ -59,35 +60,21 @@ fn claim(
             ))
         }
     };
-    let target = sales_orders::table.find(id).filter(
-        sales_orders::status
-            .eq(a.as_str())
-            .or(sales_orders::status.eq(b.as_str())),
-    );
-    let row: Option<SalesRow> = match (to, confirmed_by) {
-        (Some(to), Some(by)) => diesel::update(target)
-            .set((
-                sales_orders::status.eq(to.as_str()),
-                sales_orders::confirmed_by.eq(Some(by)),
-                sales_orders::updated_at.eq(t),
-            ))
-            .returning(sales_orders::all_columns)
-            .get_result(conn)
-            .optional()?,
-        (Some(to), None) => diesel::update(target)
-            .set((
-                sales_orders::status.eq(to.as_str()),
-                sales_orders::updated_at.eq(t),
-            ))
-            .returning(sales_orders::all_columns)
-            .get_result(conn)
-            .optional()?,
-        (None, _) => diesel::update(target)
-            .set(sales_orders::updated_at.eq(t))
-            .returning(sales_orders::all_columns)
-            .get_result(conn)
-            .optional()?,
-    };
+    let row: Option<SalesRow> = crate::sql::query(
+        "UPDATE sales_orders SET status = COALESCE($4, status), \
+         confirmed_by = COALESCE($5, confirmed_by), updated_at = $6 \
+         WHERE id = $1 AND (status = $2 OR status = $3) \
+         RETURNING id, number, customer_id, location_id, status, reference, notes, tracking, \
+         created_by, confirmed_by, created_at, updated_at",
+    )
+    .bind::<BigInt, _>(id)
+    .bind::<Text, _>(a.as_str())
+    .bind::<Text, _>(b.as_str())
+    .bind::<Nullable<Text>, _>(to.map(|s| s.as_str()))
+    .bind::<Nullable<BigInt>, _>(confirmed_by)
+    .bind::<Timestamp, _>(t)
+    .get_result(conn)
+    .optional()?;
     if let Some(row) = row {
         return Ok(row);
     }
@@ -266,9 +253,11 @@ pub fn confirm(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<SalesOrder> {
             });
         }
         hold(c, &wanted, 1)?;
-        diesel::update(sales_order_lines::table.filter(sales_order_lines::order_id.eq(id)))
-            .set(sales_order_lines::reserved_quantity.eq(sales_order_lines::quantity))
-            .execute(c)?;
+        crate::sql::query(
+            "UPDATE sales_order_lines SET reserved_quantity = quantity WHERE order_id = $1",
+        )
+        .bind::<BigInt, _>(id)
+        .execute(c)?;
         for l in &mut order.lines {
             l.reserved_quantity = l.quantity;
         }
@@ -372,11 +361,10 @@ pub fn ship(core: &Core, ctx: &Ctx, id: i64, input: ShipInput) -> CoreResult<Sal
         if let Some(tr) = tracking {
             after.tracking = tr;
         }
-        diesel::update(sales_orders::table.find(id))
-            .set((
-                sales_orders::status.eq(to.as_str()),
-                sales_orders::tracking.eq(&after.tracking),
-            ))
+        crate::sql::query("UPDATE sales_orders SET status = $2, tracking = $3 WHERE id = $1")
+            .bind::<BigInt, _>(id)
+            .bind::<Text, _>(to.as_str())
+            .bind::<Text, _>(&after.tracking)
             .execute(c)?;
         let shipped: serde_json::Map<String, serde_json::Value> = input
             .lines

@@ -27,7 +27,8 @@ use crate::sql::{batch, keys, rows, Vals, MAX_BATCH};
 use crate::types::SalesStatus;
 use crate::types::{bounded_text, ser_money, ser_money_wide, ser_ts, Money, Quantity, Role};
 
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, QueryableByName)]
+#[diesel(table_name = sales_orders)]
 pub struct SalesRow {
     pub id: i64,
     pub number: String,
