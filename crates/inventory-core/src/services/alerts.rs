@@ -192,9 +192,7 @@ fn resolve_low(conn: &mut DbConn, product_ids: &[i64]) -> CoreResult<()> {
     let t = now();
     for chunk in product_ids.chunks(MAX_BATCH) {
         let mut vals = Vals::default();
-        vals.time(t)
-            .text(AlertStatus::Resolved.as_str())
-            .text(OVERSOLD);
+        vals.time(t).text(AlertStatus::Resolved.as_str());
         for p in chunk {
             vals.int(*p);
         }
@@ -202,10 +200,14 @@ fn resolve_low(conn: &mut DbConn, product_ids: &[i64]) -> CoreResult<()> {
             "alerts.resolve_low",
             chunk.len(),
             |n| {
+                // The states are written as literals, not bound: a partial index is only used
+                // when the statement's own text implies its condition, so `status <> $2` read
+                // every alert the service ever raised (the plans test caught it).
                 format!(
                     "UPDATE alerts SET status = $2, resolved_at = $1 WHERE product_id IN ({}) \
-                     AND kind <> $3 AND status <> $2",
-                    keys(n, 4, 1, 0)
+                     AND kind <> '{OVERSOLD}' AND status <> '{}'",
+                    keys(n, 3, 1, 0),
+                    AlertStatus::Resolved.as_str()
                 )
             },
             vals,
