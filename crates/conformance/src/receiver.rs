@@ -59,6 +59,8 @@ struct State {
     /// Per path: how many attempts of each delivery fail before one succeeds (`usize::MAX`:
     /// all of them).
     fail_first: HashMap<String, usize>,
+    /// Per path: how long the receiver keeps a request before it answers.
+    hold: HashMap<String, Duration>,
 }
 
 /// The running receiver; stopped when dropped.
@@ -88,23 +90,30 @@ async fn receive(
     };
     let delivery: i64 = header("X-Inventory-Delivery").parse().unwrap_or(-1);
     let path = req.path().to_owned();
-    let mut st = state.lock().unwrap();
-    let fail_first = st.fail_first.get(&path).copied().unwrap_or(0);
-    let n = {
-        let n = st.seen.entry(delivery).or_insert(0);
-        *n += 1;
-        *n
+    let (answered, hold) = {
+        let mut st = state.lock().unwrap();
+        let fail_first = st.fail_first.get(&path).copied().unwrap_or(0);
+        let n = {
+            let n = st.seen.entry(delivery).or_insert(0);
+            *n += 1;
+            *n
+        };
+        let answered = if n <= fail_first { 500 } else { 200 };
+        let hold = st.hold.get(&path).copied().unwrap_or_default();
+        st.hits.push(Hit {
+            path,
+            delivery,
+            event: header("X-Inventory-Event"),
+            timestamp: header("X-Inventory-Timestamp"),
+            signature: header("X-Inventory-Signature"),
+            body: String::from_utf8_lossy(&body).into_owned(),
+            answered,
+        });
+        (answered, hold)
     };
-    let answered = if n <= fail_first { 500 } else { 200 };
-    st.hits.push(Hit {
-        path,
-        delivery,
-        event: header("X-Inventory-Event"),
-        timestamp: header("X-Inventory-Timestamp"),
-        signature: header("X-Inventory-Signature"),
-        body: String::from_utf8_lossy(&body).into_owned(),
-        answered,
-    });
+    if !hold.is_zero() {
+        actix_web::rt::time::sleep(hold).await;
+    }
     if answered == 200 {
         HttpResponse::Ok().body("thanks")
     } else {
@@ -143,6 +152,12 @@ impl Receiver {
             .unwrap()
             .fail_first
             .insert(path.to_owned(), n);
+    }
+
+    /// Requests to `path` are recorded when they arrive and answered only `d` later, so a
+    /// test can stop the sender while its requests are in flight.
+    pub fn hold(&self, path: &str, d: Duration) {
+        self.state.lock().unwrap().hold.insert(path.to_owned(), d);
     }
 
     pub fn hits(&self) -> Vec<Hit> {

@@ -14,3 +14,4 @@ mod outage_load;
 mod platform;
 mod slow;
 mod sweep;
+mod webhooks;
