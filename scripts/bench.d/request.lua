@@ -5,6 +5,8 @@
 -- orders BENCH_MIN_ID..BENCH_MAX_ID, one request a step: thread k of BENCH_THREADS takes the
 -- ids k-1, k-1+BENCH_THREADS, ... above BENCH_MIN_ID. It needs one connection per wrk thread,
 -- so each thread sees its own answers in order.
+-- BENCH_IDS (comma-separated) gives each thread one id of its own for {pid} in the body:
+-- thread k takes the k-th, so 64 threads are 64 sellers of 64 different products.
 local method = os.getenv("BENCH_METHOD") or "GET"
 local path_tpl = os.getenv("BENCH_PATH") or "/health"
 local body_tpl = os.getenv("BENCH_BODY")
@@ -14,6 +16,8 @@ local flow = os.getenv("BENCH_FLOW")
 local ship_body = os.getenv("BENCH_SHIP_BODY")
 local min_id = tonumber(os.getenv("BENCH_MIN_ID") or "1")
 local nthreads = tonumber(os.getenv("BENCH_THREADS") or "1")
+local own_ids = {}
+for x in string.gmatch(os.getenv("BENCH_IDS") or "", "[^,]+") do table.insert(own_ids, x) end
 local step = 1
 local next_id = nil
 local order_id = nil
@@ -52,6 +56,9 @@ function request()
   local body = nil
   if body_tpl then
     body = string.gsub(body_tpl, "{n}", tostring(tag or 0) .. "-" .. tostring(counter) .. "-" .. tostring(os.time()))
+    if #own_ids > 0 then
+      body = string.gsub(body, "{pid}", own_ids[((tag or 1) - 1) % #own_ids + 1])
+    end
   end
   return wrk.format(method, path, headers, body)
 end
