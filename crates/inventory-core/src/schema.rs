@@ -398,8 +398,9 @@ diesel::table! {
 diesel::joinable!(purchase_order_lines -> purchase_orders (order_id));
 
 diesel::table! {
-    category_stats (category_key) {
+    category_stats (category_key, slot) {
         category_key -> BigInt,
+        slot -> BigInt,
         products -> BigInt,
         low_stock -> BigInt,
         out_of_stock -> BigInt,
@@ -410,8 +411,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    supplier_stats (supplier_id) {
+    supplier_stats (supplier_id, slot) {
         supplier_id -> BigInt,
+        slot -> BigInt,
         products -> BigInt,
         supplied_value_lo -> BigInt,
         stock_value_lo -> BigInt,

@@ -14,6 +14,7 @@ mod bad_input;
 mod barcodes;
 mod concurrency;
 mod history;
+mod hot_rows;
 mod idempotency;
 mod levels;
 mod locations;

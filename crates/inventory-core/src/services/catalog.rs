@@ -183,7 +183,8 @@ pub fn delete_category(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<()> {
             .set(products::category_id.eq(None::<i64>))
             .execute(c)?;
         diesel::delete(categories::table.find(id)).execute(c)?;
-        diesel::delete(category_stats::table.find(id)).execute(c)?;
+        diesel::delete(category_stats::table.filter(category_stats::category_key.eq(id)))
+            .execute(c)?;
         let mut ch = Changes::new();
         ch.diff("name", &Some(old.name.clone()), &None);
         audit::record(c, ctx, Entry::of("delete", &old, ch))?;
@@ -476,7 +477,8 @@ pub fn delete_supplier(core: &Core, ctx: &Ctx, id: i64) -> CoreResult<()> {
             diesel::delete(product_suppliers::table.filter(product_suppliers::supplier_id.eq(id)))
                 .execute(c)?;
         diesel::delete(suppliers::table.find(id)).execute(c)?;
-        diesel::delete(supplier_stats::table.find(id)).execute(c)?;
+        diesel::delete(supplier_stats::table.filter(supplier_stats::supplier_id.eq(id)))
+            .execute(c)?;
         let mut ch = Changes::new();
         ch.diff("name", &Some(old.name.clone()), &None);
         if links > 0 {

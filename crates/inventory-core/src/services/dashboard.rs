@@ -105,8 +105,8 @@ struct SupplierRow {
     stock_value_lo: i64,
 }
 
-// Every figure reads the kept aggregates (`stats.rs`): one row per category and per supplier,
-// however many products there are.
+// Every figure reads the kept aggregates (`stats.rs`): a few rows (its slots) per category and
+// per supplier, however many products there are.
 const TOTALS: &str = "SELECT CAST(COALESCE(SUM(products), 0) AS BIGINT) AS total, \
     CAST(COALESCE(SUM(low_stock), 0) AS BIGINT) AS low_stock, \
     CAST(COALESCE(SUM(out_of_stock), 0) AS BIGINT) AS out_of_stock, \
@@ -116,7 +116,8 @@ const TOTALS: &str = "SELECT CAST(COALESCE(SUM(products), 0) AS BIGINT) AS total
 
 const BY_CATEGORY: &str = "SELECT c.id AS category_id, c.name AS category, \
     CAST(COALESCE(s.products, 0) AS BIGINT) AS count \
-    FROM categories c LEFT JOIN category_stats s ON s.category_key = c.id ORDER BY c.name, c.id";
+    FROM categories c LEFT JOIN (SELECT category_key, SUM(products) AS products \
+    FROM category_stats GROUP BY category_key) s ON s.category_key = c.id ORDER BY c.name, c.id";
 
 const UNCATEGORISED: &str =
     "SELECT CAST(NULL AS BIGINT) AS category_id, CAST(NULL AS TEXT) AS category, \
@@ -128,7 +129,10 @@ const BY_SUPPLIER: &str = "SELECT s.id AS supplier_id, s.name AS supplier, \
     CAST(COALESCE(st.supplied_value_lo, 0) AS BIGINT) AS supplied_value_lo, \
     CAST(COALESCE(st.stock_value_hi, 0) AS BIGINT) AS stock_value_hi, \
     CAST(COALESCE(st.stock_value_lo, 0) AS BIGINT) AS stock_value_lo \
-    FROM suppliers s LEFT JOIN supplier_stats st ON st.supplier_id = s.id ORDER BY s.name, s.id";
+    FROM suppliers s LEFT JOIN (SELECT supplier_id, SUM(products) AS products, \
+    SUM(supplied_value_hi) AS supplied_value_hi, SUM(supplied_value_lo) AS supplied_value_lo, \
+    SUM(stock_value_hi) AS stock_value_hi, SUM(stock_value_lo) AS stock_value_lo \
+    FROM supplier_stats GROUP BY supplier_id) st ON st.supplier_id = s.id ORDER BY s.name, s.id";
 
 #[tracing::instrument(level = "debug", skip_all, fields(user = ?ctx.user_id()))]
 pub fn dashboard(core: &Core, ctx: &Ctx) -> CoreResult<Dashboard> {

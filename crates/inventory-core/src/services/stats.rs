@@ -6,6 +6,13 @@
 //! [`detach`] before the change and [`attach`] after it; the hot path, a ledger booking, uses
 //! [`quantities_changed`], two statements. [`verify`] recomputes everything from the base
 //! tables, for tests and for `check`.
+//!
+//! On PostgreSQL each category's and supplier's aggregates are spread over [`PG_SLOTS`] rows
+//! ("slots"): a product adds to the slot `product_id % PG_SLOTS` of its category and of each
+//! of its suppliers, and readers add the slots up. One row a category made every booking in a
+//! busy category wait for the one before it to commit (the row's lock is held to the end of
+//! the transaction), across every instance. SQLite has one writer at a time, so a hot row
+//! costs it nothing: it keeps one slot, and reads the same shape.
 
 use std::sync::LazyLock;
 
@@ -21,20 +28,50 @@ pub fn category_key(category_id: Option<i64>) -> i64 {
     category_id.unwrap_or(0)
 }
 
+/// How many rows a category's and a supplier's aggregates are spread over on PostgreSQL.
+/// Sixteen makes 64 sellers of one category four to a row, while the dashboard still reads
+/// at most sixteen small rows a category. A slot's row is made by the first change that adds
+/// to it (every write is an upsert), so a category of three products has at most three.
+pub const PG_SLOTS: i64 = 16;
+
+/// The slot a product's contributions go to on this connection's database.
+pub fn slot(conn: &DbConn, product_id: i64) -> i64 {
+    match conn {
+        DbConn::Pg(_) => product_id.rem_euclid(PG_SLOTS),
+        DbConn::Sqlite(_) => 0,
+    }
+}
+
+/// Creates a new category's first aggregate row, zero, so it is listed before it has
+/// products. Its other slots are made by the first change that adds to them.
 pub fn ensure_category_row(conn: &mut DbConn, category_id: i64) -> CoreResult<()> {
-    crate::sql::query("INSERT INTO category_stats (category_key) VALUES ($1) ON CONFLICT (category_key) DO NOTHING")
-        .bind::<BigInt, _>(category_id)
-        .execute(conn)?;
+    crate::sql::query(
+        "INSERT INTO category_stats (category_key, slot) VALUES ($1, 0) \
+         ON CONFLICT (category_key, slot) DO NOTHING",
+    )
+    .bind::<BigInt, _>(category_id)
+    .execute(conn)?;
     Ok(())
 }
 
+/// Creates a new supplier's first aggregate row, zero (see [`ensure_category_row`]).
 pub fn ensure_supplier_row(conn: &mut DbConn, supplier_id: i64) -> CoreResult<()> {
     crate::sql::query(
-        "INSERT INTO supplier_stats (supplier_id) VALUES ($1) ON CONFLICT (supplier_id) DO NOTHING",
+        "INSERT INTO supplier_stats (supplier_id, slot) VALUES ($1, 0) \
+         ON CONFLICT (supplier_id, slot) DO NOTHING",
     )
     .bind::<BigInt, _>(supplier_id)
     .execute(conn)?;
     Ok(())
+}
+
+/// `SET` clauses of an upsert adding the inserted row's split value `<name>_hi`/`<name>_lo`
+/// to the kept row's, carrying the low part's overflow.
+fn add_excluded(table: &str, name: &str) -> String {
+    format!(
+        "{name}_hi = {table}.{name}_hi + excluded.{name}_hi + ({table}.{name}_lo + excluded.{name}_lo) / {SPLIT}, \
+         {name}_lo = ({table}.{name}_lo + excluded.{name}_lo) % {SPLIT}"
+    )
 }
 
 /// Removes a product's whole contribution (call before changing it).
@@ -69,15 +106,6 @@ pub fn join(hi: i64, lo: i64) -> i128 {
     i128::from(hi) * i128::from(SPLIT) + i128::from(lo)
 }
 
-/// `SET` clauses adding a split delta (`$hi`, `$lo` placeholders) to the columns
-/// `<name>_hi`/`<name>_lo`, carrying the low part's overflow into the high one.
-fn add_split(name: &str, hi: usize, lo: usize) -> String {
-    format!(
-        "{name}_hi = {name}_hi + ${hi} + ({name}_lo + ${lo}) / {SPLIT}, \
-         {name}_lo = ({name}_lo + ${lo}) % {SPLIT}"
-    )
-}
-
 /// A product's stock value, refused (400) when it leaves the 64 bits one value may take.
 pub fn product_value(price: i64, quantity: i64) -> CoreResult<i64> {
     price
@@ -91,16 +119,24 @@ fn apply(conn: &mut DbConn, product_id: i64, sign: i64) -> CoreResult<()> {
     pending.flush(conn)
 }
 
+/// A category slot's gathered change: (products, low stock, out of stock, quantity, value).
+type CategoryDelta = (i64, i64, i64, i64, i128);
+/// A category slot's change by a booking: (low stock, out of stock, quantity, value).
+type BookedDelta = (i64, i64, i64, i128);
+/// (category key or supplier id, slot).
+type SlotKey = (i64, i64);
+
 /// Aggregate changes gathered in memory and written at once: a bulk change (an import of
 /// thousands of rows) adds each product's contribution here and updates each touched
 /// aggregate row once at the end, so it holds those hot rows' locks only for its last
 /// moments, not for its whole length.
 #[derive(Default, Debug)]
 pub struct Pending {
-    /// category key → (products, low stock, out of stock, quantity, value)
-    categories: std::collections::BTreeMap<i64, (i64, i64, i64, i64, i128)>,
-    /// supplier id → (products, supplied value, stock value)
-    suppliers: std::collections::BTreeMap<i64, (i64, i128, i128)>,
+    /// (category key, product id % PG_SLOTS) → (products, low stock, out of stock, quantity,
+    /// value); the slot is folded to the connection's at [`Pending::flush`].
+    categories: std::collections::BTreeMap<SlotKey, CategoryDelta>,
+    /// (supplier id, product id % PG_SLOTS) → (products, supplied value, stock value)
+    suppliers: std::collections::BTreeMap<SlotKey, (i64, i128, i128)>,
 }
 
 impl Pending {
@@ -128,13 +164,23 @@ impl Pending {
             .filter(product_suppliers::product_id.eq(product_id))
             .select((product_suppliers::supplier_id, product_suppliers::quantity))
             .load(conn)?;
-        self.add_facts(category_id, price, quantity, level, &links, sign)
+        self.add_facts(
+            product_id,
+            category_id,
+            price,
+            quantity,
+            level,
+            &links,
+            sign,
+        )
     }
 
     /// As [`Pending::add`] for a product whose facts the caller holds (a row it just wrote);
     /// `links` are its (supplier id, units supplied).
+    #[allow(clippy::too_many_arguments)]
     pub fn add_facts(
         &mut self,
+        product_id: i64,
         category_id: Option<i64>,
         price: i64,
         quantity: i64,
@@ -143,9 +189,10 @@ impl Pending {
         sign: i64,
     ) -> CoreResult<()> {
         let value = i128::from(product_value(price, quantity)?) * i128::from(sign);
+        let slot = product_id.rem_euclid(PG_SLOTS);
         let c = self
             .categories
-            .entry(category_key(category_id))
+            .entry((category_key(category_id), slot))
             .or_default();
         c.0 += sign;
         c.1 += sign * i64::from(quantity <= level);
@@ -154,7 +201,7 @@ impl Pending {
         c.4 += value;
         for (supplier_id, supplied) in links {
             let supplied = i128::from(product_value(price, *supplied)?) * i128::from(sign);
-            let s = self.suppliers.entry(*supplier_id).or_default();
+            let s = self.suppliers.entry((*supplier_id, slot)).or_default();
             s.0 += sign;
             s.1 += supplied;
             s.2 += value;
@@ -166,20 +213,45 @@ impl Pending {
     pub fn flush(self, conn: &mut DbConn) -> CoreResult<()> {
         static CATEGORY: LazyLock<String> = LazyLock::new(|| {
             format!(
-                "UPDATE category_stats SET products = products + $1, low_stock = low_stock + $2, \
-                 out_of_stock = out_of_stock + $3, quantity = quantity + $4, {} \
-                 WHERE category_key = $7",
-                add_split("value", 5, 6)
+                "INSERT INTO category_stats (products, low_stock, out_of_stock, quantity, \
+                 value_hi, value_lo, category_key, slot) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 ON CONFLICT (category_key, slot) DO UPDATE SET \
+                 products = category_stats.products + excluded.products, \
+                 low_stock = category_stats.low_stock + excluded.low_stock, \
+                 out_of_stock = category_stats.out_of_stock + excluded.out_of_stock, \
+                 quantity = category_stats.quantity + excluded.quantity, {}",
+                add_excluded("category_stats", "value")
             )
         });
         static SUPPLIER: LazyLock<String> = LazyLock::new(|| {
             format!(
-                "UPDATE supplier_stats SET products = products + $1, {}, {} WHERE supplier_id = $6",
-                add_split("supplied_value", 2, 3),
-                add_split("stock_value", 4, 5)
+                "INSERT INTO supplier_stats (products, supplied_value_hi, supplied_value_lo, \
+                 stock_value_hi, stock_value_lo, supplier_id, slot) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (supplier_id, slot) DO UPDATE SET \
+                 products = supplier_stats.products + excluded.products, {}, {}",
+                add_excluded("supplier_stats", "supplied_value"),
+                add_excluded("supplier_stats", "stock_value")
             )
         });
-        for (key, (n, low, out, qty, value)) in self.categories {
+        // SQLite keeps one slot: the gathered slots fold into it.
+        let one_slot = matches!(conn, DbConn::Sqlite(_));
+        let mut categories: std::collections::BTreeMap<SlotKey, CategoryDelta> = Default::default();
+        for ((key, slot), (n, low, out, qty, value)) in self.categories {
+            let e = categories
+                .entry((key, if one_slot { 0 } else { slot }))
+                .or_default();
+            *e = (e.0 + n, e.1 + low, e.2 + out, e.3 + qty, e.4 + value);
+        }
+        let mut suppliers: std::collections::BTreeMap<SlotKey, (i64, i128, i128)> =
+            Default::default();
+        for ((id, slot), (n, supplied, stock)) in self.suppliers {
+            let e = suppliers
+                .entry((id, if one_slot { 0 } else { slot }))
+                .or_default();
+            *e = (e.0 + n, e.1 + supplied, e.2 + stock);
+        }
+        for ((key, slot), (n, low, out, qty, value)) in categories {
             if (n, low, out, qty, value) == (0, 0, 0, 0, 0) {
                 continue;
             }
@@ -192,9 +264,10 @@ impl Pending {
                 .bind::<BigInt, _>(vh)
                 .bind::<BigInt, _>(vl)
                 .bind::<BigInt, _>(key)
+                .bind::<BigInt, _>(slot)
                 .execute(conn)?;
         }
-        for (supplier_id, (n, supplied, stock)) in self.suppliers {
+        for ((supplier_id, slot), (n, supplied, stock)) in suppliers {
             if (n, supplied, stock) == (0, 0, 0) {
                 continue;
             }
@@ -207,6 +280,7 @@ impl Pending {
                 .bind::<BigInt, _>(vh)
                 .bind::<BigInt, _>(vl)
                 .bind::<BigInt, _>(supplier_id)
+                .bind::<BigInt, _>(slot)
                 .execute(conn)?;
         }
         Ok(())
@@ -225,10 +299,10 @@ pub struct QuantityChange {
 }
 
 /// The hot path: a ledger booking changed these products' quantities (each a different
-/// product; one for a sale, a shipment's lines). One kept statement for all their categories
-/// and one for all their suppliers.
+/// product; one for a sale, a shipment's lines). One kept upsert for all their category
+/// slots and one for all their supplier slots.
 pub fn quantities_changed(conn: &mut DbConn, cs: &[QuantityChange]) -> CoreResult<()> {
-    use crate::sql::{batch, case, keys, Vals, MAX_BATCH};
+    use crate::sql::{batch, Vals, MAX_BATCH};
     let live: Vec<&QuantityChange> = cs
         .iter()
         .filter(|c| !c.deleted && c.before != c.after)
@@ -236,44 +310,62 @@ pub fn quantities_changed(conn: &mut DbConn, cs: &[QuantityChange]) -> CoreResul
     if live.is_empty() {
         return Ok(());
     }
-    // category key → (low stock, out of stock, quantity, value)
-    let mut categories: std::collections::BTreeMap<i64, (i64, i64, i64, i128)> = Default::default();
+    // (category key, slot) → (low stock, out of stock, quantity, value)
+    let mut categories: std::collections::BTreeMap<SlotKey, BookedDelta> = Default::default();
     let mut products = Vec::with_capacity(live.len());
     for c in &live {
         product_value(c.price, c.after)?;
         let delta = c.after - c.before;
         let value = i128::from(c.price) * i128::from(delta);
-        let e = categories.entry(category_key(c.category_id)).or_default();
+        let slot = slot(conn, c.product_id);
+        let e = categories
+            .entry((category_key(c.category_id), slot))
+            .or_default();
         e.0 += i64::from(c.after <= c.reorder_level) - i64::from(c.before <= c.reorder_level);
         e.1 += i64::from(c.after == 0) - i64::from(c.before == 0);
         e.2 += delta;
         e.3 += value;
         let (vh, vl) = split(value)?;
-        products.push((c.product_id, vh, vl));
+        products.push((c.product_id, vh, vl, slot));
     }
-    let categories: Vec<(i64, (i64, i64, i64, i128))> = categories.into_iter().collect();
+    let categories: Vec<(SlotKey, BookedDelta)> = categories.into_iter().collect();
     for chunk in categories.chunks(MAX_BATCH) {
         let mut vals = Vals::default();
-        for (key, (low, out, qty, value)) in chunk {
+        for ((key, slot), (low, out, qty, value)) in chunk {
             let (vh, vl) = split(*value)?;
-            vals.int(*key).int(*low).int(*out).int(*qty).int(vh).int(vl);
+            vals.int(*key)
+                .int(*low)
+                .int(*out)
+                .int(*qty)
+                .int(vh)
+                .int(vl)
+                .int(*slot);
         }
         batch(
             "stats.categories",
             chunk.len(),
             |n| {
-                let col = |v| case("category_key", n, 1, 6, 0, v);
-                let vl = col(5);
+                // One row a (category, slot): key, its four deltas, slot. A slot's first
+                // change inserts its row; later ones add to it under its primary key.
+                let rows = crate::sql::rows(n, 1, 7, |b| {
+                    format!(
+                        "${b}, ${}, ${}, ${}, ${}, ${}, ${}",
+                        b + 6,
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5
+                    )
+                });
                 format!(
-                    "UPDATE category_stats SET low_stock = low_stock + {}, \
-                     out_of_stock = out_of_stock + {}, quantity = quantity + {}, \
-                     value_hi = value_hi + {} + (value_lo + {vl}) / {SPLIT}, \
-                     value_lo = (value_lo + {vl}) % {SPLIT} WHERE category_key IN ({})",
-                    col(1),
-                    col(2),
-                    col(3),
-                    col(4),
-                    keys(n, 1, 6, 0)
+                    "INSERT INTO category_stats (category_key, slot, low_stock, out_of_stock, \
+                     quantity, value_hi, value_lo) VALUES {rows} \
+                     ON CONFLICT (category_key, slot) DO UPDATE SET \
+                     low_stock = category_stats.low_stock + excluded.low_stock, \
+                     out_of_stock = category_stats.out_of_stock + excluded.out_of_stock, \
+                     quantity = category_stats.quantity + excluded.quantity, {}",
+                    add_excluded("category_stats", "value")
                 )
             },
             vals,
@@ -282,37 +374,45 @@ pub fn quantities_changed(conn: &mut DbConn, cs: &[QuantityChange]) -> CoreResul
     }
     for chunk in products.chunks(MAX_BATCH) {
         let mut vals = Vals::default();
-        for (p, vh, vl) in chunk {
-            vals.int(*p).int(*vh).int(*vl);
+        for (p, vh, vl, slot) in chunk {
+            vals.int(*p).int(*vh).int(*vl).int(*slot);
         }
         batch(
             "stats.suppliers",
             chunk.len(),
             |n| {
+                let upsert = format!(
+                    "ON CONFLICT (supplier_id, slot) DO UPDATE SET {}",
+                    add_excluded("supplier_stats", "stock_value")
+                );
                 if n == 1 {
                     // One product: its suppliers straight from its links, no grouping.
                     return format!(
-                        "UPDATE supplier_stats SET {} WHERE supplier_id IN \
-                         (SELECT supplier_id FROM product_suppliers WHERE product_id = $1)",
-                        add_split("stock_value", 2, 3)
+                        "INSERT INTO supplier_stats (supplier_id, slot, stock_value_hi, \
+                         stock_value_lo) SELECT supplier_id, $4, $2, $3 FROM product_suppliers \
+                         WHERE product_id = $1 {upsert}"
                     );
                 }
                 let lines: Vec<String> = (0..n)
                     .map(|i| {
-                        let b = 1 + 3 * i;
-                        format!("SELECT ${b} AS p, ${} AS hi, ${} AS lo", b + 1, b + 2)
+                        let b = 1 + 4 * i;
+                        format!(
+                            "SELECT ${b} AS p, ${} AS hi, ${} AS lo, ${} AS sl",
+                            b + 1,
+                            b + 2,
+                            b + 3
+                        )
                     })
                     .collect();
-                // The lines' values summed per supplier of theirs, then added with the carry
-                // as one line's are.
+                // The lines' values summed per supplier slot of theirs (the low parts'
+                // carry taken into the high part), then added as one line's are.
                 format!(
-                    "UPDATE supplier_stats SET \
-                     stock_value_hi = stock_value_hi + v.hi + (stock_value_lo + v.lo) / {SPLIT}, \
-                     stock_value_lo = (stock_value_lo + v.lo) % {SPLIT} \
-                     FROM (SELECT ps.supplier_id AS sid, CAST(SUM(x.hi) AS BIGINT) AS hi, \
-                     CAST(SUM(x.lo) AS BIGINT) AS lo FROM product_suppliers ps \
-                     JOIN ({}) x ON ps.product_id = x.p GROUP BY ps.supplier_id) v \
-                     WHERE supplier_stats.supplier_id = v.sid",
+                    "INSERT INTO supplier_stats (supplier_id, slot, stock_value_hi, \
+                     stock_value_lo) SELECT sid, sl, hi + lo / {SPLIT}, lo % {SPLIT} \
+                     FROM (SELECT ps.supplier_id AS sid, x.sl AS sl, \
+                     CAST(SUM(x.hi) AS BIGINT) AS hi, CAST(SUM(x.lo) AS BIGINT) AS lo \
+                     FROM product_suppliers ps JOIN ({}) x ON ps.product_id = x.p \
+                     GROUP BY ps.supplier_id, x.sl) v WHERE true {upsert}",
                     lines.join(" UNION ALL ")
                 )
             },
@@ -398,16 +498,18 @@ impl Row6 {
     }
 }
 
-const KEPT_CATEGORIES: &str = "SELECT category_key AS k, products AS a, low_stock AS b, out_of_stock AS c, \
-    quantity AS d, value_hi AS e_hi, value_lo AS e_lo, CAST(0 AS BIGINT) AS f_hi, CAST(0 AS BIGINT) AS f_lo \
-    FROM category_stats WHERE products <> 0 OR quantity <> 0 OR value_hi <> 0 OR value_lo <> 0 \
-    OR low_stock <> 0 OR out_of_stock <> 0 ORDER BY category_key";
+/// The kept rows, their slots added up (all-zero ones are dropped by [`exact`]).
+const KEPT_CATEGORIES: &str = "SELECT category_key AS k, CAST(SUM(products) AS BIGINT) AS a, \
+    CAST(SUM(low_stock) AS BIGINT) AS b, CAST(SUM(out_of_stock) AS BIGINT) AS c, \
+    CAST(SUM(quantity) AS BIGINT) AS d, CAST(SUM(value_hi) AS BIGINT) AS e_hi, \
+    CAST(SUM(value_lo) AS BIGINT) AS e_lo, CAST(0 AS BIGINT) AS f_hi, CAST(0 AS BIGINT) AS f_lo \
+    FROM category_stats GROUP BY category_key ORDER BY category_key";
 const KEPT_SUPPLIERS: &str =
-    "SELECT supplier_id AS k, products AS a, CAST(0 AS BIGINT) AS b, CAST(0 AS BIGINT) AS c, \
-    CAST(0 AS BIGINT) AS d, supplied_value_hi AS e_hi, supplied_value_lo AS e_lo, \
-    stock_value_hi AS f_hi, stock_value_lo AS f_lo FROM supplier_stats \
-    WHERE products <> 0 OR supplied_value_hi <> 0 OR supplied_value_lo <> 0 \
-    OR stock_value_hi <> 0 OR stock_value_lo <> 0 ORDER BY supplier_id";
+    "SELECT supplier_id AS k, CAST(SUM(products) AS BIGINT) AS a, CAST(0 AS BIGINT) AS b, \
+    CAST(0 AS BIGINT) AS c, CAST(0 AS BIGINT) AS d, CAST(SUM(supplied_value_hi) AS BIGINT) AS e_hi, \
+    CAST(SUM(supplied_value_lo) AS BIGINT) AS e_lo, CAST(SUM(stock_value_hi) AS BIGINT) AS f_hi, \
+    CAST(SUM(stock_value_lo) AS BIGINT) AS f_lo FROM supplier_stats \
+    GROUP BY supplier_id ORDER BY supplier_id";
 
 static FRESH_CATEGORIES: LazyLock<String> = LazyLock::new(|| {
     format!(

@@ -337,7 +337,6 @@ fn is_unfiltered(v: &ValidFilter) -> bool {
 /// The count from the kept aggregates when the filter is one they answer: none at all,
 /// `low_stock=true` alone, or `category` alone.
 fn kept_count(conn: &mut DbConn, v: &ValidFilter) -> CoreResult<Option<i64>> {
-    use crate::schema::category_stats;
     let f = &v.f;
     let others = f.supplier.is_some()
         || f.location.is_some()
@@ -353,12 +352,13 @@ fn kept_count(conn: &mut DbConn, v: &ValidFilter) -> CoreResult<Option<i64>> {
     }
     let sql = match (f.category, f.low_stock) {
         (Some(cat), None) => {
-            let n: Option<i64> = category_stats::table
-                .find(cat)
-                .select(category_stats::products)
-                .first(conn)
-                .optional()?;
-            return Ok(Some(n.unwrap_or(0)));
+            let row: CountRow = crate::sql::query(
+                "SELECT CAST(COALESCE(SUM(products), 0) AS BIGINT) AS n FROM category_stats \
+                 WHERE category_key = $1",
+            )
+            .bind::<diesel::sql_types::BigInt, _>(cat)
+            .get_result(conn)?;
+            return Ok(Some(row.n));
         }
         (None, Some(true)) => {
             "SELECT CAST(COALESCE(SUM(low_stock), 0) AS BIGINT) AS n FROM category_stats"

@@ -162,6 +162,7 @@ impl Writes {
         }
         for row in &out {
             self.pending.add_facts(
+                row.id,
                 row.category_id,
                 row.price_cents,
                 row.quantity,
@@ -218,6 +219,7 @@ impl Writes {
         // `old` is what the aggregates hold for it: out with it, in with the new row.
         let links = product_links(c, old.id)?;
         self.pending.add_facts(
+            old.id,
             old.category_id,
             old.price_cents,
             old.quantity,
@@ -226,6 +228,7 @@ impl Writes {
             -1,
         )?;
         self.pending.add_facts(
+            row.id,
             row.category_id,
             row.price_cents,
             row.quantity,
