@@ -34,7 +34,8 @@ pub fn category_key(category_id: Option<i64>) -> i64 {
 /// to it (every write is an upsert), so a category of three products has at most three.
 pub const PG_SLOTS: i64 = 16;
 
-/// The slot a product's contributions go to on this connection's database.
+/// The slot a product's contributions go to on this connection's database: the one rule for
+/// it (a slot number already taken `% PG_SLOTS` maps to itself on PostgreSQL).
 pub fn slot(conn: &DbConn, product_id: i64) -> i64 {
     match conn {
         DbConn::Pg(_) => product_id.rem_euclid(PG_SLOTS),
@@ -234,21 +235,17 @@ impl Pending {
                 add_excluded("supplier_stats", "stock_value")
             )
         });
-        // SQLite keeps one slot: the gathered slots fold into it.
-        let one_slot = matches!(conn, DbConn::Sqlite(_));
+        // Gathered by `id % PG_SLOTS`; `slot` maps that to this database's slot (SQLite's
+        // gathered slots fold into its one).
         let mut categories: std::collections::BTreeMap<SlotKey, CategoryDelta> = Default::default();
         for ((key, slot), (n, low, out, qty, value)) in self.categories {
-            let e = categories
-                .entry((key, if one_slot { 0 } else { slot }))
-                .or_default();
+            let e = categories.entry((key, self::slot(conn, slot))).or_default();
             *e = (e.0 + n, e.1 + low, e.2 + out, e.3 + qty, e.4 + value);
         }
         let mut suppliers: std::collections::BTreeMap<SlotKey, (i64, i128, i128)> =
             Default::default();
         for ((id, slot), (n, supplied, stock)) in self.suppliers {
-            let e = suppliers
-                .entry((id, if one_slot { 0 } else { slot }))
-                .or_default();
+            let e = suppliers.entry((id, self::slot(conn, slot))).or_default();
             *e = (e.0 + n, e.1 + supplied, e.2 + stock);
         }
         for ((key, slot), (n, low, out, qty, value)) in categories {
