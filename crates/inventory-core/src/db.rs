@@ -88,11 +88,8 @@ impl ConnManager {
     }
 }
 
-impl r2d2::ManageConnection for ConnManager {
-    type Connection = DbConn;
-    type Error = ConnectionError;
-
-    fn connect(&self) -> Result<DbConn, ConnectionError> {
+impl ConnManager {
+    fn open(&self) -> Result<DbConn, ConnectionError> {
         match self.backend {
             Backend::Postgres => {
                 let mut c = PgConnection::establish(&self.url)?;
@@ -116,14 +113,67 @@ impl r2d2::ManageConnection for ConnManager {
             }
         }
     }
+}
 
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnectionError> {
-        conn.batch_execute("SELECT 1")
+/// A pooled connection with what the pool needs to know to trust it without asking the
+/// server on every checkout: when it was last handed out, and whether a statement on it found
+/// the server gone.
+pub struct Kept {
+    conn: DbConn,
+    handed_out: std::time::Instant,
+    broken: bool,
+}
+
+impl std::ops::Deref for Kept {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Kept {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.conn
+    }
+}
+
+impl Kept {
+    /// Runs `f` on the connection and remembers a lost server, so the pool drops the
+    /// connection when it comes back instead of handing the dead session to the next request.
+    fn run<T>(&mut self, f: impl FnOnce(&mut DbConn) -> CoreResult<T>) -> CoreResult<T> {
+        let result = f(&mut self.conn);
+        if matches!(result, Err(CoreError::Unavailable(_))) {
+            self.broken = true;
+        }
+        result
+    }
+}
+
+/// A PostgreSQL connection that waited in the pool longer than this is asked `SELECT 1`
+/// before it is used (its session may have been cut while it waited). A connection in steady
+/// use is not: that check was a round trip on every checkout, two of a request's six.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
+
+impl r2d2::ManageConnection for ConnManager {
+    type Connection = Kept;
+    type Error = ConnectionError;
+
+    fn connect(&self) -> Result<Kept, ConnectionError> {
+        Ok(Kept {
+            conn: self.open()?,
+            handed_out: std::time::Instant::now(),
+            broken: false,
+        })
+    }
+
+    fn is_valid(&self, conn: &mut Kept) -> Result<(), ConnectionError> {
+        conn.conn
+            .batch_execute("SELECT 1")
             .map_err(ConnectionError::CouldntSetupConfiguration)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    fn has_broken(&self, conn: &mut Kept) -> bool {
+        conn.broken
     }
 }
 
@@ -169,7 +219,7 @@ impl Db {
         let backend = manager.backend;
         // One connection first, so a wrong address, a refused login or an unreadable file is
         // reported at once in the driver's own words, not after the pool's connection timeout.
-        r2d2::ManageConnection::connect(&manager).map_err(|e| {
+        manager.open().map_err(|e| {
             let hint = match backend {
                 Backend::Sqlite if e.to_string().contains("locked") => {
                     " (another process holds the SQLite file; stop it, or wait for it to finish)"
@@ -181,16 +231,18 @@ impl Db {
         let manager_for_writes = manager.clone();
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
-            // A SQLite connection is a file handle that cannot go stale; checking it on every
-            // checkout would add a statement to every request. PostgreSQL ones are checked.
-            .test_on_check_out(backend == Backend::Postgres)
+            // Checked in `conn` instead, only after they waited (see `IDLE_CHECK`): a SQLite
+            // connection is a file handle that cannot go stale, and a PostgreSQL one in steady
+            // use has just answered.
+            .test_on_check_out(false)
             .min_idle(Some(1))
             .connection_timeout(CONNECT_WAIT)
             .build(manager_for_writes.clone())
             .map_err(|e| CoreError::Internal(format!("cannot open database: {e}")))?;
         let writer = match backend {
             Backend::Sqlite => {
-                let mut conn = r2d2::ManageConnection::connect(&manager_for_writes)
+                let mut conn = manager_for_writes
+                    .open()
                     .map_err(|e| CoreError::Internal(format!("cannot open database: {e}")))?;
                 // Checkpoints run beside the writes (see `checkpoint_in_background`) instead
                 // of inside the commit that crosses the threshold, where their fsync held up
@@ -285,7 +337,7 @@ impl Db {
     pub fn missing_sqlite_options(&self) -> CoreResult<Vec<&'static str>> {
         const WANTED: [&str; 3] = ["ENABLE_QPSG", "THREADSAFE=2", "DEFAULT_MEMSTATUS=0"];
         let mut conn = self.conn()?;
-        let DbConn::Sqlite(c) = &mut *conn else {
+        let DbConn::Sqlite(c) = &mut **conn else {
             return Ok(vec![]);
         };
         let mut missing = vec![];
@@ -320,7 +372,7 @@ impl Db {
     /// tables and one fails on a duplicate type.
     pub fn migrate(&self) -> CoreResult<()> {
         let mut conn = self.conn()?;
-        let result = match &mut *conn {
+        let result = match &mut **conn {
             DbConn::Pg(c) => {
                 use diesel::connection::SimpleConnection;
                 c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
@@ -345,14 +397,31 @@ impl Db {
                 "the database was unreachable a moment ago".into(),
             ));
         }
-        match self.pool.get() {
-            Ok(c) => Ok(c),
-            Err(e) => {
-                let until = epoch_ms() + BREAKER_OPEN.as_millis() as i64;
-                self.breaker.store(until, Ordering::Relaxed);
-                Err(e.into())
+        // Every connection that waited may be a cut session (a restarted server cuts them
+        // all), so the pool is asked again until one answers or the pool has none left.
+        for _ in 0..=self.pool.max_size() {
+            let mut conn = match self.pool.get() {
+                Ok(c) => c,
+                Err(e) => {
+                    let until = epoch_ms() + BREAKER_OPEN.as_millis() as i64;
+                    self.breaker.store(until, Ordering::Relaxed);
+                    return Err(e.into());
+                }
+            };
+            let waited = conn.handed_out.elapsed() > IDLE_CHECK;
+            conn.handed_out = std::time::Instant::now();
+            if waited && self.backend == Backend::Postgres {
+                if let Err(e) = conn.conn.batch_execute("SELECT 1") {
+                    tracing::debug!(error = %e, "a pooled connection had lost its session");
+                    conn.broken = true;
+                    continue;
+                }
             }
+            return Ok(conn);
         }
+        Err(CoreError::Unavailable(
+            "no pooled connection reached the database".into(),
+        ))
     }
 
     /// Runs `f` in one write transaction.
@@ -368,7 +437,7 @@ impl Db {
                 })?;
                 write_tx(&mut conn, f)
             }
-            None => write_tx(&mut *self.conn()?, f),
+            None => self.conn()?.run(|c| write_tx(c, f)),
         }
     }
 
@@ -384,7 +453,8 @@ impl Db {
         };
         if slot.is_none() {
             *slot = Some(
-                r2d2::ManageConnection::connect(&self.manager)
+                self.manager
+                    .open()
                     .map_err(|e| CoreError::Unavailable(e.to_string()))?,
             );
         }
@@ -401,8 +471,7 @@ impl Db {
 
     /// Runs a read-only query function on a pooled connection.
     pub fn read<T>(&self, f: impl FnOnce(&mut DbConn) -> CoreResult<T>) -> CoreResult<T> {
-        let mut conn = self.conn()?;
-        f(&mut conn)
+        self.conn()?.run(f)
     }
 }
 
@@ -461,7 +530,7 @@ fn checkpoint_in_background(writer: std::sync::Weak<Mutex<DbConn>>, pool: Pool) 
 
 fn checkpoint(pool: &Pool, writer: Option<&Mutex<DbConn>>) -> CoreResult<()> {
     let passive: Vec<CheckpointResult> =
-        crate::sql::query("PRAGMA wal_checkpoint(PASSIVE)").load(&mut *pool.get()?)?;
+        crate::sql::query("PRAGMA wal_checkpoint(PASSIVE)").load(&mut **pool.get()?)?;
     let long = passive
         .first()
         .is_some_and(|r| i64::from(r.log) >= RESTART_AFTER_FRAMES);
