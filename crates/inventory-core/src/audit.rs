@@ -144,7 +144,7 @@ impl NewEntry {
 }
 
 /// Entries of one action on objects of one type (a shipment's ledger rows), written by one
-/// kept statement per [`crate::sql::MAX_BATCH`] entries; each is `(object_id, object_repr,
+/// kept statement per chunk of entries ([`crate::sql::chunks`]); each is `(object_id, object_repr,
 /// changes)`.
 pub fn record_same(
     conn: &mut DbConn,
@@ -153,7 +153,7 @@ pub fn record_same(
     object_type: &str,
     entries: Vec<(String, String, Value)>,
 ) -> CoreResult<()> {
-    use crate::sql::{batch, rows, Vals, MAX_BATCH};
+    use crate::sql::{batch, rows, Vals};
     crate::services::idempotency::mark(conn, ctx)?;
     let at = now();
     let username = ctx
@@ -161,9 +161,7 @@ pub fn record_same(
         .as_ref()
         .map(|p| p.username.clone())
         .unwrap_or_default();
-    let mut entries = entries.into_iter().peekable();
-    while entries.peek().is_some() {
-        let chunk: Vec<_> = entries.by_ref().take(MAX_BATCH).collect();
+    for chunk in crate::sql::chunks(&entries) {
         let mut vals = Vals::default();
         vals.time(at)
             .null_int(ctx.user_id())
@@ -172,7 +170,7 @@ pub fn record_same(
             .text(object_type)
             .null_text(ctx.ip.clone())
             .text(ctx.request_id.as_str());
-        for (id, repr, changes) in &chunk {
+        for (id, repr, changes) in chunk {
             vals.text(id.as_str())
                 .text(repr.as_str())
                 .text(changes.to_string());

@@ -315,6 +315,83 @@ fn seeded_data_has_low_stock_and_sold_out_products() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// A seed large enough to book through the bulk statements (128 lines each) and to span two
+/// of its transactions is as exact as bookings one by one: the aggregates and the ledger
+/// verify, every product's average is the one its own ledger rows replay to, each receipt is
+/// costed at the preferred supplier's cost, and every ledger row and product has its audit
+/// entry.
+#[test]
+fn a_large_seed_is_as_exact_as_one_booking_at_a_time() {
+    use diesel::prelude::*;
+    use inventory_core::schema::{
+        audit_logs, product_suppliers, products as p, stock_adjustments as sa,
+    };
+    use inventory_core::services::seed;
+    use inventory_core::types::Cost;
+    let (core, _ctx, dir) = core();
+    assert_eq!(seed::seed(&core.db, 2_300, &mut |_| {}).unwrap(), 2_300);
+    core.db.read(stats::verify).unwrap();
+    core.db.read(stats::verify_ledger).unwrap();
+    core.db
+        .read(|c| {
+            let rows: Vec<(i64, String, i64, i64, i64, Option<i64>)> = sa::table
+                .select((
+                    sa::product_id,
+                    sa::kind,
+                    sa::delta,
+                    sa::product_quantity_after,
+                    sa::unit_cost,
+                    sa::average_cost_after,
+                ))
+                .order(sa::id)
+                .load(c)?;
+            assert!(rows.len() > 15_000, "{} ledger rows", rows.len());
+            let costs: std::collections::HashMap<i64, Option<i64>> = product_suppliers::table
+                .select((
+                    product_suppliers::product_id,
+                    product_suppliers::unit_cost_cents,
+                ))
+                .load::<(i64, Option<i64>)>(c)?
+                .into_iter()
+                .collect();
+            let mut replayed: std::collections::HashMap<i64, Option<i64>> = Default::default();
+            for (product, kind, delta, after, unit_cost, average_after) in &rows {
+                let receipt = kind == "receive";
+                if receipt {
+                    let link = costs[product].map(|c| Cost::from_cents(c).0);
+                    assert_eq!(Some(*unit_cost), link, "a receipt of product {product}");
+                }
+                let before = replayed.get(product).copied().flatten();
+                let next = Cost::next_average(receipt, *delta, *after, *unit_cost, before);
+                assert_eq!(next, *average_after, "the average after a row of {product}");
+                replayed.insert(*product, next);
+            }
+            let averages: Vec<(i64, Option<i64>)> =
+                p::table.select((p::id, p::average_cost)).load(c)?;
+            assert_eq!(averages.len(), 2_300);
+            for (id, average) in averages {
+                assert_eq!(
+                    replayed.get(&id).copied().flatten(),
+                    average,
+                    "product {id}"
+                );
+            }
+            let audited: i64 = audit_logs::table
+                .filter(audit_logs::object_type.eq("stock_adjustment"))
+                .count()
+                .get_result(c)?;
+            assert_eq!(audited as usize, rows.len());
+            let created: i64 = audit_logs::table
+                .filter(audit_logs::object_type.eq("product"))
+                .count()
+                .get_result(c)?;
+            assert_eq!(created, 2_300);
+            Ok(())
+        })
+        .unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// Statements run by `f`.
 fn statements_of<T>(f: impl FnOnce() -> T) -> (T, usize) {
     STATEMENTS.with(|n| n.set(0));

@@ -299,7 +299,7 @@ pub struct QuantityChange {
 /// product; one for a sale, a shipment's lines). One kept upsert for all their category
 /// slots and one for all their supplier slots.
 pub fn quantities_changed(conn: &mut DbConn, cs: &[QuantityChange]) -> CoreResult<()> {
-    use crate::sql::{batch, Vals, MAX_BATCH};
+    use crate::sql::{batch, Vals};
     let live: Vec<&QuantityChange> = cs
         .iter()
         .filter(|c| !c.deleted && c.before != c.after)
@@ -326,7 +326,7 @@ pub fn quantities_changed(conn: &mut DbConn, cs: &[QuantityChange]) -> CoreResul
         products.push((c.product_id, vh, vl, slot));
     }
     let categories: Vec<(SlotKey, BookedDelta)> = categories.into_iter().collect();
-    for chunk in categories.chunks(MAX_BATCH) {
+    for chunk in crate::sql::chunks(&categories) {
         let mut vals = Vals::default();
         for ((key, slot), (low, out, qty, value)) in chunk {
             let (vh, vl) = split(*value)?;
@@ -369,7 +369,7 @@ pub fn quantities_changed(conn: &mut DbConn, cs: &[QuantityChange]) -> CoreResul
         )?
         .execute(conn)?;
     }
-    for chunk in products.chunks(MAX_BATCH) {
+    for chunk in crate::sql::chunks(&products) {
         let mut vals = Vals::default();
         for (p, vh, vl, slot) in chunk {
             vals.int(*p).int(*vh).int(*vl).int(*slot);

@@ -5,14 +5,14 @@
 //! and across server instances. The product total follows in the same transaction.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Timestamp};
+use diesel::sql_types::{BigInt, Nullable};
 
 use crate::audit;
 use crate::auth::Ctx;
 use crate::db::{now, DbConn};
 use crate::error::{CoreError, CoreResult};
 use crate::models::Adjustment;
-use crate::schema::{locations, product_suppliers, products};
+use crate::schema::{locations, product_suppliers};
 use crate::services::stats;
 use crate::services::webhooks::outbox;
 use crate::types::{AdjustmentKind, Cost, WebhookEvent};
@@ -163,7 +163,7 @@ pub fn book_batch(conn: &mut DbConn, ctx: &Ctx, b: &Batch<'_>) -> CoreResult<Vec
         return Err(CoreError::Internal("a batch names a product twice".into()));
     }
     let mut out = Vec::with_capacity(b.lines.len());
-    for chunk in b.lines.chunks(crate::sql::MAX_BATCH) {
+    for chunk in crate::sql::chunks(b.lines) {
         out.extend(book_chunk(conn, ctx, b, chunk)?);
     }
     Ok(out)
@@ -196,14 +196,29 @@ fn book_chunk(
     };
     // Only stock coming in can need a new level row: taking from a location that never held
     // the product finds no row below and is refused like any shortfall.
-    for l in lines.iter().filter(|l| l.delta > 0) {
-        crate::sql::query(
-            "INSERT INTO stock_levels (product_id, location_id, quantity, updated_at) \
-             VALUES ($1, $2, 0, $3) ON CONFLICT (product_id, location_id) DO NOTHING",
-        )
-        .bind::<BigInt, _>(l.product_id)
-        .bind::<BigInt, _>(b.location_id)
-        .bind::<Timestamp, _>(t)
+    let incoming: Vec<i64> = lines
+        .iter()
+        .filter(|l| l.delta > 0)
+        .map(|l| l.product_id)
+        .collect();
+    for chunk in crate::sql::chunks(&incoming) {
+        let mut vals = Vals::default();
+        vals.int(b.location_id).time(t);
+        for id in chunk {
+            vals.int(*id);
+        }
+        batch(
+            "book.new_levels",
+            chunk.len(),
+            |n| {
+                format!(
+                    "INSERT INTO stock_levels (product_id, location_id, quantity, updated_at) \
+                     VALUES {} ON CONFLICT (product_id, location_id) DO NOTHING",
+                    crate::sql::rows(n, 3, 1, |f| format!("${f}, $1, 0, $2"))
+                )
+            },
+            vals,
+        )?
         .execute(conn)?;
     }
     // Levels: $1 time, $2 location, $3 respects, then (product, delta, release) a line.
@@ -260,9 +275,11 @@ fn book_chunk(
     if products.len() != n {
         return Err(CoreError::NotFound);
     }
+    let preferred = preferred_costs(conn, b.kind, lines, &products)?;
     let mut changes = Vec::with_capacity(n);
     let mut rows = Vec::with_capacity(n);
     let mut averages = Vec::with_capacity(n);
+    let mut moved = Vec::new();
     for l in lines {
         let (Some(level), Some(product)) = (
             levels.iter().find(|x| x.product_id == l.product_id),
@@ -280,15 +297,16 @@ fn book_chunk(
         }
         crate::metrics::booked(b.kind);
         // The product row is now locked (PostgreSQL) or the database is (SQLite): the
-        // average read above cannot change before the one written in `costing`.
+        // average read above cannot change before the one written below.
         let (unit_cost, average_cost) = costing(
-            conn,
             b.kind,
             l,
-            product.average_cost,
-            product.price_cents,
-            product.quantity,
+            product,
+            preferred.get(&l.product_id).copied().flatten(),
         )?;
+        if average_cost != product.average_cost {
+            moved.push((l.product_id, average_cost));
+        }
         changes.push(stats::QuantityChange {
             product_id: l.product_id,
             category_id: product.category_id,
@@ -300,6 +318,25 @@ fn book_chunk(
         });
         rows.push((l, level.quantity, product.quantity, unit_cost));
         averages.push(average_cost);
+    }
+    for chunk in crate::sql::chunks(&moved) {
+        let mut vals = Vals::default();
+        for (id, average) in chunk {
+            vals.int(*id).null_int(*average);
+        }
+        batch(
+            "book.averages",
+            chunk.len(),
+            |n| {
+                format!(
+                    "UPDATE products SET average_cost = {} WHERE id IN ({})",
+                    case("id", n, 1, 2, 0, 1),
+                    keys(n, 1, 2, 0)
+                )
+            },
+            vals,
+        )?
+        .execute(conn)?;
     }
     stats::quantities_changed(conn, &changes)?;
     // Ledger rows: $1 location, $2 kind, $3 reason, $4 reference, $5 user, $6 time, then
@@ -417,51 +454,89 @@ fn book_chunk(
         .collect()
 }
 
-/// The preferred supplier link's unit cost, if it has one.
-fn preferred_cost(conn: &mut DbConn, product_id: i64) -> CoreResult<Option<i64>> {
-    let cents: Option<Option<i64>> = product_suppliers::table
-        .filter(product_suppliers::product_id.eq(product_id))
-        .filter(product_suppliers::is_preferred.eq(true))
-        .order(product_suppliers::supplier_id)
-        .select(product_suppliers::unit_cost_cents)
-        .first(conn)
-        .optional()?;
-    Ok(cents.flatten().map(|c| Cost::from_cents(c).0))
+/// Whether a line's cost is read from its preferred supplier link (see [`costing`]): a plain
+/// receipt that names no cost, or any line of a product that never had stock come in.
+fn wants_preferred(kind: AdjustmentKind, l: &BatchLine, average: Option<i64>) -> bool {
+    let receipt = matches!(kind, AdjustmentKind::Receive | AdjustmentKind::OrderReceipt);
+    match (l.unit_cost, average) {
+        (Some(_), _) if receipt => false,
+        (_, Some(_)) if kind != AdjustmentKind::Receive => false,
+        _ => true,
+    }
 }
 
-/// Costs one booking by §10 and keeps the product's perpetual average: a receipt (`receive`,
-/// order receipt) moves the average to the weighted one, rounded half-even; every other row
+/// The preferred supplier link's unit cost of each line that needs one, in one query for
+/// the chunk: a product with no preferred link, or one without a cost, maps to `None`.
+fn preferred_costs(
+    conn: &mut DbConn,
+    kind: AdjustmentKind,
+    lines: &[BatchLine],
+    products: &[ProductAfter],
+) -> CoreResult<std::collections::HashMap<i64, Option<i64>>> {
+    let wanted: Vec<i64> = lines
+        .iter()
+        .filter(|l| {
+            let average = products
+                .iter()
+                .find(|p| p.id == l.product_id)
+                .and_then(|p| p.average_cost);
+            wants_preferred(kind, l, average)
+        })
+        .map(|l| l.product_id)
+        .collect();
+    let mut out = std::collections::HashMap::new();
+    if wanted.is_empty() {
+        return Ok(out);
+    }
+    // Lowest supplier id first, so the first row seen of a product is the one that counts.
+    let links: Vec<(i64, Option<i64>)> = product_suppliers::table
+        .filter(product_suppliers::product_id.eq_any(&wanted))
+        .filter(product_suppliers::is_preferred.eq(true))
+        .order((
+            product_suppliers::product_id,
+            product_suppliers::supplier_id,
+        ))
+        .select((
+            product_suppliers::product_id,
+            product_suppliers::unit_cost_cents,
+        ))
+        .load(conn)?;
+    for (product_id, cents) in links {
+        out.entry(product_id)
+            .or_insert_with(|| cents.map(|c| Cost::from_cents(c).0));
+    }
+    Ok(out)
+}
+
+/// Costs one booking by §10 and works out the product's perpetual average after it (the
+/// caller writes it, for a whole chunk at once): a receipt (`receive`, order receipt) moves
+/// the average to the weighted one, rounded half-even; every other row
 /// is costed at the average and leaves it alone. A product with no average yet (nothing ever
-/// came in) is costed at its preferred supplier's cost, else its price, and its first incoming
+/// came in) is costed at its preferred supplier's cost (`preferred`, read for the lines
+/// [`wants_preferred`] picks), else its price, and its first incoming
 /// units set the average. Refuses (400) a cost whose value reports could not sum exactly
 /// ([`stats::cost_value_fits`]). Answers the row's unit cost and the average after it.
 fn costing(
-    conn: &mut DbConn,
     kind: AdjustmentKind,
     l: &BatchLine,
-    average: Option<i64>,
-    price_cents: i64,
-    quantity_after: i64,
+    product: &ProductAfter,
+    preferred: Option<i64>,
 ) -> CoreResult<(i64, Option<i64>)> {
     let receipt = matches!(kind, AdjustmentKind::Receive | AdjustmentKind::OrderReceipt);
+    let average = product.average_cost;
     let unit_cost = match (l.unit_cost, average) {
         (Some(given), _) if receipt => given,
         (_, Some(avg)) if kind != AdjustmentKind::Receive => avg,
-        (_, avg) => match preferred_cost(conn, l.product_id)? {
+        (_, avg) => match preferred {
             Some(link) => link,
-            None => avg.unwrap_or_else(|| Cost::from_cents(price_cents).0),
+            None => avg.unwrap_or_else(|| Cost::from_cents(product.price_cents).0),
         },
     };
-    let new_average = Cost::next_average(receipt, l.delta, quantity_after, unit_cost, average);
+    let new_average = Cost::next_average(receipt, l.delta, product.quantity, unit_cost, average);
     if !stats::cost_value_fits(l.delta, unit_cost)
-        || !stats::cost_value_fits(quantity_after, new_average.unwrap_or(0))
+        || !stats::cost_value_fits(product.quantity, new_average.unwrap_or(0))
     {
         return Err(CoreError::out_of_range());
-    }
-    if new_average != average {
-        diesel::update(products::table.find(l.product_id))
-            .set(products::average_cost.eq(new_average))
-            .execute(conn)?;
     }
     Ok((unit_cost, new_average))
 }
