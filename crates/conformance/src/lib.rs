@@ -26,6 +26,7 @@ pub mod fixtures;
 pub mod instance;
 pub mod jwt;
 pub mod mail;
+pub mod race;
 pub mod receiver;
 pub mod tools;
 

@@ -4,44 +4,11 @@
 //! figures are printed (see them with --nocapture).
 
 use crate::support::*;
-use conformance::{json, Client, Method, Raw, Resp, TestApp, Value};
-use futures_util::future::join_all;
+use conformance::race::{all_at_once, tally, Race};
+use conformance::{json, Method, TestApp, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-/// Sends every `(client, method, path, body)` at once and returns the answers in order.
-async fn all_at_once(
-    requests: Vec<(Arc<Client>, Method, String, Option<Value>)>,
-) -> (Vec<Resp>, Duration) {
-    let barrier = Arc::new(tokio::sync::Barrier::new(requests.len()));
-    let started = Instant::now();
-    let tasks = requests.into_iter().map(|(client, method, path, body)| {
-        let barrier = barrier.clone();
-        tokio::spawn(async move {
-            let mut raw = Raw::new(method, path);
-            if let Some(b) = &body {
-                raw = raw.json(b);
-            }
-            barrier.wait().await;
-            client.raw(raw).await
-        })
-    });
-    let answers = join_all(tasks)
-        .await
-        .into_iter()
-        .map(|j| j.expect("a request task panicked"))
-        .collect();
-    (answers, started.elapsed())
-}
-
-fn tally(answers: &[Resp]) -> BTreeMap<u16, usize> {
-    let mut m = BTreeMap::new();
-    for r in answers {
-        *m.entry(r.status.as_u16()).or_insert(0) += 1;
-    }
-    m
-}
+use std::time::Duration;
 
 const CREATIONS: usize = 20;
 const CLERKS: usize = 4;
@@ -61,7 +28,9 @@ async fn twenty_orders_created_at_once_get_distinct_numbers(app: TestApp) {
             (clerks[i % CLERKS].clone(), Method::POST, "/api/orders".to_owned(), Some(body))
         })
         .collect();
-    let (answers, elapsed) = all_at_once(requests).await;
+    let Race {
+        answers, elapsed, ..
+    } = all_at_once(requests).await;
     let counts = tally(&answers);
     let numbers: Vec<String> = answers
         .iter()
@@ -134,7 +103,9 @@ async fn clerks_receiving_one_order_at_once_never_take_in_more_than_ordered(app:
                 )
             })
             .collect();
-        let (answers, elapsed) = all_at_once(requests).await;
+        let Race {
+            answers, elapsed, ..
+        } = all_at_once(requests).await;
         total_time += elapsed;
         let counts = tally(&answers);
         summary.push(counts.clone());
@@ -213,7 +184,7 @@ async fn managers_approving_one_order_at_once_approve_it_once(app: TestApp) {
                 )
             })
             .collect();
-        let (answers, _) = all_at_once(requests).await;
+        let Race { answers, .. } = all_at_once(requests).await;
         let counts = tally(&answers);
         summary.push(counts.clone());
         assert_eq!(
@@ -268,7 +239,7 @@ async fn cancelling_while_receiving_never_leaves_a_cancelled_order_with_goods(ap
     for round in 0..2 * ROUNDS {
         let o = approved_order(&drafter, &manager, order_body(s, vec![line(p, 6)])).await;
         let id = id_of(&o);
-        let (answers, _) = all_at_once(vec![
+        let Race { answers, .. } = all_at_once(vec![
             (
                 clerk.clone(),
                 Method::POST,
@@ -345,7 +316,9 @@ async fn concurrent_sales_across_the_level_open_exactly_one_alert(app: TestApp) 
             (sellers[i % CLERKS].clone(), Method::POST, "/api/stock-adjustments".to_owned(), Some(body))
         })
         .collect();
-    let (answers, elapsed) = all_at_once(requests).await;
+    let Race {
+        answers, elapsed, ..
+    } = all_at_once(requests).await;
     let counts = tally(&answers);
     let alerts: Vec<Value> = conformance::fixtures::all_pages(&root, "/api/alerts")
         .await

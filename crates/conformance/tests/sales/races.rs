@@ -5,38 +5,19 @@ use std::sync::Arc;
 
 use super::orders::{customer, draft, id, level, stocked};
 use conformance::fixtures::ledger;
-use conformance::{json, variants, Client, Method, Raw, Resp, TestApp, Value};
-use futures_util::future::join_all;
+use conformance::race::count;
+use conformance::{json, variants, Client, Method, Resp, TestApp, Value};
 
-/// Sends every request at once (released together by a barrier) and returns the answers.
+/// Sends every request at once on one client (see [`conformance::race::all_at_once`]).
 async fn all_at_once(
     client: &Arc<Client>,
     requests: Vec<(Method, String, Option<Value>)>,
 ) -> Vec<Resp> {
-    let barrier = Arc::new(tokio::sync::Barrier::new(requests.len()));
-    let tasks = requests.into_iter().map(|(method, path, body)| {
-        let (barrier, client) = (barrier.clone(), client.clone());
-        tokio::spawn(async move {
-            let mut raw = Raw::new(method, path);
-            if let Some(b) = &body {
-                raw = raw.json(b);
-            }
-            barrier.wait().await;
-            client.raw(raw).await
-        })
-    });
-    join_all(tasks)
-        .await
+    let requests = requests
         .into_iter()
-        .map(|j| j.expect("a request task panicked"))
-        .collect()
-}
-
-fn count(answers: &[Resp], status: u16) -> usize {
-    answers
-        .iter()
-        .filter(|r| r.status.as_u16() == status)
-        .count()
+        .map(|(method, path, body)| (client.clone(), method, path, body))
+        .collect();
+    conformance::race::all_at_once(requests).await.answers
 }
 
 async fn fifty_confirmations_racing_for_twenty_units_reserve_exactly_twenty(app: TestApp) {

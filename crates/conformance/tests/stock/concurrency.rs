@@ -6,10 +6,10 @@
 use crate::support::*;
 use crate::transfers::request;
 use conformance::instance::{second_instance, SecondInstance};
-use conformance::{json, Client, Method, Raw, Resp, TestApp, Value};
-use futures_util::future::join_all;
+use conformance::race::{all_at_once, tally, Race};
+use conformance::{json, Method, Resp, TestApp};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The base URLs requests are spread over: the test's server, and a second one if asked.
 pub async fn instances(app: &TestApp, n: usize) -> (Vec<String>, Option<SecondInstance>) {
@@ -22,42 +22,6 @@ pub async fn instances(app: &TestApp, n: usize) -> (Vec<String>, Option<SecondIn
         vec![app.base_url.clone(), second.base_url.clone()],
         Some(second),
     )
-}
-
-/// Sends all `requests` at once (each `(client, method, url, body)`), released together by a
-/// barrier, and returns each answer with its duration, in order.
-async fn all_at_once(
-    requests: Vec<(Arc<Client>, Method, String, Option<Value>)>,
-) -> (Vec<(Resp, Duration)>, Duration) {
-    let barrier = Arc::new(tokio::sync::Barrier::new(requests.len()));
-    let started = Instant::now();
-    let tasks = requests.into_iter().map(|(client, method, url, body)| {
-        let barrier = barrier.clone();
-        tokio::spawn(async move {
-            let mut raw = Raw::new(method, url);
-            if let Some(b) = &body {
-                raw = raw.json(b);
-            }
-            barrier.wait().await;
-            let t = Instant::now();
-            let r = client.raw(raw).await;
-            (r, t.elapsed())
-        })
-    });
-    let answers = join_all(tasks)
-        .await
-        .into_iter()
-        .map(|j| j.expect("a request task panicked"))
-        .collect();
-    (answers, started.elapsed())
-}
-
-fn tally(answers: &[(Resp, Duration)]) -> std::collections::BTreeMap<u16, usize> {
-    let mut m = std::collections::BTreeMap::new();
-    for (r, _) in answers {
-        *m.entry(r.status.as_u16()).or_insert(0) += 1;
-    }
-    m
 }
 
 fn label(app: &TestApp, n: usize) -> String {
@@ -92,19 +56,21 @@ async fn concurrent_sales(app: TestApp, n: usize) {
             (sellers[i % SELLERS].clone(), Method::POST, url, Some(body))
         })
         .collect();
-    let (answers, elapsed) = all_at_once(requests).await;
+    let Race {
+        answers,
+        took,
+        elapsed,
+    } = all_at_once(requests).await;
     let counts = tally(&answers);
     let created: Vec<&Resp> = answers
         .iter()
-        .map(|(r, _)| r)
         .filter(|r| r.status.as_u16() == 201)
         .collect();
     let conflicts: Vec<&Resp> = answers
         .iter()
-        .map(|(r, _)| r)
         .filter(|r| r.status.as_u16() == 409)
         .collect();
-    let slowest = answers.iter().map(|(_, d)| *d).max().unwrap_or_default();
+    let slowest = took.iter().copied().max().unwrap_or_default();
 
     let final_level = level(&root, p, main).await;
     let final_total = total(&root, p).await;
@@ -195,12 +161,13 @@ async fn concurrent_approvals(app: TestApp, n: usize) {
                 (managers[i].clone(), Method::POST, url, None)
             })
             .collect();
-        let (answers, elapsed) = all_at_once(requests).await;
+        let Race {
+            answers, elapsed, ..
+        } = all_at_once(requests).await;
         total_time += elapsed;
         let counts = tally(&answers);
         let ok: Vec<&Resp> = answers
             .iter()
-            .map(|(r, _)| r)
             .filter(|r| r.status.as_u16() == 200)
             .collect();
         assert_eq!(
@@ -213,7 +180,7 @@ async fn concurrent_approvals(app: TestApp, n: usize) {
             APPROVERS - 1,
             "round {round}: the rest conflict: {counts:?}"
         );
-        for (r, _) in answers.iter().filter(|(r, _)| r.status.as_u16() == 409) {
+        for r in answers.iter().filter(|r| r.status.as_u16() == 409) {
             assert_eq!(r.body["code"], "invalid_transition", "{r:?}");
         }
         total_ok += ok.len();
@@ -275,7 +242,9 @@ async fn competing_transfers(app: TestApp, n: usize) {
     let b = request(&employee, p, main, l3, 7).await["id"]
         .as_i64()
         .unwrap();
-    let (answers, elapsed) = all_at_once(vec![
+    let Race {
+        answers, elapsed, ..
+    } = all_at_once(vec![
         (
             m1,
             Method::POST,
@@ -310,15 +279,9 @@ async fn competing_transfers(app: TestApp, n: usize) {
         Some(&1),
         "the other conflicts: {answers:?}"
     );
-    let (loser, _) = answers
-        .iter()
-        .find(|(r, _)| r.status.as_u16() == 409)
-        .unwrap();
+    let loser = answers.iter().find(|r| r.status.as_u16() == 409).unwrap();
     assert_eq!(loser.body["code"], "insufficient_stock", "{loser:?}");
-    let (winner, _) = answers
-        .iter()
-        .find(|(r, _)| r.status.as_u16() == 200)
-        .unwrap();
+    let winner = answers.iter().find(|r| r.status.as_u16() == 200).unwrap();
     let (won, lost, won_at) = if winner.body["id"] == json!(a) {
         (a, b, l2)
     } else {

@@ -231,6 +231,19 @@ fn book_chunk(
         "book.levels",
         n,
         |n| {
+            if n > crate::sql::MAX_BATCH {
+                // A bulk batch joins its lines as a table: a CASE of 128 branches, evaluated
+                // five times for each of 128 rows, cost PostgreSQL 3.5 ms a statement.
+                return format!(
+                    "UPDATE stock_levels SET quantity = quantity + v.column2, \
+                     reserved = reserved - v.column3, updated_at = $1 FROM (VALUES {}) AS v \
+                     WHERE location_id = $2 AND product_id = v.column1 \
+                     AND quantity + v.column2 >= 0 \
+                     AND quantity + v.column2 >= reserved * $3 - v.column3 \
+                     AND reserved >= v.column3 RETURNING product_id, quantity, reserved",
+                    crate::sql::rows(n, 4, 3, |f| format!("${f}, ${}, ${}", f + 1, f + 2))
+                );
+            }
             let d = case("product_id", n, 4, 3, 0, 1);
             let r = case("product_id", n, 4, 3, 0, 2);
             let p = keys(n, 4, 3, 0);
@@ -258,6 +271,19 @@ fn book_chunk(
         "book.products",
         n,
         |n| {
+            if n > crate::sql::MAX_BATCH {
+                // As the levels' bulk statement: the lines joined as a table (6.8 ms a
+                // statement on PostgreSQL with two 128-branch CASEs).
+                return format!(
+                    "UPDATE products SET quantity = quantity + v.column2, \
+                     reserved = reserved - v.column3, updated_at = $1 FROM (VALUES {}) AS v \
+                     WHERE id = v.column1 \
+                     RETURNING id, quantity, category_id, price_cents, reorder_level, \
+                     CAST(CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END AS BIGINT) AS deleted, \
+                     average_cost",
+                    crate::sql::rows(n, 2, 3, |f| format!("${f}, ${}, ${}", f + 1, f + 2))
+                );
+            }
             let d = case("id", n, 2, 3, 0, 1);
             let r = case("id", n, 2, 3, 0, 2);
             let p = keys(n, 2, 3, 0);
@@ -328,6 +354,13 @@ fn book_chunk(
             "book.averages",
             chunk.len(),
             |n| {
+                if n > crate::sql::MAX_BATCH {
+                    return format!(
+                        "UPDATE products SET average_cost = v.column2 FROM (VALUES {}) AS v \
+                         WHERE id = v.column1",
+                        crate::sql::rows(n, 1, 2, |f| format!("${f}, ${}", f + 1))
+                    );
+                }
                 format!(
                     "UPDATE products SET average_cost = {} WHERE id IN ({})",
                     case("id", n, 1, 2, 0, 1),
