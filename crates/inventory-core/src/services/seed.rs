@@ -213,14 +213,14 @@ fn write_batch(
             product_suppliers::updated_at.eq(t),
         ));
         // The product as it stands (no stock yet), out without the link and in with it.
-        let facts = (row.category_id, row.price_cents, 0, row.reorder_level);
-        pending.add_facts(row.id, facts.0, facts.1, facts.2, facts.3, &[], -1)?;
+        let (category, price, level) = (row.category_id, row.price_cents, row.reorder_level);
+        pending.add_facts(row.id, category, price, 0, level, &[], -1)?;
         pending.add_facts(
             row.id,
-            facts.0,
-            facts.1,
-            facts.2,
-            facts.3,
+            category,
+            price,
+            0,
+            level,
             &[(supplier, supplied)],
             1,
         )?;

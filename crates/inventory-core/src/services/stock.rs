@@ -271,19 +271,6 @@ fn book_chunk(
         "book.products",
         n,
         |n| {
-            if n > crate::sql::MAX_BATCH {
-                // As the levels' bulk statement: the lines joined as a table (6.8 ms a
-                // statement on PostgreSQL with two 128-branch CASEs).
-                return format!(
-                    "UPDATE products SET quantity = quantity + v.column2, \
-                     reserved = reserved - v.column3, updated_at = $1 FROM (VALUES {}) AS v \
-                     WHERE id = v.column1 \
-                     RETURNING id, quantity, category_id, price_cents, reorder_level, \
-                     CAST(CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END AS BIGINT) AS deleted, \
-                     average_cost",
-                    crate::sql::rows(n, 2, 3, |f| format!("${f}, ${}, ${}", f + 1, f + 2))
-                );
-            }
             let d = case("id", n, 2, 3, 0, 1);
             let r = case("id", n, 2, 3, 0, 2);
             let p = keys(n, 2, 3, 0);
@@ -354,13 +341,6 @@ fn book_chunk(
             "book.averages",
             chunk.len(),
             |n| {
-                if n > crate::sql::MAX_BATCH {
-                    return format!(
-                        "UPDATE products SET average_cost = v.column2 FROM (VALUES {}) AS v \
-                         WHERE id = v.column1",
-                        crate::sql::rows(n, 1, 2, |f| format!("${f}, ${}", f + 1))
-                    );
-                }
                 format!(
                     "UPDATE products SET average_cost = {} WHERE id IN ({})",
                     case("id", n, 1, 2, 0, 1),
@@ -487,14 +467,22 @@ fn book_chunk(
         .collect()
 }
 
-/// Whether a line's cost is read from its preferred supplier link (see [`costing`]): a plain
-/// receipt that names no cost, or any line of a product that never had stock come in.
-fn wants_preferred(kind: AdjustmentKind, l: &BatchLine, average: Option<i64>) -> bool {
+/// Where a line's unit cost comes from (§10): the cost a receipt names, the product's
+/// average, or (a plain receipt that names none, or a product that never had stock come in)
+/// its preferred supplier link, else its average or price. [`preferred_costs`] reads the links
+/// only for the lines that need them, and [`costing`] uses the same answer.
+enum CostSource {
+    Given(i64),
+    Average(i64),
+    Preferred,
+}
+
+fn cost_source(kind: AdjustmentKind, l: &BatchLine, average: Option<i64>) -> CostSource {
     let receipt = matches!(kind, AdjustmentKind::Receive | AdjustmentKind::OrderReceipt);
     match (l.unit_cost, average) {
-        (Some(_), _) if receipt => false,
-        (_, Some(_)) if kind != AdjustmentKind::Receive => false,
-        _ => true,
+        (Some(given), _) if receipt => CostSource::Given(given),
+        (_, Some(avg)) if kind != AdjustmentKind::Receive => CostSource::Average(avg),
+        _ => CostSource::Preferred,
     }
 }
 
@@ -513,7 +501,7 @@ fn preferred_costs(
                 .iter()
                 .find(|p| p.id == l.product_id)
                 .and_then(|p| p.average_cost);
-            wants_preferred(kind, l, average)
+            matches!(cost_source(kind, l, average), CostSource::Preferred)
         })
         .map(|l| l.product_id)
         .collect();
@@ -546,7 +534,7 @@ fn preferred_costs(
 /// the average to the weighted one, rounded half-even; every other row
 /// is costed at the average and leaves it alone. A product with no average yet (nothing ever
 /// came in) is costed at its preferred supplier's cost (`preferred`, read for the lines
-/// [`wants_preferred`] picks), else its price, and its first incoming
+/// [`cost_source`] picks), else its price, and its first incoming
 /// units set the average. Refuses (400) a cost whose value reports could not sum exactly
 /// ([`stats::cost_value_fits`]). Answers the row's unit cost and the average after it.
 fn costing(
@@ -557,12 +545,12 @@ fn costing(
 ) -> CoreResult<(i64, Option<i64>)> {
     let receipt = matches!(kind, AdjustmentKind::Receive | AdjustmentKind::OrderReceipt);
     let average = product.average_cost;
-    let unit_cost = match (l.unit_cost, average) {
-        (Some(given), _) if receipt => given,
-        (_, Some(avg)) if kind != AdjustmentKind::Receive => avg,
-        (_, avg) => match preferred {
+    let unit_cost = match cost_source(kind, l, average) {
+        CostSource::Given(given) => given,
+        CostSource::Average(avg) => avg,
+        CostSource::Preferred => match preferred {
             Some(link) => link,
-            None => avg.unwrap_or_else(|| Cost::from_cents(product.price_cents).0),
+            None => average.unwrap_or_else(|| Cost::from_cents(product.price_cents).0),
         },
     };
     let new_average = Cost::next_average(receipt, l.delta, product.quantity, unit_cost, average);
