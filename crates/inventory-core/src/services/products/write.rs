@@ -115,8 +115,9 @@ pub struct Writes {
     audit: Vec<NewEntry>,
     /// The webhook events the changes raise, written to the outbox with them.
     events: Vec<outbox::Event>,
-    /// Whether the set of live products changed (cached list positions must be rebuilt).
-    live_set_changed: bool,
+    /// A product whose creation or deletion changed the set of live products (cached list
+    /// positions must be rebuilt), if any did.
+    live_set_changed: Option<i64>,
 }
 
 impl Writes {
@@ -177,7 +178,9 @@ impl Writes {
             self.events
                 .push(outbox::Event::about(WebhookEvent::ProductCreated, row)?);
         }
-        self.live_set_changed |= !out.is_empty();
+        if let Some(first) = out.first() {
+            self.live_set_changed = Some(first.id);
+        }
         Ok(out)
     }
 
@@ -272,7 +275,7 @@ impl Writes {
             .push(NewEntry::by(ctx, Entry::of("delete", old, ch)));
         self.events
             .push(outbox::Event::about(WebhookEvent::ProductDeleted, old)?);
-        self.live_set_changed = true;
+        self.live_set_changed = Some(old.id);
         Ok(())
     }
 
@@ -282,8 +285,8 @@ impl Writes {
         self.pending.flush(c)?;
         audit::record_many(c, ctx, &self.audit)?;
         outbox::emit_all(c, &self.events)?;
-        if self.live_set_changed {
-            crate::positions::bump_live_set(c)?;
+        if let Some(product_id) = self.live_set_changed {
+            crate::positions::bump_live_set(c, product_id)?;
         }
         Ok(())
     }
