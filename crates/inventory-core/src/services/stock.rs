@@ -152,6 +152,94 @@ struct LevelAfter {
     reserved: i64,
 }
 
+/// A booking's level and product rows as PostgreSQL's one statement for both answers them.
+#[derive(QueryableByName)]
+struct BothAfter {
+    #[diesel(sql_type = BigInt)]
+    product_id: i64,
+    #[diesel(sql_type = BigInt)]
+    level_quantity: i64,
+    #[diesel(sql_type = BigInt)]
+    level_reserved: i64,
+    #[diesel(sql_type = BigInt)]
+    quantity: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    category_id: Option<i64>,
+    #[diesel(sql_type = BigInt)]
+    price_cents: i64,
+    #[diesel(sql_type = BigInt)]
+    reorder_level: i64,
+    #[diesel(sql_type = BigInt)]
+    deleted: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    average_cost: Option<i64>,
+}
+
+impl BothAfter {
+    fn split(self) -> (LevelAfter, ProductAfter) {
+        (
+            LevelAfter {
+                product_id: self.product_id,
+                quantity: self.level_quantity,
+                reserved: self.level_reserved,
+            },
+            ProductAfter {
+                id: self.product_id,
+                quantity: self.quantity,
+                category_id: self.category_id,
+                price_cents: self.price_cents,
+                reorder_level: self.reorder_level,
+                deleted: self.deleted,
+                average_cost: self.average_cost,
+            },
+        )
+    }
+}
+
+/// The levels' conditional update for `n` lines: $1 time, $2 location, $3 whether the
+/// movement respects reservations, then (product, delta, release) a line from $4.
+fn levels_update(n: usize) -> String {
+    use crate::sql::{case, keys};
+    if n > crate::sql::MAX_BATCH {
+        // A bulk batch joins its lines as a table: a CASE of 128 branches, evaluated
+        // five times for each of 128 rows, cost PostgreSQL 3.5 ms a statement.
+        return format!(
+            "UPDATE stock_levels SET quantity = quantity + v.column2, \
+             reserved = reserved - v.column3, updated_at = $1 FROM (VALUES {}) AS v \
+             WHERE location_id = $2 AND product_id = v.column1 \
+             AND quantity + v.column2 >= 0 \
+             AND quantity + v.column2 >= reserved * $3 - v.column3 \
+             AND reserved >= v.column3 RETURNING product_id, quantity, reserved",
+            crate::sql::rows(n, 4, 3, |f| format!("${f}, ${}, ${}", f + 1, f + 2))
+        );
+    }
+    let d = case("product_id", n, 4, 3, 0, 1);
+    let r = case("product_id", n, 4, 3, 0, 2);
+    let p = keys(n, 4, 3, 0);
+    format!(
+        "UPDATE stock_levels SET quantity = quantity + {d}, reserved = reserved - {r}, \
+         updated_at = $1 WHERE location_id = $2 AND product_id IN ({p}) \
+         AND quantity + {d} >= 0 AND quantity + {d} >= reserved * $3 - {r} \
+         AND reserved >= {r} RETURNING product_id, quantity, reserved"
+    )
+}
+
+/// The products' update for `n` lines whose (product, delta, release) start at placeholder
+/// `first`, $1 the time; `extra` is added to its condition.
+fn products_update(n: usize, first: usize, extra: &str) -> String {
+    use crate::sql::{case, keys};
+    let d = case("id", n, first, 3, 0, 1);
+    let r = case("id", n, first, 3, 0, 2);
+    let p = keys(n, first, 3, 0);
+    format!(
+        "UPDATE products SET quantity = quantity + {d}, reserved = reserved - {r}, \
+         updated_at = $1 WHERE id IN ({p}) {extra} \
+         RETURNING id, quantity, category_id, price_cents, reorder_level, \
+         CAST(CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END AS BIGINT) AS deleted, \
+         average_cost"
+    )
+}
+
 /// Books every line of `b` as [`book_full`] books one, with one statement per table for all
 /// the lines (levels, products, aggregates, ledger, audit), so an n-line movement costs about
 /// what one booking does rather than n times it. All or nothing: any line short of stock
@@ -178,6 +266,7 @@ fn book_chunk(
     use crate::sql::{batch, case, keys, Vals};
     let t = now();
     let n = lines.len();
+    let webhooks_on = outbox::any_active(conn)?;
     // One statement shape for every kind: the floor is `reserved − release` for movements
     // that may not eat other orders' reservations, 0 for receipts, corrections and counts
     // (which record what is physically there, and may leave `available` below zero).
@@ -227,67 +316,51 @@ fn book_chunk(
     for l in lines {
         vals.int(l.product_id).int(l.delta).int(l.release);
     }
-    let levels: Vec<LevelAfter> = batch(
-        "book.levels",
-        n,
-        |n| {
-            if n > crate::sql::MAX_BATCH {
-                // A bulk batch joins its lines as a table: a CASE of 128 branches, evaluated
-                // five times for each of 128 rows, cost PostgreSQL 3.5 ms a statement.
-                return format!(
-                    "UPDATE stock_levels SET quantity = quantity + v.column2, \
-                     reserved = reserved - v.column3, updated_at = $1 FROM (VALUES {}) AS v \
-                     WHERE location_id = $2 AND product_id = v.column1 \
-                     AND quantity + v.column2 >= 0 \
-                     AND quantity + v.column2 >= reserved * $3 - v.column3 \
-                     AND reserved >= v.column3 RETURNING product_id, quantity, reserved",
-                    crate::sql::rows(n, 4, 3, |f| format!("${f}, ${}, ${}", f + 1, f + 2))
-                );
-            }
-            let d = case("product_id", n, 4, 3, 0, 1);
-            let r = case("product_id", n, 4, 3, 0, 2);
-            let p = keys(n, 4, 3, 0);
-            format!(
-                "UPDATE stock_levels SET quantity = quantity + {d}, reserved = reserved - {r}, \
-                 updated_at = $1 WHERE location_id = $2 AND product_id IN ({p}) \
-                 AND quantity + {d} >= 0 AND quantity + {d} >= reserved * $3 - {r} \
-                 AND reserved >= {r} RETURNING product_id, quantity, reserved"
-            )
-        },
-        vals,
-    )?
-    .load(conn)?;
-    if levels.len() != n {
-        return Err(CoreError::insufficient_stock());
-    }
-    // Products: $1 time, then (product, delta, release) a line; the product's own total of
-    // reservations drops with its level's.
-    let mut vals = Vals::default();
-    vals.time(t);
-    for l in lines {
-        vals.int(l.product_id).int(l.delta).int(l.release);
-    }
-    let products: Vec<ProductAfter> = batch(
-        "book.products",
-        n,
-        |n| {
-            let d = case("id", n, 2, 3, 0, 1);
-            let r = case("id", n, 2, 3, 0, 2);
-            let p = keys(n, 2, 3, 0);
-            format!(
-                "UPDATE products SET quantity = quantity + {d}, reserved = reserved - {r}, \
-                 updated_at = $1 WHERE id IN ({p}) \
-                 RETURNING id, quantity, category_id, price_cents, reorder_level, \
-                 CAST(CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END AS BIGINT) AS deleted, \
-                 average_cost"
-            )
-        },
-        vals,
-    )?
-    .load(conn)?;
-    if products.len() != n {
-        return Err(CoreError::NotFound);
-    }
+    let (levels, products) = if matches!(conn, DbConn::Pg(_)) {
+        // One round trip for both rows on PostgreSQL, where every statement between the
+        // level's lock and the commit is time other sellers of the product wait. The
+        // products' update asks for the levels' count first, so all the levels are locked
+        // before any product, as on every other path (no lock-order deadlock), and it
+        // changes nothing when a level refused.
+        let both: Vec<BothAfter> = batch(
+            "book.levels_products",
+            n,
+            |n| {
+                format!(
+                    "WITH l AS ({}), p AS ({}) SELECT l.product_id, l.quantity AS level_quantity, \
+                     l.reserved AS level_reserved, p.quantity, p.category_id, p.price_cents, \
+                     p.reorder_level, p.deleted, p.average_cost \
+                     FROM l JOIN p ON p.id = l.product_id",
+                    levels_update(n),
+                    products_update(n, 4, &format!("AND (SELECT COUNT(*) FROM l) = {n}"))
+                )
+            },
+            vals,
+        )?
+        .load(conn)?;
+        if both.len() != n {
+            return Err(CoreError::insufficient_stock());
+        }
+        both.into_iter().map(BothAfter::split).unzip()
+    } else {
+        let levels: Vec<LevelAfter> = batch("book.levels", n, levels_update, vals)?.load(conn)?;
+        if levels.len() != n {
+            return Err(CoreError::insufficient_stock());
+        }
+        // Products: $1 time, then (product, delta, release) a line; the product's own total
+        // of reservations drops with its level's.
+        let mut vals = Vals::default();
+        vals.time(t);
+        for l in lines {
+            vals.int(l.product_id).int(l.delta).int(l.release);
+        }
+        let products: Vec<ProductAfter> =
+            batch("book.products", n, |n| products_update(n, 2, ""), vals)?.load(conn)?;
+        if products.len() != n {
+            return Err(CoreError::NotFound);
+        }
+        (levels, products)
+    };
     let preferred = preferred_costs(conn, b.kind, lines, &products)?;
     let mut changes = Vec::with_capacity(n);
     let mut rows = Vec::with_capacity(n);
@@ -447,7 +520,7 @@ fn book_chunk(
             })
         })
         .collect::<CoreResult<Vec<_>>>()?;
-    outbox::emit_all(conn, &events)?;
+    outbox::emit_if(conn, webhooks_on, &events)?;
     let mut by_product: std::collections::HashMap<i64, Adjustment> =
         booked.into_iter().map(|r| (r.product_id, r)).collect();
     lines
