@@ -155,44 +155,22 @@ struct LevelAfter {
 /// A booking's level and product rows as PostgreSQL's one statement for both answers them.
 #[derive(QueryableByName)]
 struct BothAfter {
-    #[diesel(sql_type = BigInt)]
-    product_id: i64,
+    #[diesel(embed)]
+    product: ProductAfter,
     #[diesel(sql_type = BigInt)]
     level_quantity: i64,
     #[diesel(sql_type = BigInt)]
     level_reserved: i64,
-    #[diesel(sql_type = BigInt)]
-    quantity: i64,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    category_id: Option<i64>,
-    #[diesel(sql_type = BigInt)]
-    price_cents: i64,
-    #[diesel(sql_type = BigInt)]
-    reorder_level: i64,
-    #[diesel(sql_type = BigInt)]
-    deleted: i64,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    average_cost: Option<i64>,
 }
 
 impl BothAfter {
     fn split(self) -> (LevelAfter, ProductAfter) {
-        (
-            LevelAfter {
-                product_id: self.product_id,
-                quantity: self.level_quantity,
-                reserved: self.level_reserved,
-            },
-            ProductAfter {
-                id: self.product_id,
-                quantity: self.quantity,
-                category_id: self.category_id,
-                price_cents: self.price_cents,
-                reorder_level: self.reorder_level,
-                deleted: self.deleted,
-                average_cost: self.average_cost,
-            },
-        )
+        let level = LevelAfter {
+            product_id: self.product.id,
+            quantity: self.level_quantity,
+            reserved: self.level_reserved,
+        };
+        (level, self.product)
     }
 }
 
@@ -327,10 +305,8 @@ fn book_chunk(
             n,
             |n| {
                 format!(
-                    "WITH l AS ({}), p AS ({}) SELECT l.product_id, l.quantity AS level_quantity, \
-                     l.reserved AS level_reserved, p.quantity, p.category_id, p.price_cents, \
-                     p.reorder_level, p.deleted, p.average_cost \
-                     FROM l JOIN p ON p.id = l.product_id",
+                    "WITH l AS ({}), p AS ({}) SELECT p.*, l.quantity AS level_quantity, \
+                     l.reserved AS level_reserved FROM l JOIN p ON p.id = l.product_id",
                     levels_update(n),
                     products_update(n, 4, &format!("AND (SELECT COUNT(*) FROM l) = {n}"))
                 )
