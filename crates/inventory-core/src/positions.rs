@@ -13,39 +13,28 @@ use diesel::sql_types::{BigInt, Text};
 /// A mark every this many live products.
 pub const MARK_EVERY: i64 = 1000;
 
-/// The rows the live-set version is spread over, one a [`stats::slot`]: on PostgreSQL a single
-/// row was a hot row, every product create queueing on it until the creator committed (2 ms a
-/// bump under 32 creators in `pg_stat_statements`). The version is their sum, which every
-/// committed change raises by one, so it moves exactly when the live set did.
-const SLOT_NAMES: [&str; stats::PG_SLOTS as usize] = [
-    "products_live",
-    "products_live.1",
-    "products_live.2",
-    "products_live.3",
-    "products_live.4",
-    "products_live.5",
-    "products_live.6",
-    "products_live.7",
-    "products_live.8",
-    "products_live.9",
-    "products_live.10",
-    "products_live.11",
-    "products_live.12",
-    "products_live.13",
-    "products_live.14",
-    "products_live.15",
-];
+/// The row of the live-set version that slot `slot` (a [`stats::slot`]) adds to. On
+/// PostgreSQL a single row was a hot row, every product create queueing on it until the
+/// creator committed (2 ms a bump under 32 creators in `pg_stat_statements`); the version is
+/// now the sum of one row a slot, which every committed change raises by one, so it moves
+/// exactly when the live set did. Slot 0 keeps the single row's old name.
+fn slot_name(slot: i64) -> String {
+    match slot {
+        0 => "products_live".to_owned(),
+        n => format!("products_live.{n}"),
+    }
+}
 
 /// Marks the set of live products as changed (product `product_id` created or deleted, or an
 /// import that made it), so cached list positions are rebuilt; on the change's own
 /// transaction, in the product's slot.
 pub fn bump_live_set(conn: &mut DbConn, product_id: i64) -> CoreResult<()> {
-    let slot = usize::try_from(stats::slot(conn, product_id)).unwrap_or(0);
+    let name = slot_name(stats::slot(conn, product_id));
     crate::sql::query(
         "INSERT INTO list_versions (name, version) VALUES ($1, 1) \
          ON CONFLICT (name) DO UPDATE SET version = list_versions.version + 1",
     )
-    .bind::<Text, _>(SLOT_NAMES.get(slot).copied().unwrap_or(SLOT_NAMES[0]))
+    .bind::<Text, _>(name)
     .execute(conn)?;
     Ok(())
 }
@@ -56,17 +45,24 @@ struct Version {
     v: i64,
 }
 
-/// The current version of the live product set.
+/// The current version of the live product set: the sum of its slots' rows.
 pub fn live_set_version(conn: &mut DbConn) -> CoreResult<i64> {
-    let row: Version = crate::sql::query(
-        "SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) AS v FROM list_versions \
-         WHERE name IN ('products_live', 'products_live.1', 'products_live.2', \
-         'products_live.3', 'products_live.4', 'products_live.5', 'products_live.6', \
-         'products_live.7', 'products_live.8', 'products_live.9', 'products_live.10', \
-         'products_live.11', 'products_live.12', 'products_live.13', 'products_live.14', \
-         'products_live.15')",
-    )
-    .get_result(conn)?;
+    static SQL: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        let names: Vec<String> = (0..stats::PG_SLOTS)
+            .map(|s| format!("'{}'", slot_name(s)))
+            .collect();
+        // Made once for the life of the process, like the batch statements' texts.
+        Box::leak(
+            format!(
+                "SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) AS v FROM list_versions \
+                 WHERE name IN ({})",
+                names.join(", ")
+            )
+            .into_boxed_str(),
+        )
+    });
+    let row: Version = crate::sql::query(sql).get_result(conn)?;
     Ok(row.v)
 }
 
