@@ -19,6 +19,7 @@ pub mod paging;
 pub mod positions;
 pub mod schema;
 pub mod services;
+pub mod slots;
 pub mod sql;
 pub mod ts;
 pub mod types;

@@ -7,13 +7,13 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::error::CoreResult;
 use crate::schema::products;
-use crate::services::stats;
+use crate::slots;
 use diesel::sql_types::{BigInt, Text};
 
 /// A mark every this many live products.
 pub const MARK_EVERY: i64 = 1000;
 
-/// The row of the live-set version that slot `slot` (a [`stats::slot`]) adds to. On
+/// The row of the live-set version that slot `slot` (a [`slots::slot`]) adds to. On
 /// PostgreSQL a single row was a hot row, every product create queueing on it until the
 /// creator committed (2 ms a bump under 32 creators in `pg_stat_statements`); the version is
 /// now the sum of one row a slot, which every committed change raises by one, so it moves
@@ -29,7 +29,7 @@ fn slot_name(slot: i64) -> String {
 /// import that made it), so cached list positions are rebuilt; on the change's own
 /// transaction, in the product's slot.
 pub fn bump_live_set(conn: &mut DbConn, product_id: i64) -> CoreResult<()> {
-    let name = slot_name(stats::slot(conn, product_id));
+    let name = slot_name(slots::slot(conn, product_id));
     crate::sql::query(
         "INSERT INTO list_versions (name, version) VALUES ($1, 1) \
          ON CONFLICT (name) DO UPDATE SET version = list_versions.version + 1",
@@ -49,7 +49,7 @@ struct Version {
 pub fn live_set_version(conn: &mut DbConn) -> CoreResult<i64> {
     static SQL: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
     let sql = SQL.get_or_init(|| {
-        let names: Vec<String> = (0..stats::PG_SLOTS)
+        let names: Vec<String> = (0..slots::PG_SLOTS)
             .map(|s| format!("'{}'", slot_name(s)))
             .collect();
         // Made once for the life of the process, like the batch statements' texts.

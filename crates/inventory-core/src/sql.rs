@@ -30,7 +30,7 @@ pub fn query(sql: &'static str) -> Sql<NoBinds> {
 /// cacheable, its cache key, its binds); scanning and parsing the text on each walk was 9% of
 /// the server's time while it confirmed and shipped orders, so each text is cut once.
 #[derive(Debug)]
-pub struct Split {
+struct Split {
     pieces: Box<[(&'static str, usize)]>,
     tail: &'static str,
 }

@@ -28,20 +28,7 @@ pub fn category_key(category_id: Option<i64>) -> i64 {
     category_id.unwrap_or(0)
 }
 
-/// How many rows a category's and a supplier's aggregates are spread over on PostgreSQL.
-/// Sixteen makes 64 sellers of one category four to a row, while the dashboard still reads
-/// at most sixteen small rows a category. A slot's row is made by the first change that adds
-/// to it (every write is an upsert), so a category of three products has at most three.
-pub const PG_SLOTS: i64 = 16;
-
-/// The slot a product's contributions go to on this connection's database: the one rule for
-/// it (a slot number already taken `% PG_SLOTS` maps to itself on PostgreSQL).
-pub fn slot(conn: &DbConn, product_id: i64) -> i64 {
-    match conn {
-        DbConn::Pg(_) => product_id.rem_euclid(PG_SLOTS),
-        DbConn::Sqlite(_) => 0,
-    }
-}
+pub use crate::slots::{slot, PG_SLOTS};
 
 /// Creates a new category's first aggregate row, zero, so it is listed before it has
 /// products. Its other slots are made by the first change that adds to them.
